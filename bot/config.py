@@ -1,0 +1,75 @@
+"""Penny's settings: ``PENNY_*`` environment variables and ``.env``, validated by pydantic-settings.
+
+The variable names are a public interface (deployments and external checks rely on them). A missing or
+malformed setting must stop start-up with one line naming the setting, never a traceback, so validation errors
+are turned into ``ConfigError`` with the variable's name in it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "PENNY_"
+SLACK_API_DEFAULT = "https://slack.com/api/"
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; ``str(error)`` is the one line shown to the operator."""
+
+
+class Settings(BaseSettings):
+    """Everything configurable from the environment. Models, prices and policy live in the catalog YAML."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = Field(default=None, description="xapp- token: Socket Mode")
+    slack_signing_secret: SecretStr | None = Field(default=None, description="HTTP mode request signing")
+    slack_api_url: str = SLACK_API_DEFAULT
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(default=3000, ge=1, le=65535)
+    redis_url: str | None = None
+    data_dir: Path = Path(".penny")
+    catalog: Path | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["console", "json"] = "console"
+
+    stream_update_interval_s: float = Field(default=1.0, gt=0)
+    max_message_chars: int = Field(default=3900, ge=200, le=40000)
+    event_lease_s: float = Field(default=30.0, gt=0)
+    event_record_ttl_s: int = Field(default=86400, gt=0)
+    llm_connect_timeout_s: float = Field(default=5.0, gt=0)
+    llm_read_timeout_s: float = Field(default=60.0, gt=0)
+    thread_context_messages: int = Field(default=50, ge=0)
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def require_runnable(self) -> None:
+        """Check the combination of settings ``penny run`` needs; raise ``ConfigError`` naming what is missing."""
+        if self.slack_bot_token is None:
+            raise ConfigError(f"{ENV_PREFIX}SLACK_BOT_TOKEN is not set (the xoxb- bot token Penny posts with)")
+        if not self.slack_bot_token.get_secret_value().startswith("xoxb-"):
+            raise ConfigError(f"{ENV_PREFIX}SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-'")
+        if self.slack_app_token is None and self.slack_signing_secret is None:
+            raise ConfigError(
+                f"{ENV_PREFIX}SLACK_SIGNING_SECRET is not set (needed for HTTP mode; "
+                f"or set {ENV_PREFIX}SLACK_APP_TOKEN for Socket Mode)"
+            )
+        if self.slack_app_token is not None and not self.slack_app_token.get_secret_value().startswith("xapp-"):
+            raise ConfigError(f"{ENV_PREFIX}SLACK_APP_TOKEN must be an app-level token starting with 'xapp-'")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, translating pydantic's error into one line naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        raise ConfigError(f"{ENV_PREFIX}{field.upper()} is invalid: {first['msg']}") from exc

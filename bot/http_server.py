@@ -1,0 +1,39 @@
+"""HTTP mode: ``POST /slack/events`` (signed Events API and slash commands) plus health and metrics endpoints.
+
+Bolt verifies the signature and the 5-minute timestamp window before any listener runs (401 otherwise).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+EVENTS_PATH = "/slack/events"
+
+
+def build_web_app(app: AsyncApp) -> web.Application:
+    async def slack_events(request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    async def metrics(_: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    web_app = web.Application(client_max_size=2 * 1024 * 1024)
+    web_app.router.add_post(EVENTS_PATH, slack_events)
+    web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/readyz", healthz)
+    web_app.router.add_get("/metrics", metrics)
+    return web_app
+
+
+async def start_http(app: AsyncApp, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(build_web_app(app), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host=host, port=port).start()
+    return runner

@@ -1,0 +1,85 @@
+"""The cost ledger: one row per request — answered, served from cache, refused or failed.
+
+Rows go to a per-workspace Redis stream. Exactly-once is enforced here rather than trusted to callers: a Lua
+script adds the row only if the request id was never recorded, so a retried event or a crash-and-takeover can't
+count a request twice. Money is stored as decimal strings of USD (never floats).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from bot.state import ledger_seen_key, ledger_stream_key
+
+_RECORD_ONCE = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  return redis.call('XADD', KEYS[2], '*', unpack(ARGV, 2))
+end
+return false
+"""
+
+SEEN_TTL_S = 30 * 86400
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    request_id: str
+    team_id: str
+    channel_id: str
+    user_id: str
+    surface: str
+    task: str
+    outcome: str  # answered | cache_hit | failed | refused | help
+    model: str = ""
+    tier: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: Decimal = Decimal(0)
+    baseline_cost_usd: Decimal = Decimal(0)
+    estimated: bool = False
+    latency_ms: int = 0
+    attempts: int = 0
+    created_at: float = field(default_factory=time.time)
+
+    def to_fields(self) -> dict[str, str]:
+        return {key: str(int(value)) if isinstance(value, bool) else str(value) for key, value in asdict(self).items()}
+
+    @classmethod
+    def from_fields(cls, fields: Any) -> LedgerEntry:
+        raw = {k.decode(): v.decode() for k, v in fields.items()}
+        return cls(
+            request_id=raw["request_id"], team_id=raw["team_id"], channel_id=raw["channel_id"],
+            user_id=raw["user_id"], surface=raw["surface"], task=raw["task"], outcome=raw["outcome"],
+            model=raw["model"], tier=raw["tier"], prompt_tokens=int(raw["prompt_tokens"]),
+            completion_tokens=int(raw["completion_tokens"]), cost_usd=Decimal(raw["cost_usd"]),
+            baseline_cost_usd=Decimal(raw["baseline_cost_usd"]), estimated=raw["estimated"] == "1",
+            latency_ms=int(raw["latency_ms"]), attempts=int(raw["attempts"]), created_at=float(raw["created_at"]),
+        )
+
+
+class Ledger:
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self._redis = redis
+        self._record = redis.register_script(_RECORD_ONCE)
+
+    async def record(self, entry: LedgerEntry) -> bool:
+        """Append the row unless this request id was already recorded; True when it was added."""
+        flat: list[str] = []
+        for key, value in entry.to_fields().items():
+            flat.extend((key, value))
+        added = await self._record(
+            keys=[ledger_seen_key(entry.team_id, entry.request_id), ledger_stream_key(entry.team_id)],
+            args=[SEEN_TTL_S, *flat],
+        )
+        return added is not None
+
+    async def entries(self, team_id: str, channel_id: str | None = None, count: int = 10_000) -> list[LedgerEntry]:
+        """Rows of one workspace (and one channel, when given): reads are always scoped."""
+        rows = await self._redis.xrange(ledger_stream_key(team_id), count=count)
+        entries = [LedgerEntry.from_fields(fields) for _, fields in rows or []]
+        return [e for e in entries if channel_id is None or e.channel_id == channel_id]

@@ -1,0 +1,88 @@
+"""The ``penny`` command line: ``penny run`` serves Slack; ``penny check`` validates configuration and exits."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+
+import structlog
+from dotenv import load_dotenv
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.observability import configure_logging
+from routing.catalog import CatalogError
+
+log = structlog.get_logger("penny")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="penny", description="Penny, the cost-aware Slack assistant.",
+        epilog="Configuration comes from PENNY_* environment variables and .env (see README.md).",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands.add_parser("run", help="serve Slack (Socket Mode when PENNY_SLACK_APP_TOKEN is set, else HTTP)")
+    commands.add_parser("check", help="validate settings, the model catalog and provider keys, then exit")
+    return parser
+
+
+async def _serve(settings: Settings) -> None:
+    from bot.app import build_penny, validate_startup
+    from bot.http_server import start_http
+    from bot.state import connect_redis
+
+    catalog = validate_startup(settings)
+    redis = await connect_redis(settings)
+    penny = await build_penny(settings, catalog, redis)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    socket_handler = None
+    runner = None
+    try:
+        if settings.socket_mode:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            assert settings.slack_app_token is not None
+            socket_handler = AsyncSocketModeHandler(penny.app, settings.slack_app_token.get_secret_value())
+            await socket_handler.connect_async()
+            log.info("penny.started", mode="socket")
+        else:
+            runner = await start_http(penny.app, settings.http_host, settings.http_port)
+            log.info("penny.started", mode="http", host=settings.http_host, port=settings.http_port)
+        await stop.wait()
+    finally:
+        log.info("penny.stopping")
+        if socket_handler is not None:
+            await socket_handler.close_async()
+        if runner is not None:
+            await runner.cleanup()
+        await penny.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    load_dotenv(override=False)  # provider keys (e.g. GLOBAL_API_KEY) may live in .env too
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.log_format)
+        if args.command == "check":
+            from bot.app import validate_startup
+
+            catalog = validate_startup(settings)
+            print(f"penny: configuration OK ({len(catalog.models)} models, baseline {catalog.baseline})")
+            return 0
+        asyncio.run(_serve(settings))
+        return 0
+    except (ConfigError, CatalogError) as exc:
+        print(f"penny: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

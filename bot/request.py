@@ -1,0 +1,41 @@
+"""Value types handed from ``handlers/`` to the assistant: Slack payloads are parsed once, at the edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Surface(StrEnum):
+    """Where the request came from (it decides how the reply is shown)."""
+
+    MENTION = "mention"
+    THREAD = "thread"
+    COMMAND = "command"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The privacy boundary of a request: every cache entry and ledger row carries it."""
+
+    team_id: str
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class Request:
+    """One thing a user asked Penny to do."""
+
+    request_id: str  # the Slack event id (or a generated id for commands): the ledger's idempotency key
+    surface: Surface
+    scope: Scope
+    user_id: str
+    text: str  # the question with the bot mention removed
+    thread_ts: str  # the thread the reply goes to (the message's own ts when it starts a thread)
+    message_ts: str
+    command: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.text.strip()

