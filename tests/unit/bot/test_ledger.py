@@ -1,0 +1,36 @@
+import asyncio
+from decimal import Decimal
+
+import redis.asyncio as aioredis
+
+from bot.ledger import Ledger, LedgerEntry
+
+
+def _entry(request_id: str, channel: str = "C1", team: str = "T1") -> LedgerEntry:
+    return LedgerEntry(
+        request_id=request_id, team_id=team, channel_id=channel, user_id="U1", surface="mention", task="qa",
+        outcome="answered", model="m", tier="economy", prompt_tokens=10, completion_tokens=5,
+        cost_usd=Decimal("0.000006"), baseline_cost_usd=Decimal("0.000075"),
+    )
+
+
+async def test_a_request_is_recorded_exactly_once_under_concurrency(redis_url: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    ledger = Ledger(client)
+    added = await asyncio.gather(*(ledger.record(_entry("Ev1")) for _ in range(8)))
+    assert added.count(True) == 1
+    rows = await ledger.entries("T1")
+    assert len(rows) == 1 and rows[0].cost_usd == Decimal("0.000006")
+    await client.aclose()
+
+
+async def test_reads_are_scoped_by_workspace_and_channel(redis_url: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    ledger = Ledger(client)
+    await ledger.record(_entry("a", channel="C1"))
+    await ledger.record(_entry("b", channel="C2"))
+    await ledger.record(_entry("c", team="T2"))
+    assert [e.request_id for e in await ledger.entries("T1", "C1")] == ["a"]
+    assert {e.request_id for e in await ledger.entries("T1")} == {"a", "b"}
+    assert [e.request_id for e in await ledger.entries("T2")] == ["c"]
+    await client.aclose()
