@@ -1,0 +1,831 @@
+"""A local OpenAI-compatible HTTP server with scripted answers and fault injection.
+
+Why a real server: openai>=3.54 is built on httpx2, so respx-style transport patching cannot intercept it. The
+server runs aiohttp on its own event loop in a daemon thread, so the same object works from sync tests, from
+async tests (whose loop is a different one) and, via `__main__`, as a separate process. All control methods
+are synchronous and guarded by one lock; request handlers take a consistent snapshot of the script under that
+lock and then act it out without holding it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from .faults import Fault, FaultKind
+from .script import (
+    Answer,
+    Rule,
+    count_prompt_tokens,
+    default_fallback,
+    last_user_message,
+    resolve,
+    split_tokens,
+)
+
+ANY_MODEL = "*"
+"""Pass as the model to `inject`/`set_down` to hit every model (model-specific faults are consumed first)."""
+
+SYSTEM_FINGERPRINT = "fp_penny_test"
+
+
+@dataclass
+class RequestRecord:
+    """One request as the server saw it, and what it did with it (filled in as the request progresses)."""
+
+    index: int
+    method: str
+    path: str
+    arrived_at: float  # time.monotonic(), comparable with the test's own clock
+    authorization: str | None = None
+    body: dict[str, Any] = field(default_factory=dict)
+    model: str | None = None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    stream: bool = False
+    stream_options: dict[str, Any] | None = None
+    max_tokens: int | None = None
+    fault: Fault | None = None
+    # "pending", "ok", "length", a FaultKind value, "unauthorized", "model_not_found", "bad_request"
+    outcome: str = "pending"
+    status: int | None = None
+    answer: str | None = None  # the scripted text, before truncation or faults
+    content_sent: str = ""  # content characters actually written to the client
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    client_disconnected: bool = False
+    first_content_at: float | None = None  # monotonic time the first content character was written
+    finished_at: float | None = None
+
+    @property
+    def include_usage(self) -> bool:
+        return bool((self.stream_options or {}).get("include_usage"))
+
+    @property
+    def last_user_message(self) -> str:
+        return last_user_message(self.messages)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for the admin endpoint (out-of-process tests)."""
+        data = {k: v for k, v in self.__dict__.items() if k != "fault"}
+        data["fault"] = self.fault.to_dict() if self.fault else None
+        return data
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Everything a chat request needs, snapshotted under the lock."""
+
+    model: str
+    fault: Fault | None
+    tokens: list[str]
+    completion_tokens: int
+    prompt_tokens: int
+    finish_reason: str | None
+    ttft: float
+    tokens_per_second: float | None
+    include_usage: bool
+    completion_id: str = field(default_factory=lambda: f"chatcmpl-{uuid.uuid4().hex[:24]}")
+    created: int = field(default_factory=lambda: int(time.time()))
+
+
+def _error_body(message: str, error_type: str, code: str | None, param: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
+
+
+def _format_seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+class OpenAIServer:
+    """Fake OpenAI chat-completions API. See the package docstring for a usage example.
+
+    models: the known model ids (also listed by GET /v1/models); a request for another model gets 404
+        `model_not_found`. Models named in `set_answer`, `set_speed`, `set_ttft` or `add_model` are added.
+    accept_any_model: answer every model id instead (no 404s).
+    api_key: when set, requests must carry `Authorization: Bearer <api_key>` or get 401.
+    default_tokens_per_second: pacing for models without their own; None means as fast as possible.
+    """
+
+    def __init__(
+        self,
+        models: Iterable[str] = (),
+        *,
+        api_key: str | None = None,
+        accept_any_model: bool = False,
+        default_tokens_per_second: float | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.host = host
+        self._port = port
+        self.accept_any_model = accept_any_model
+        self._lock = threading.RLock()
+        self._api_key = api_key
+        self._models: dict[str, None] = dict.fromkeys(models)
+        self._answers: dict[str, Answer] = {}
+        self._rules: list[Rule] = []
+        self._fallback: Answer = default_fallback
+        self._tps: dict[str, float] = {}
+        self._default_tps = default_tokens_per_second
+        self._ttft: dict[str, float] = {}
+        self._queued: dict[str, deque[Fault]] = {}
+        self._down: dict[str, Fault] = {}
+        self._records: list[RequestRecord] = []
+        self._records_changed = threading.Condition(self._lock)
+        # event-loop side, only touched from the server thread
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._release: asyncio.Event | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # ---- lifecycle ----------------------------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        if not self._port:
+            raise RuntimeError("server not started yet")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """What to pass as `base_url` to `openai.AsyncOpenAI`."""
+        return f"http://{self.host}:{self.port}/v1"
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> OpenAIServer:
+        """Bind (the same port again after a `stop()`) and serve from a daemon thread. Idempotent."""
+        if self.running:
+            return self
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self._port))
+            sock.listen(128)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            raise
+        self._port = sock.getsockname()[1]
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._thread = threading.Thread(
+            target=self._run_loop, args=(loop,), name=f"openai-server-{self._port}", daemon=True
+        )
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._astart(sock), loop).result(timeout=10)
+        return self
+
+    def stop(self) -> None:
+        """Cancel in-flight requests (hangs included), close the socket and end the thread. Idempotent."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or not thread.is_alive():
+            return
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(self._astop(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        self._loop = self._thread = None
+
+    def __enter__(self) -> OpenAIServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @staticmethod
+    def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_forever()
+        finally:
+            loop.close()
+
+    async def _astart(self, sock: socket.socket) -> None:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._tracked(self._handle_chat))
+        app.router.add_get("/v1/models", self._tracked(self._handle_models))
+        app.router.add_get("/_harness/requests", self._handle_admin_requests)
+        app.router.add_post("/_harness/script", self._handle_admin_script)
+        app.router.add_post("/_harness/reset", self._handle_admin_reset)
+        app.router.add_post("/_harness/release", self._handle_admin_release)
+        app.router.add_route("*", "/{tail:.*}", self._tracked(self._handle_unknown))
+        # handler_cancellation: a client that gives up (timeout) cancels its handler, so hangs do not pile up.
+        runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        self._runner = runner
+        self._release = asyncio.Event()
+
+    async def _astop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def _tracked(self, handler: Any) -> Any:
+        """Wrap a handler so `stop()` can cancel it and every request lands in the log."""
+
+        async def wrapper(request: web.Request) -> web.StreamResponse:
+            task = asyncio.current_task()
+            assert task is not None
+            self._tasks.add(task)
+            record = self._new_record(request)
+            try:
+                return await handler(request, record)  # type: ignore[no-any-return]
+            except (ConnectionResetError, asyncio.CancelledError):
+                record.client_disconnected = True
+                raise
+            finally:
+                record.finished_at = time.monotonic()
+                self._tasks.discard(task)
+                with self._records_changed:
+                    self._records_changed.notify_all()
+
+        return wrapper
+
+    # ---- scripting (thread-safe, callable from any thread) ------------------------------------------------
+    @property
+    def api_key(self) -> str | None:
+        return self._api_key
+
+    @api_key.setter
+    def api_key(self, value: str | None) -> None:
+        with self._lock:
+            self._api_key = value
+
+    def add_model(self, *models: str) -> None:
+        with self._lock:
+            self._models.update(dict.fromkeys(models))
+
+    def remove_model(self, model: str) -> None:
+        """Forget a model: later requests for it get 404 `model_not_found` (a provider retiring a model)."""
+        with self._lock:
+            self._models.pop(model, None)
+
+    @property
+    def models(self) -> list[str]:
+        with self._lock:
+            return list(self._models)
+
+    def set_answer(self, model: str, answer: Answer) -> None:
+        """Default answer for `model` (text, or `fn(model, messages) -> text`)."""
+        with self._lock:
+            self._models.setdefault(model, None)
+            self._answers[model] = answer
+
+    def add_rule(self, contains: str, answer: Answer, *, model: str | None = None) -> Rule:
+        """Answer `answer` when the last user message contains `contains` (case-insensitive).
+
+        Rules are checked in the order they were added and win over `set_answer` defaults.
+        """
+        rule = Rule(contains, answer, model)
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def set_fallback(self, answer: Answer) -> None:
+        """The answer when no rule and no per-model default applies (default: `[model] You asked: ...`)."""
+        with self._lock:
+            self._fallback = answer
+
+    def answer_for(self, model: str, messages: list[dict[str, Any]]) -> str:
+        """The text the server would answer (before faults and max_tokens): lets tests build expectations."""
+        with self._lock:
+            last_user = last_user_message(messages)
+            for rule in self._rules:
+                if rule.matches(model, last_user):
+                    return resolve(rule.answer, model, messages)
+            return resolve(self._answers.get(model, self._fallback), model, messages)
+
+    def set_speed(self, model: str, tokens_per_second: float | None) -> None:
+        """Pace `model`'s stream at `tokens_per_second` chunks per second (None: as fast as possible)."""
+        with self._lock:
+            self._models.setdefault(model, None)
+            if tokens_per_second is None:
+                self._tps.pop(model, None)
+            else:
+                self._tps[model] = tokens_per_second
+
+    def set_default_speed(self, tokens_per_second: float | None) -> None:
+        with self._lock:
+            self._default_tps = tokens_per_second
+
+    def set_ttft(self, model: str, seconds: float) -> None:
+        """Delay before `model`'s first content token (a model "made slow"); 0 removes it."""
+        with self._lock:
+            self._models.setdefault(model, None)
+            self._ttft[model] = seconds
+
+    def inject(self, model: str, fault: Fault, *, times: int = 1) -> None:
+        """Queue `fault` for the next `times` chat requests to `model` (or `ANY_MODEL`)."""
+        with self._lock:
+            self._queued.setdefault(model, deque()).extend([fault] * times)
+
+    def set_down(self, model: str, fault: Fault | None = None) -> None:
+        """Apply `fault` (default: HTTP 500) to every request for `model` until `clear(model)`."""
+        with self._lock:
+            self._down[model] = fault or Fault.server_error()
+
+    def clear(self, model: str | None = None) -> None:
+        """Remove queued and persistent faults for `model`, or for all models when None."""
+        with self._lock:
+            if model is None:
+                self._queued.clear()
+                self._down.clear()
+            else:
+                self._queued.pop(model, None)
+                self._down.pop(model, None)
+
+    def pending_faults(self, model: str) -> int:
+        """How many injected one-shot faults `model` has not consumed yet."""
+        with self._lock:
+            return len(self._queued.get(model, ()))
+
+    def release_hangs(self) -> None:
+        """Let every currently hanging request continue (a hang with `seconds=None` included)."""
+        loop, release = self._loop, self._release
+        if loop is None or release is None:
+            return
+
+        def _swap() -> None:
+            assert self._release is not None
+            self._release.set()
+            self._release = asyncio.Event()
+
+        loop.call_soon_threadsafe(_swap)
+
+    def reset(self) -> None:
+        """Forget answers, rules, speeds, faults and the request log (the known models and key are kept)."""
+        with self._lock:
+            self._answers.clear()
+            self._rules.clear()
+            self._fallback = default_fallback
+            self._tps.clear()
+            self._ttft.clear()
+            self._queued.clear()
+            self._down.clear()
+            self._records.clear()
+        self.release_hangs()
+
+    def apply_script(self, script: Mapping[str, Any]) -> None:
+        """Configure from a JSON-style dict (used by `--script` and POST /_harness/script).
+
+        Keys (all optional): models, api_key, accept_any_model, answers {model: text}, rules [{contains,
+        answer, model?}], fallback, default_tokens_per_second, tokens_per_second {model: tps},
+        ttft {model: s}, down {model: fault}, inject [{model, fault, times?}]; a fault is `Fault.from_dict`
+        input.
+        """
+        with self._lock:
+            self.add_model(*script.get("models", ()))
+            if "api_key" in script:
+                self._api_key = script["api_key"]
+            if "accept_any_model" in script:
+                self.accept_any_model = bool(script["accept_any_model"])
+            for model, text in script.get("answers", {}).items():
+                self.set_answer(model, text)
+            for rule in script.get("rules", ()):
+                self.add_rule(rule["contains"], rule["answer"], model=rule.get("model"))
+            if "fallback" in script:
+                self.set_fallback(script["fallback"])
+            if "default_tokens_per_second" in script:
+                self._default_tps = script["default_tokens_per_second"]
+            for model, tps in script.get("tokens_per_second", {}).items():
+                self.set_speed(model, tps)
+            for model, seconds in script.get("ttft", {}).items():
+                self.set_ttft(model, seconds)
+            for model, fault in script.get("down", {}).items():
+                self.set_down(model, Fault.from_dict(fault))
+            for item in script.get("inject", ()):
+                self.inject(item["model"], Fault.from_dict(item["fault"]), times=item.get("times", 1))
+
+    # ---- request log --------------------------------------------------------------------------------------
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Every request so far (chat, models, unknown paths), oldest first."""
+        with self._lock:
+            return list(self._records)
+
+    def chat_requests(self, model: str | None = None) -> list[RequestRecord]:
+        """Chat-completion requests, optionally for one model."""
+        return [
+            r
+            for r in self.requests
+            if r.path == "/v1/chat/completions" and (model is None or r.model == model)
+        ]
+
+    def models_called(self) -> list[str]:
+        """Model of each chat request in arrival order (including ones that failed): "who was tried, when"."""
+        return [r.model for r in self.chat_requests() if r.model is not None]
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self._records.clear()
+
+    def wait_for_requests(
+        self, count: int, timeout: float = 5.0, *, finished: bool = True
+    ) -> list[RequestRecord]:
+        """Block until `count` chat requests arrived (and, by default, finished); not for event loops.
+
+        In an async test use `await server.await_requests(...)` instead, or the client's loop would block.
+        """
+        deadline = time.monotonic() + timeout
+        with self._records_changed:
+            while True:
+                records = self.chat_requests()
+                done = [r for r in records if r.finished_at is not None] if finished else records
+                if len(done) >= count:
+                    return records
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"expected {count} chat requests, saw {len(done)}")
+                self._records_changed.wait(remaining)
+
+    async def await_requests(
+        self, count: int, timeout: float = 5.0, *, finished: bool = True
+    ) -> list[RequestRecord]:
+        """Async twin of `wait_for_requests` (polls, so it never blocks the caller's event loop)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            records = self.chat_requests()
+            done = [r for r in records if r.finished_at is not None] if finished else records
+            if len(done) >= count:
+                return records
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"expected {count} chat requests, saw {len(done)}")
+            await asyncio.sleep(0.005)
+
+    def _new_record(self, request: web.Request) -> RequestRecord:
+        with self._lock:
+            record = RequestRecord(
+                index=len(self._records),
+                method=request.method,
+                path=request.path,
+                arrived_at=time.monotonic(),
+                authorization=request.headers.get("Authorization"),
+            )
+            self._records.append(record)
+            self._records_changed.notify_all()
+        return record
+
+    # ---- HTTP handlers ------------------------------------------------------------------------------------
+    def _check_auth(self, record: RequestRecord) -> web.Response | None:
+        key = self._api_key
+        if key is None:
+            return None
+        header = record.authorization or ""
+        if header == f"Bearer {key}":
+            return None
+        record.outcome, record.status = "unauthorized", 401
+        given = header.removeprefix("Bearer ").strip()
+        message = (
+            f"Incorrect API key provided: {given[:3]}***. You can find your API key at "
+            "https://platform.openai.com/account/api-keys."
+            if given
+            else "You didn't provide an API key. You need to provide your API key in an Authorization header "
+            "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+        )
+        return web.json_response(
+            _error_body(message, "invalid_request_error", "invalid_api_key" if given else None), status=401
+        )
+
+    async def _handle_models(self, request: web.Request, record: RequestRecord) -> web.StreamResponse:
+        denied = self._check_auth(record)
+        if denied is not None:
+            return denied
+        record.outcome, record.status = "ok", 200
+        data = [
+            {"id": m, "object": "model", "created": 1700000000, "owned_by": "penny-test"} for m in self.models
+        ]
+        return web.json_response({"object": "list", "data": data})
+
+    async def _handle_unknown(self, request: web.Request, record: RequestRecord) -> web.StreamResponse:
+        record.outcome, record.status = "bad_request", 404
+        message = f"Invalid URL ({request.method} {request.path})"
+        return web.json_response(_error_body(message, "invalid_request_error", None), status=404)
+
+    def _bad_request(self, record: RequestRecord, message: str, param: str | None = None) -> web.Response:
+        record.outcome, record.status = "bad_request", 400
+        return web.json_response(_error_body(message, "invalid_request_error", None, param), status=400)
+
+    async def _handle_chat(self, request: web.Request, record: RequestRecord) -> web.StreamResponse:
+        denied = self._check_auth(record)
+        if denied is not None:
+            return denied
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return self._bad_request(record, "We could not parse the JSON body of your request.")
+        if not isinstance(body, dict):
+            return self._bad_request(record, "The request body must be a JSON object.")
+        record.body = body
+        record.model = body.get("model") if isinstance(body.get("model"), str) else None
+        record.messages = list(body.get("messages") or [])
+        record.stream = bool(body.get("stream"))
+        record.stream_options = body.get("stream_options")
+        max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+        record.max_tokens = max_tokens
+        if record.model is None:
+            return self._bad_request(record, "you must provide a model parameter", "model")
+        if not record.messages:
+            return self._bad_request(record, "[] is too short - 'messages'", "messages")
+        if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
+            return self._bad_request(record, "max_tokens must be a positive integer", "max_tokens")
+
+        plan = self._plan(record)
+        if plan is None:
+            record.outcome, record.status = "model_not_found", 404
+            message = f"The model `{record.model}` does not exist or you do not have access to it."
+            return web.json_response(
+                _error_body(message, "invalid_request_error", "model_not_found"), status=404
+            )
+        fault = plan.fault
+        record.outcome = fault.kind.value if fault else ("length" if plan.finish_reason == "length" else "ok")
+        if fault is not None and fault.kind is FaultKind.HTTP_ERROR:
+            return self._http_error(record, fault)
+        if fault is not None and fault.kind is FaultKind.STREAM_ERROR and not record.stream:
+            return self._http_error(record, Fault.server_error())
+        if record.stream:
+            return await self._stream(request, record, plan)
+        return await self._json(request, record, plan)
+
+    def _take_fault(self, model: str) -> Fault | None:
+        for key in (model, ANY_MODEL):
+            queue = self._queued.get(key)
+            if queue:
+                return queue.popleft()
+        return self._down.get(model) or self._down.get(ANY_MODEL)
+
+    def _plan(self, record: RequestRecord) -> _Plan | None:
+        """Decide, under the lock, the fault, text and pacing for one chat request (None: unknown model)."""
+        model = record.model
+        assert model is not None
+        with self._lock:
+            if model not in self._models and not self.accept_any_model:
+                return None
+            fault = self._take_fault(model)
+            answer = self.answer_for(model, record.messages)
+            tps = self._tps.get(model, self._default_tps)
+            ttft = self._ttft.get(model, 0.0)
+        record.fault = fault
+        record.answer = answer
+        finish_reason: str | None = "stop"
+        text = answer
+        if fault is not None:
+            if fault.kind is FaultKind.EMPTY:
+                text = ""
+            elif fault.kind is FaultKind.WHITESPACE:
+                text = fault.text if fault.text is not None else " \n\n "
+            elif fault.kind is FaultKind.REPLY and fault.text is not None:
+                text = fault.text
+            if fault.kind in (FaultKind.NO_FINISH, FaultKind.REPLY):
+                finish_reason = fault.finish_reason
+        tokens = split_tokens(text)
+        if record.max_tokens is not None and len(tokens) > record.max_tokens:
+            tokens = tokens[: record.max_tokens]
+            if fault is None or fault.kind is not FaultKind.NO_FINISH:
+                finish_reason = "length"
+        record.prompt_tokens = count_prompt_tokens(record.messages)
+        record.completion_tokens = len(tokens)
+        return _Plan(
+            model=model,
+            fault=fault,
+            tokens=tokens,
+            completion_tokens=len(tokens),
+            prompt_tokens=record.prompt_tokens,
+            finish_reason=finish_reason,
+            ttft=ttft,
+            tokens_per_second=tps,
+            include_usage=record.include_usage,
+        )
+
+    def _http_error(self, record: RequestRecord, fault: Fault) -> web.Response:
+        record.status = fault.status
+        headers = dict(fault.headers)
+        if fault.retry_after is not None:
+            headers["Retry-After"] = _format_seconds(fault.retry_after)
+        headers["x-request-id"] = f"req_{record.index}"
+        body = _error_body(fault.message, fault.error_type, fault.error_code)
+        return web.json_response(body, status=fault.status, headers=headers)
+
+    async def _hang(self, seconds: float | None) -> None:
+        """Wait `seconds` (None: forever) or until `release_hangs()`."""
+        assert self._release is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._release.wait(), seconds)
+
+    @staticmethod
+    def _usage(plan: _Plan) -> dict[str, Any]:
+        return {
+            "prompt_tokens": plan.prompt_tokens,
+            "completion_tokens": plan.completion_tokens,
+            "total_tokens": plan.prompt_tokens + plan.completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
+        }
+
+    @staticmethod
+    async def _abort(request: web.Request) -> None:
+        """Kill the connection abruptly, after letting already-written bytes reach the socket."""
+        transport = request.transport
+        if transport is None:
+            return
+        for _ in range(200):
+            if transport.get_write_buffer_size() == 0:
+                break
+            await asyncio.sleep(0.001)
+        transport.abort()
+
+    def _response_headers(self, record: RequestRecord, plan: _Plan) -> dict[str, str]:
+        return {
+            "x-request-id": f"req_{record.index}",
+            "openai-model": plan.model,
+            "openai-processing-ms": "1",
+        }
+
+    async def _json(self, request: web.Request, record: RequestRecord, plan: _Plan) -> web.StreamResponse:
+        fault = plan.fault
+        content = "".join(plan.tokens)
+        body = {
+            "id": plan.completion_id,
+            "object": "chat.completion",
+            "created": plan.created,
+            "model": plan.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content, "refusal": None, "annotations": []},
+                    "logprobs": None,
+                    "finish_reason": plan.finish_reason,
+                }
+            ],
+            "usage": self._usage(plan),
+            "service_tier": "default",
+            "system_fingerprint": SYSTEM_FINGERPRINT,
+        }
+        raw = json.dumps(body).encode()
+        hang = fault if fault is not None and fault.kind is FaultKind.HANG else None
+        if hang is not None and hang.phase == "before_headers":
+            await self._hang(hang.seconds)
+        delay = plan.ttft + (len(plan.tokens) / plan.tokens_per_second if plan.tokens_per_second else 0.0)
+        record.status = 200
+        if hang is None and (fault is None or fault.kind is not FaultKind.CUT):
+            await asyncio.sleep(delay)
+            record.content_sent, record.finish_reason = content, plan.finish_reason
+            record.first_content_at = time.monotonic()
+            return web.Response(
+                body=raw, content_type="application/json", headers=self._response_headers(record, plan)
+            )
+        # Faults that need the headers out first: send them with the full Content-Length, then misbehave.
+        response = web.StreamResponse(headers=self._response_headers(record, plan))
+        response.content_type = "application/json"
+        response.content_length = len(raw)
+        await response.prepare(request)
+        if fault is not None and fault.kind is FaultKind.CUT:
+            await response.write(raw[: min(fault.after_chars, len(raw) - 1)])
+            await self._abort(request)
+            return response
+        assert hang is not None
+        if hang.phase != "before_headers":
+            await self._hang(hang.seconds)
+        await asyncio.sleep(delay)
+        record.content_sent, record.finish_reason = content, plan.finish_reason
+        record.first_content_at = time.monotonic()
+        await response.write(raw)
+        await response.write_eof()
+        return response
+
+    async def _stream(self, request: web.Request, record: RequestRecord, plan: _Plan) -> web.StreamResponse:
+        fault = plan.fault
+        kind = fault.kind if fault else None
+        if fault is not None and kind is FaultKind.HANG and fault.phase == "before_headers":
+            await self._hang(fault.seconds)
+
+        def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+            data: dict[str, Any] = {
+                "id": plan.completion_id,
+                "object": "chat.completion.chunk",
+                "created": plan.created,
+                "model": plan.model,
+                "service_tier": "default",
+                "system_fingerprint": SYSTEM_FINGERPRINT,
+                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
+            }
+            if plan.include_usage:
+                data["usage"] = None  # OpenAI sends usage: null on every chunk but the last
+            return data
+
+        async def send(data: dict[str, Any] | str) -> None:
+            payload = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+            await response.write(f"data: {payload}\n\n".encode())
+
+        response = web.StreamResponse(headers=self._response_headers(record, plan))
+        response.content_type = "text/event-stream"
+        response.charset = "utf-8"
+        response.headers["Cache-Control"] = "no-cache"
+        record.status = 200
+        await response.prepare(request)
+        if fault is not None and kind is FaultKind.HANG and fault.phase == "after_headers":
+            await self._hang(fault.seconds)
+        await send(chunk({"role": "assistant", "content": "", "refusal": None}))
+
+        # A mid-stream event (cut, error event, stall) fires at an exact character offset: split the token
+        # that straddles it so the client receives exactly `after_chars` characters first.
+        trigger_at: int | None = None
+        if kind in (FaultKind.CUT, FaultKind.STREAM_ERROR) or (
+            fault is not None and kind is FaultKind.HANG and fault.phase == "after_role"
+        ):
+            assert fault is not None
+            trigger_at = min(fault.after_chars, sum(map(len, plan.tokens)))
+        pieces: list[str] = []
+        position = 0
+        for token in plan.tokens:
+            if trigger_at is not None and position < trigger_at < position + len(token):
+                cut = trigger_at - position
+                pieces += [token[:cut], token[cut:]]
+            else:
+                pieces.append(token)
+            position += len(token)
+
+        if plan.ttft:
+            await asyncio.sleep(plan.ttft)
+        loop = asyncio.get_running_loop()
+        interval = 1.0 / plan.tokens_per_second if plan.tokens_per_second else 0.0
+        next_at = loop.time()
+        sent = 0
+        for index in range(len(pieces) + 1):
+            if trigger_at is not None and sent == trigger_at:
+                assert fault is not None
+                trigger_at = None
+                if kind is FaultKind.CUT:
+                    await self._abort(request)
+                    return response
+                if kind is FaultKind.STREAM_ERROR:
+                    await send(json.dumps(_error_body(fault.message, fault.error_type, None)))
+                    await response.write_eof()
+                    return response
+                await self._hang(fault.seconds)  # a stall; afterwards the stream goes on
+                next_at = loop.time()
+            if index == len(pieces):
+                break
+            if interval:
+                delay = next_at - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                next_at = max(next_at, loop.time()) + interval
+            await send(chunk({"content": pieces[index]}))
+            if record.first_content_at is None:
+                record.first_content_at = time.monotonic()
+            sent += len(pieces[index])
+            record.content_sent += pieces[index]
+
+        if plan.finish_reason is not None:
+            await send(chunk({}, plan.finish_reason))
+        record.finish_reason = plan.finish_reason
+        if plan.include_usage:
+            final = chunk({})
+            final["choices"] = []
+            final["usage"] = self._usage(plan)
+            await send(final)
+        await send("[DONE]")
+        await response.write_eof()
+        return response
+
+    # ---- admin endpoints (for out-of-process use; no auth) -------------------------------------------------
+    async def _handle_admin_requests(self, request: web.Request) -> web.Response:
+        return web.json_response([r.to_dict() for r in self.requests])
+
+    async def _handle_admin_script(self, request: web.Request) -> web.Response:
+        self.apply_script(await request.json())
+        return web.json_response({"ok": True})
+
+    async def _handle_admin_reset(self, request: web.Request) -> web.Response:
+        self.reset()
+        return web.json_response({"ok": True})
+
+    async def _handle_admin_release(self, request: web.Request) -> web.Response:
+        self.release_hangs()
+        return web.json_response({"ok": True})
