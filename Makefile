@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers routing cache tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
 
 test: lint
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/pytest -q -ra
