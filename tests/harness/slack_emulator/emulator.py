@@ -1,0 +1,444 @@
+"""`SlackEmulator`: a local Slack (Web API + Events API sender) for tests, running in its own thread.
+
+The server runs an aiohttp app on its own event loop in a daemon thread, so it keeps answering while a test
+blocks, and a bot running in the test's own loop (or in a subprocess) talks to it over real HTTP. Methods
+that send to the bot exist twice: `mention(...)` blocks the calling thread (fine for a bot in another
+process or thread), `amention(...)` awaits (needed when the bot runs on the test's own event loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from types import TracebackType
+from typing import Any, TypedDict, TypeVar, Unpack
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from . import payloads
+from .delivery import Deliverer, DeliveryPolicy
+from .models import (
+    ApiCall,
+    Channel,
+    ChannelKind,
+    Delivery,
+    EphemeralMessage,
+    Message,
+    ResponseUrlPost,
+    Revision,
+    UploadedFile,
+    User,
+)
+from .server import ApiServer, _InjectedError
+from .workspace import Workspace
+
+T = TypeVar("T")
+
+
+class DeliveryOptions(TypedDict, total=False):
+    """How to send one event or command. All optional."""
+
+    url: str  # the bot's endpoint; defaults to `SlackEmulator.events_url`
+    event_id: str  # reuse an id to simulate a duplicate delivery
+    retry_num: int  # start at X-Slack-Retry-Num N (a hand-made re-delivery)
+    retry_reason: str  # X-Slack-Retry-Reason for that first attempt
+    bad_signature: bool  # sign with the wrong secret
+    stale_timestamp: bool  # X-Slack-Request-Timestamp 10 minutes in the past
+    redeliver: bool  # retry when not acked within ack_timeout (default True, like Slack)
+
+
+class SlackEmulator:
+    """A fake Slack workspace with one installed bot.
+
+    >>> with SlackEmulator() as emu:
+    ...     general = emu.add_channel("general", members=[emu.add_user("alice").id])
+    ...     client = AsyncWebClient(token=emu.bot_token, base_url=emu.base_url)
+    """
+
+    def __init__(
+        self,
+        *,
+        signing_secret: str = "penny-test-signing-secret",
+        bot_token: str = "xoxb-0001-penny-test",
+        team_id: str = "T0001",
+        team_name: str = "Penny Test",
+        team_domain: str = "penny-test",
+        bot_user_id: str = "U0PENNY",
+        bot_id: str = "B0PENNY",
+        app_id: str = "A0PENNY",
+        events_url: str | None = None,
+        ack_timeout: float = 3.0,
+        max_retries: int = 3,
+        retry_delays: Sequence[float] = (0.0, 0.0, 0.0),
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.signing_secret = signing_secret
+        self.bot_token = bot_token
+        self.team_id = team_id
+        self.team_domain = team_domain
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.app_id = app_id
+        self.events_url = events_url
+        self.workspace = Workspace(team_id=team_id, team_name=team_name, bot_user_id=bot_user_id, bot_id=bot_id,
+                                   app_id=app_id, clock=clock, monotonic=monotonic)
+        self._server = ApiServer(workspace=self.workspace, bot_token=bot_token, origin=lambda: self.origin)
+        self._deliveries: list[Delivery] = []
+        self.delivery_policy = DeliveryPolicy(ack_timeout=ack_timeout, max_retries=max_retries,
+                                              retry_delays=tuple(retry_delays))
+        self._deliverer = Deliverer(signing_secret=signing_secret, policy=self.delivery_policy, clock=clock,
+                                    monotonic=monotonic, log=self._deliveries)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self._event_seq = 0
+
+    # ================================================================= lifecycle
+    def start(self) -> SlackEmulator:
+        """Start the server on 127.0.0.1 and a free port; returns self once it accepts connections."""
+        if self._thread is not None:
+            return self
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._thread = threading.Thread(target=loop.run_forever, name="slack-emulator", daemon=True)
+        self._thread.start()
+        self._call(self._serve())
+        return self
+
+    async def _serve(self) -> None:
+        self._runner = web.AppRunner(self._server.build_app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self._port = self._runner.addresses[0][1]
+
+    def stop(self) -> None:
+        if self._loop is None or self._thread is None:
+            return
+        if self._runner is not None:
+            self._call(self._runner.cleanup())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
+        self._loop, self._thread, self._runner = None, None, None
+
+    def __enter__(self) -> SlackEmulator:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def origin(self) -> str:
+        """`http://127.0.0.1:PORT`, the root of every URL the emulator serves."""
+        if self._port is None:
+            raise RuntimeError("SlackEmulator is not started")
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def base_url(self) -> str:
+        """What `AsyncWebClient(base_url=...)` needs: `http://127.0.0.1:PORT/api/`."""
+        return f"{self.origin}/api/"
+
+    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
+        if self._loop is None:
+            raise RuntimeError("SlackEmulator is not started")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def _acall(self, coro: Coroutine[Any, Any, T]) -> Awaitable[T]:
+        if self._loop is None:
+            raise RuntimeError("SlackEmulator is not started")
+        return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
+
+    # ================================================================= arranging the workspace
+    def add_user(self, name: str, *, user_id: str | None = None, real_name: str = "", display_name: str = "",
+                 is_bot: bool = False, email: str = "", deleted: bool = False) -> User:
+        uid = user_id or self.workspace.new_id("U")
+        user = User(id=uid, name=name, real_name=real_name or name.title(), display_name=display_name or name,
+                    is_bot=is_bot, email=email or f"{name}@example.com", deleted=deleted, team_id=self.team_id)
+        return copy.deepcopy(self.workspace.add_user(user))
+
+    def add_channel(self, name: str, *, kind: ChannelKind = "public", members: Sequence[str] = (),
+                    bot_member: bool = True, channel_id: str | None = None, is_ext_shared: bool = False,
+                    topic: str = "", purpose: str = "") -> Channel:
+        """Add a conversation. Private channels and mpims get C ids too, as in modern Slack, so code that
+        guesses visibility from the id prefix gets caught; only DMs start with D."""
+        members_list = list(members) + ([self.bot_user_id] if bot_member else [])
+        channel = self.workspace.new_channel(name=name, kind=kind, members=members_list, channel_id=channel_id,
+                                             is_ext_shared=is_ext_shared, topic=topic, purpose=purpose)
+        return copy.deepcopy(channel)
+
+    def add_dm(self, user_id: str) -> Channel:
+        """The bot's DM with `user_id` (an `im`)."""
+        return copy.deepcopy(self.workspace.dm_channel_for(user_id))
+
+    def set_membership(self, channel: str, user_id: str, member: bool) -> None:
+        with self.workspace.lock:
+            members = self.workspace.channels[channel].members
+            if member and user_id not in members:
+                members.append(user_id)
+            if not member and user_id in members:
+                members.remove(user_id)
+
+    def post_user_message(self, channel: str, user: str, text: str, *, thread_ts: str | None = None,
+                          blocks: list[dict[str, Any]] | None = None) -> Message:
+        """Put a human's message into the workspace (no event is sent): history and threads see it."""
+        ws = self.workspace
+        message = Message(channel=channel, ts=ws.next_ts(), user=user, text=text, team=self.team_id,
+                          thread_ts=thread_ts, blocks=blocks, client_msg_id=str(uuid.uuid4()))
+        return copy.deepcopy(ws.post(message))
+
+    def pin(self, channel: str, ts: str, *, by: str | None = None) -> None:
+        self.workspace.pin(channel, ts, by or self.bot_user_id)
+
+    # ================================================================= inspecting the workspace
+    def message(self, channel: str, ts: str) -> Message:
+        with self.workspace.lock:
+            return copy.deepcopy(self.workspace.find(channel, ts))
+
+    def history(self, channel: str) -> list[Message]:
+        """Top-level messages (and thread broadcasts) of a channel, oldest first."""
+        with self.workspace.lock:
+            return copy.deepcopy(self.workspace.top_level(channel))
+
+    def thread(self, channel: str, ts: str) -> list[Message]:
+        """The parent then every reply, oldest first."""
+        with self.workspace.lock:
+            return copy.deepcopy(self.workspace.thread(channel, ts))
+
+    def bot_replies(self, channel: str, thread_ts: str) -> list[Message]:
+        """Replies the bot posted in a thread (the parent excluded)."""
+        return [m for m in self.thread(channel, thread_ts)[1:] if m.user == self.bot_user_id]
+
+    def bot_messages(self, channel: str | None = None, *, include_deleted: bool = False) -> list[Message]:
+        """Everything the bot posted, in any channel (or one), deleted ones only if asked."""
+        with self.workspace.lock:
+            found = [m for cid, msgs in self.workspace.messages.items() if channel in (None, cid)
+                     for m in msgs.values() if m.user == self.bot_user_id and (include_deleted or not m.deleted)]
+            return copy.deepcopy(found)
+
+    def edit_history(self, channel: str, ts: str) -> list[Revision]:
+        """Every version of a message, deleted ones included: the posted text, then each `chat.update`."""
+        with self.workspace.lock:
+            message = self.workspace.messages.get(channel, {}).get(ts)
+            if message is None:
+                raise KeyError(f"no message {channel}/{ts}")
+            return copy.deepcopy(message.revisions)
+
+    def ephemeral_messages(self, channel: str | None = None) -> list[EphemeralMessage]:
+        with self.workspace.lock:
+            return [copy.deepcopy(e) for e in self.workspace.ephemeral if channel in (None, e.channel)]
+
+    def uploaded_files(self) -> list[UploadedFile]:
+        with self.workspace.lock:
+            return copy.deepcopy(list(self.workspace.files.values()))
+
+    def response_url_posts(self) -> list[ResponseUrlPost]:
+        with self._server.log_lock:
+            return copy.deepcopy(self._server.response_url_posts)
+
+    # ================================================================= the call log and failure knobs
+    def calls(self, method: str | None = None, **params: Any) -> list[ApiCall]:
+        """Logged Web API calls, optionally of one method and with given parameter values
+        (e.g. `calls("chat.update", channel="C0001", ts=ts)`)."""
+        with self._server.log_lock:
+            found = [c for c in self._server.calls if method in (None, c.method)
+                     and all(str(c.params.get(k)) == str(v) for k, v in params.items())]
+            return copy.deepcopy(found)
+
+    def clear_calls(self) -> None:
+        with self._server.log_lock:
+            self._server.calls.clear()
+
+    def set_rate_limit(self, method: str, *, per_second: float | None = None, per_minute: float | None = None,
+                       per_channel: bool = False) -> None:
+        """Throttle a method with a sliding window (both limits may apply). None for both removes it.
+        `per_channel` keeps one budget per channel, like chat.postMessage's 1/s per channel."""
+        self._server.limiter.set_limit(method, per_second=per_second, per_minute=per_minute,
+                                       per_channel=per_channel)
+
+    def force_rate_limit(self, method: str, times: int = 1, *, retry_after: int = 1) -> None:
+        """Answer the next `times` calls of `method` with 429 and `Retry-After: retry_after`."""
+        self._server.limiter.force(method, times, retry_after)
+
+    def fail_next(self, method: str, error: str, *, times: int = 1, status: int = 200) -> None:
+        """Answer the next `times` calls with `{"ok": false, "error": error}` (e.g. `fatal_error`, 500)."""
+        with self._server.log_lock:
+            self._server.injected[method] = _InjectedError(error=error, status=status, remaining=times)
+
+    def set_latency(self, method: str, seconds: float) -> None:
+        """Delay every answer of `method`, to exercise timeouts and concurrency."""
+        self._server.latency[method] = seconds
+
+    # ================================================================= sending events to the bot
+    def deliveries(self) -> list[Delivery]:
+        """Every event or command sent to the bot, with all its attempts."""
+        return copy.deepcopy(list(self._deliveries))
+
+    def next_event_id(self) -> str:
+        with self.workspace.lock:
+            self._event_seq += 1
+            return f"Ev0{self._event_seq:08d}PN"
+
+    def envelope(self, event: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
+        """Wrap an inner event into the `event_callback` payload Slack posts."""
+        channel = self.workspace.channels.get(str(event.get("channel") or event.get("item", {}).get("channel")))
+        return payloads.event_envelope(
+            event, team_id=self.team_id, api_app_id=self.app_id, bot_user_id=self.bot_user_id,
+            event_id=event_id or self.next_event_id(), event_time=int(self.workspace.clock()),
+            is_ext_shared_channel=bool(channel and channel.is_ext_shared))
+
+    def _event_delivery(self, payload: dict[str, Any], opts: DeliveryOptions) -> tuple[Delivery, dict[str, Any]]:
+        if payload.get("type") != "event_callback":
+            payload = self.envelope(payload, event_id=opts.get("event_id"))
+        elif "event_id" in opts:
+            payload = {**payload, "event_id": opts["event_id"]}
+        url = opts.get("url") or self.events_url
+        if not url:
+            raise ValueError("no url: pass url= or set SlackEmulator.events_url")
+        delivery = Delivery(kind="event", url=url, event_id=payload["event_id"], body=json.dumps(payload),
+                            ts=payload["event"].get("ts"))
+        return delivery, {k: v for k, v in opts.items() if k not in ("url", "event_id")}
+
+    def deliver_event(self, payload: dict[str, Any], **opts: Unpack[DeliveryOptions]) -> Delivery:
+        """Sign and POST an event (an inner event or a full `event_callback` payload) to the bot; blocks
+        until it is acked or the retries are spent. Thread-safe."""
+        delivery, kwargs = self._event_delivery(payload, opts)
+        return self._call(self._deliverer.deliver(delivery, content_type="application/json", **kwargs))
+
+    async def adeliver_event(self, payload: dict[str, Any], **opts: Unpack[DeliveryOptions]) -> Delivery:
+        delivery, kwargs = self._event_delivery(payload, opts)
+        return await self._acall(self._deliverer.deliver(delivery, content_type="application/json", **kwargs))
+
+    def mention_event(self, channel: str, user: str, text: str, *, thread_ts: str | None = None) -> dict[str, Any]:
+        """Post `<@BOT> text` as `user` into the channel (or thread) and return its `app_mention` event."""
+        message = self.post_user_message(channel, user, f"<@{self.bot_user_id}> {text}", thread_ts=thread_ts)
+        return payloads.app_mention_event(message)
+
+    def mention(self, channel: str, user: str, text: str, *, thread_ts: str | None = None,
+                **opts: Unpack[DeliveryOptions]) -> Delivery:
+        """A user mentions the bot: the message lands in the channel state, then `app_mention` is sent."""
+        return self.deliver_event(self.mention_event(channel, user, text, thread_ts=thread_ts), **opts)
+
+    async def amention(self, channel: str, user: str, text: str, *, thread_ts: str | None = None,
+                       **opts: Unpack[DeliveryOptions]) -> Delivery:
+        return await self.adeliver_event(self.mention_event(channel, user, text, thread_ts=thread_ts), **opts)
+
+    def message_event(self, channel: str, user: str, text: str, *, thread_ts: str | None = None) -> dict[str, Any]:
+        """Post a plain user message (e.g. a follow-up in a thread) and return its `message` event."""
+        message = self.post_user_message(channel, user, text, thread_ts=thread_ts)
+        return payloads.message_event(message, channel_type=self.workspace.channel_type(channel))
+
+    def send_message(self, channel: str, user: str, text: str, *, thread_ts: str | None = None,
+                     **opts: Unpack[DeliveryOptions]) -> Delivery:
+        return self.deliver_event(self.message_event(channel, user, text, thread_ts=thread_ts), **opts)
+
+    def reaction_event(self, channel: str, ts: str, user: str, reaction: str) -> dict[str, Any]:
+        """Add `user`'s reaction to the message and return the `reaction_added` event."""
+        with self.workspace.lock:
+            message = self.workspace.find(channel, ts)
+            users = message.reactions.setdefault(reaction, [])
+            if user not in users:
+                users.append(user)
+            return payloads.reaction_added_event(user=user, reaction=reaction, channel=channel, ts=ts,
+                                                 item_user=message.user, event_ts=self.workspace.next_ts())
+
+    def react(self, channel: str, ts: str, user: str, reaction: str, **opts: Unpack[DeliveryOptions]) -> Delivery:
+        return self.deliver_event(self.reaction_event(channel, ts, user, reaction), **opts)
+
+    def edit_event(self, channel: str, ts: str, new_text: str) -> dict[str, Any]:
+        """A user edits their message: update the state and return the `message_changed` event."""
+        ws = self.workspace
+        with ws.lock:
+            message = ws.find(channel, ts)
+            before = message.to_api()
+            ws.update(message, text=new_text, blocks=None, editor=message.user)
+            return payloads.message_changed_event(before, message.to_api(), channel=channel,
+                                                  event_ts=ws.next_ts(), channel_type=ws.channel_type(channel))
+
+    def delete_event(self, channel: str, ts: str) -> dict[str, Any]:
+        """A message is deleted: update the state and return the `message_deleted` event."""
+        ws = self.workspace
+        with ws.lock:
+            message = ws.find(channel, ts)
+            before = message.to_api()
+            ws.delete(message)
+            return payloads.message_deleted_event(before, channel=channel, event_ts=ws.next_ts(),
+                                                  channel_type=ws.channel_type(channel))
+
+    # ================================================================= slash commands
+    def command_body(self, command: str, text: str, *, channel: str, user: str) -> str:
+        """The form body of a slash command; its `response_url` points back at this emulator."""
+        ws = self.workspace
+        with ws.lock:
+            self._event_seq += 1
+            seq = self._event_seq
+            path = f"/commands/{self.team_id}/{7000000000 + seq}/{uuid.uuid4().hex[:24]}"
+            self._server.response_url_channels[path] = channel
+            chan = ws.channels.get(channel)
+            fields = payloads.slash_command_form(
+                command=command, text=text, team_id=self.team_id, team_domain=self.team_domain,
+                channel_id=channel, channel_name=chan.name if chan else "", user_id=user,
+                user_name=ws.users[user].name if user in ws.users else "", api_app_id=self.app_id,
+                response_url=f"{self.origin}{path}", trigger_id=f"{seq}.{self.team_id[1:]}.{uuid.uuid4().hex}")
+        return urlencode(fields)
+
+    def _command_delivery(self, command: str, text: str, channel: str, user: str,
+                          opts: DeliveryOptions) -> tuple[Delivery, dict[str, Any]]:
+        url = opts.get("url") or self.events_url
+        if not url:
+            raise ValueError("no url: pass url= or set SlackEmulator.events_url")
+        delivery = Delivery(kind="command", url=url, event_id=None,
+                            body=self.command_body(command, text, channel=channel, user=user))
+        return delivery, {k: v for k, v in opts.items() if k not in ("url", "event_id")}
+
+    def deliver_command(self, command: str, text: str, *, channel: str, user: str,
+                        **opts: Unpack[DeliveryOptions]) -> Delivery:
+        """Send a signed slash command (form-encoded). Replies to `response_url` appear in
+        `response_url_posts()`."""
+        delivery, kwargs = self._command_delivery(command, text, channel, user, opts)
+        return self._call(self._deliverer.deliver(delivery, content_type="application/x-www-form-urlencoded",
+                                                  **kwargs))
+
+    async def adeliver_command(self, command: str, text: str, *, channel: str, user: str,
+                               **opts: Unpack[DeliveryOptions]) -> Delivery:
+        delivery, kwargs = self._command_delivery(command, text, channel, user, opts)
+        return await self._acall(self._deliverer.deliver(
+            delivery, content_type="application/x-www-form-urlencoded", **kwargs))
+
+    # ================================================================= waiting
+    def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0, *, interval: float = 0.02,
+                 what: str = "condition") -> T:
+        """Poll `predicate` until it returns something truthy and return that; TimeoutError otherwise.
+        Blocks the thread: from a test whose bot shares its event loop, use `await_for`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{what} not met within {timeout} s")
+            time.sleep(interval)
+
+    async def await_for(self, predicate: Callable[[], T], timeout: float = 5.0, *, interval: float = 0.02,
+                        what: str = "condition") -> T:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{what} not met within {timeout} s")
+            await asyncio.sleep(interval)
+
+
+__all__ = ["DeliveryOptions", "SlackEmulator"]

@@ -1,0 +1,178 @@
+"""Builders for the Events API and slash-command payloads Slack sends to an app.
+
+Shapes follow the java-slack-sdk samples in `shared/eval/slack/java-slack-sdk_samples/`: the
+`event_callback` wrapper with `authorizations`, and the inner events with the fields real traffic carries.
+They are pure functions of their arguments, so tests can also build a payload and tweak it before sending.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import Message
+
+
+def event_envelope(
+    event: dict[str, Any],
+    *,
+    team_id: str,
+    api_app_id: str,
+    bot_user_id: str,
+    event_id: str,
+    event_time: int,
+    is_ext_shared_channel: bool = False,
+) -> dict[str, Any]:
+    """Wrap an inner event the way Slack does for every Events API delivery."""
+    return {
+        "token": "verification-token-unused",
+        "team_id": team_id,
+        "context_team_id": team_id,
+        "context_enterprise_id": None,
+        "api_app_id": api_app_id,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": event_time,
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": team_id,
+                "user_id": bot_user_id,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": is_ext_shared_channel,
+        "event_context": f"4-eyJldCI6ImFwcF9tZW50aW9uIiwidGlkIjoi{event_id[-6:]}",
+    }
+
+
+def _rich_text_blocks(text: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "rich_text",
+            "block_id": "b1Xy",
+            "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
+        }
+    ]
+
+
+def app_mention_event(message: Message) -> dict[str, Any]:
+    """The inner `app_mention` event for a user message that mentions the bot."""
+    event: dict[str, Any] = {
+        "type": "app_mention",
+        "client_msg_id": message.client_msg_id or "",
+        "user": message.user,
+        "text": message.text,
+        "blocks": message.blocks or _rich_text_blocks(message.text),
+        "team": message.team,
+        "channel": message.channel,
+        "ts": message.ts,
+        "event_ts": message.ts,
+    }
+    if message.thread_ts is not None:
+        event["thread_ts"] = message.thread_ts
+    return event
+
+
+def message_event(message: Message, *, channel_type: str) -> dict[str, Any]:
+    """The inner `message` event (no subtype) for a new user message, in a thread or not."""
+    event: dict[str, Any] = {
+        "client_msg_id": message.client_msg_id or "",
+        "type": "message",
+        "text": message.text,
+        "user": message.user,
+        "ts": message.ts,
+        "blocks": message.blocks or _rich_text_blocks(message.text),
+        "team": message.team,
+        "channel": message.channel,
+        "event_ts": message.ts,
+        "channel_type": channel_type,
+    }
+    if message.bot_id:
+        event["bot_id"] = message.bot_id
+        event["app_id"] = message.app_id or ""
+    if message.thread_ts is not None:
+        event["thread_ts"] = message.thread_ts
+        if message.is_reply:
+            event["parent_user_id"] = message.parent_user_id or ""
+    return event
+
+
+def message_changed_event(
+    before: dict[str, Any], after: dict[str, Any], *, channel: str, event_ts: str, channel_type: str
+) -> dict[str, Any]:
+    """`message` with subtype `message_changed`: Slack sends the new and the previous message."""
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": channel,
+        "hidden": True,
+        "message": after,
+        "previous_message": before,
+        "event_ts": event_ts,
+        "ts": event_ts,
+        "channel_type": channel_type,
+    }
+
+
+def message_deleted_event(
+    before: dict[str, Any], *, channel: str, event_ts: str, channel_type: str
+) -> dict[str, Any]:
+    """`message` with subtype `message_deleted`, carrying the deleted message as `previous_message`."""
+    return {
+        "type": "message",
+        "subtype": "message_deleted",
+        "channel": channel,
+        "hidden": True,
+        "deleted_ts": before["ts"],
+        "previous_message": before,
+        "event_ts": event_ts,
+        "ts": event_ts,
+        "channel_type": channel_type,
+    }
+
+
+def reaction_added_event(
+    *, user: str, reaction: str, channel: str, ts: str, item_user: str, event_ts: str
+) -> dict[str, Any]:
+    return {
+        "type": "reaction_added",
+        "user": user,
+        "item": {"type": "message", "channel": channel, "ts": ts},
+        "reaction": reaction,
+        "item_user": item_user,
+        "event_ts": event_ts,
+    }
+
+
+def slash_command_form(
+    *,
+    command: str,
+    text: str,
+    team_id: str,
+    team_domain: str,
+    channel_id: str,
+    channel_name: str,
+    user_id: str,
+    user_name: str,
+    api_app_id: str,
+    response_url: str,
+    trigger_id: str,
+) -> dict[str, str]:
+    """The fields of a slash-command POST, sent as application/x-www-form-urlencoded."""
+    return {
+        "token": "verification-token-unused",
+        "team_id": team_id,
+        "team_domain": team_domain,
+        "channel_id": channel_id,
+        "channel_name": channel_name,
+        "user_id": user_id,
+        "user_name": user_name,
+        "command": command,
+        "text": text,
+        "api_app_id": api_app_id,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": trigger_id,
+    }

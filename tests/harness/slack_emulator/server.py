@@ -1,0 +1,143 @@
+"""The HTTP face of the emulator: `/api/<method>`, the file upload URL and slash-command `response_url`s.
+
+Everything Slack does around a method call lives here, in Slack's order: authentication (`not_authed`,
+`invalid_auth`), rate limiting (HTTP 429 with `Retry-After`), then the method itself. Every call, failed or
+not, goes to the call log with a monotonic timestamp taken when the request arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from .models import ApiCall, Message, ResponseUrlPost
+from .ratelimit import RateLimiter
+from .web_api import WebApi
+from .workspace import SlackError, Workspace
+
+
+@dataclass
+class _InjectedError:
+    error: str
+    status: int
+    remaining: int
+
+
+class ApiServer:
+    """Builds the aiohttp application; owns the call log and the failure/latency knobs."""
+
+    def __init__(self, *, workspace: Workspace, bot_token: str, origin: Callable[[], str]) -> None:
+        self.ws = workspace
+        self.bot_token = bot_token
+        self.api = WebApi(workspace, origin)
+        self.limiter = RateLimiter(workspace.monotonic)
+        self.calls: list[ApiCall] = []
+        self.response_url_posts: list[ResponseUrlPost] = []
+        self.response_url_channels: dict[str, str] = {}
+        self.latency: dict[str, float] = {}
+        self.injected: dict[str, _InjectedError] = {}
+        self.log_lock = threading.Lock()
+
+    def build_app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/upload/v1/{file_id}", self._upload)
+        app.router.add_post("/commands/{team}/{command_id}/{secret}", self._response_url)
+        return app
+
+    # ----------------------------------------------------------------- /api/<method>
+    async def _api(self, request: web.Request) -> web.Response:
+        arrived = self.ws.monotonic()
+        method = request.match_info["method"]
+        params = await _read_params(request)
+        token = params.pop("token", None)
+        auth = request.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            token = auth.removeprefix("Bearer ").strip()
+        delay = self.latency.get(method, 0.0)
+        if delay:
+            await asyncio.sleep(delay)
+        headers: dict[str, str] = {}
+        try:
+            if not token:
+                raise SlackError("not_authed")
+            if token != self.bot_token:
+                raise SlackError("invalid_auth")
+            retry_after = self.limiter.check(method, _channel_of(params))
+            if retry_after is not None:
+                headers["Retry-After"] = str(retry_after)
+                raise SlackError("ratelimited", status=429)
+            self._raise_injected(method)
+            body, status = self.api.handle(method, params), 200
+        except SlackError as exc:
+            body, status = {"ok": False, "error": exc.code}, exc.status
+        with self.log_lock:
+            self.calls.append(ApiCall(method=method, params=params, status=status, ok=bool(body.get("ok")),
+                                      error=body.get("error"), monotonic=arrived, response=body))
+        return web.json_response(body, status=status, headers=headers)
+
+    def _raise_injected(self, method: str) -> None:
+        with self.log_lock:
+            injected = self.injected.get(method)
+            if injected is None or injected.remaining <= 0:
+                return
+            injected.remaining -= 1
+        raise SlackError(injected.error, status=injected.status)
+
+    # ----------------------------------------------------------------- uploads and response_url
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step 2 of files_upload_v2: the bytes go to the URL `files.getUploadURLExternal` handed out."""
+        content = await request.read()
+        with self.ws.lock:
+            file = self.ws.files.get(request.match_info["file_id"])
+            if file is None:
+                return web.Response(status=404, text="upload url not found")
+            file.content = content
+        return web.Response(text=f"OK - {len(content)}")
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        """Record what the bot posts to a slash command's `response_url`; `in_channel` replies show up
+        in the channel as a bot message, as they do in Slack."""
+        try:
+            payload = await request.json()
+        except ValueError:
+            return web.Response(status=400, text="invalid_payload")
+        with self.log_lock:
+            self.response_url_posts.append(ResponseUrlPost(request.path, payload, self.ws.monotonic()))
+        channel = self.response_url_channels.get(request.path)
+        if channel and payload.get("response_type") == "in_channel":
+            with self.ws.lock:
+                self.ws.post(Message(channel=channel, ts=self.ws.next_ts(), user=self.ws.bot_user_id,
+                                     text=str(payload.get("text", "")), team=self.ws.team_id,
+                                     bot_id=self.ws.bot_id, app_id=self.ws.app_id,
+                                     blocks=payload.get("blocks")))
+        return web.Response(text="ok")
+
+
+def _channel_of(params: dict[str, Any]) -> str | None:
+    value = params.get("channel") or params.get("channel_id")
+    return str(value) if value else None
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    """Merge query string, form and JSON body: slack_sdk uses each, depending on the method."""
+    params: dict[str, Any] = dict(request.query)
+    if request.method != "POST" or not request.body_exists:
+        return params
+    if request.content_type == "application/json":
+        try:
+            body = await request.json()
+        except json.JSONDecodeError:
+            return params
+        if isinstance(body, dict):
+            params.update(body)
+    elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.post()
+        params.update({k: v for k, v in form.items() if isinstance(v, str)})
+    return params
