@@ -27,9 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--any-model", action="store_true", help="answer any model id instead of 404")
     args = parser.parse_args(argv)
 
-    server = OpenAIServer(
-        api_key=args.api_key, accept_any_model=args.any_model, host=args.host, port=args.port
-    )
+    server = OpenAIServer(api_key=args.api_key, accept_any_model=args.any_model, host=args.host, port=args.port)
     if args.script:
         server.apply_script(json.loads(args.script.read_text()))
     stop = threading.Event()

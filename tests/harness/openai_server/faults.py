@@ -158,9 +158,7 @@ class Fault:
     @classmethod
     def stream_error(cls, after_chars: int = 0, *, message: str = "The server had an error.") -> Fault:
         """Mid-stream SSE error event (`data: {"error": {...}}`) after `after_chars` characters."""
-        return cls(
-            FaultKind.STREAM_ERROR, after_chars=after_chars, message=message, error_type="server_error"
-        )
+        return cls(FaultKind.STREAM_ERROR, after_chars=after_chars, message=message, error_type="server_error")
 
     @classmethod
     def reply(cls, text: str | None = None, *, finish_reason: str | None = "stop") -> Fault:

@@ -7,7 +7,7 @@ Kept separate from the HTTP code so that tests can compute the exact expectation
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ from typing import Any
 # trailing whitespace. Every character belongs to exactly one token, so "".join(tokens) == text, byte-exact.
 _TOKEN_RE = re.compile(r"\s*\S+|\s+")
 
-AnswerFn = Callable[[str, list[dict[str, Any]]], str]
+AnswerFn = Callable[[str, Sequence[Mapping[str, Any]]], str]
 """A dynamic answer: (model, messages) -> text."""
 
 Answer = str | AnswerFn
@@ -26,19 +26,17 @@ def split_tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(text)
 
 
-def message_text(message: dict[str, Any]) -> str:
+def message_text(message: Mapping[str, Any]) -> str:
     """The text of a chat message, whether `content` is a string or a list of content parts."""
     content = message.get("content")
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return " ".join(
-            str(part.get("text", "")) for part in content if isinstance(part, dict) and "text" in part
-        )
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict) and "text" in part)
     return ""
 
 
-def count_prompt_tokens(messages: Sequence[dict[str, Any]]) -> int:
+def count_prompt_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
     """Deterministic prompt token count: whitespace-separated words over all message contents.
 
     Deliberately simple so a test can predict it; it is not meant to match a real tokenizer.
@@ -46,7 +44,7 @@ def count_prompt_tokens(messages: Sequence[dict[str, Any]]) -> int:
     return sum(len(message_text(m).split()) for m in messages)
 
 
-def last_user_message(messages: Sequence[dict[str, Any]]) -> str:
+def last_user_message(messages: Sequence[Mapping[str, Any]]) -> str:
     """The text of the last `user` message ("" if none): what rules match against."""
     for message in reversed(messages):
         if message.get("role") == "user":
@@ -54,7 +52,7 @@ def last_user_message(messages: Sequence[dict[str, Any]]) -> str:
     return ""
 
 
-def default_fallback(model: str, messages: list[dict[str, Any]]) -> str:
+def default_fallback(model: str, messages: Sequence[Mapping[str, Any]]) -> str:
     """The answer when nothing is scripted: deterministic and mentions the model, so a test can tell
     which model produced a reply."""
     question = last_user_message(messages).strip()
@@ -74,6 +72,6 @@ class Rule:
         return (self.model is None or self.model == model) and self.contains.lower() in last_user.lower()
 
 
-def resolve(answer: Answer, model: str, messages: list[dict[str, Any]]) -> str:
+def resolve(answer: Answer, model: str, messages: Sequence[Mapping[str, Any]]) -> str:
     """Turn a static or dynamic answer into text."""
     return answer if isinstance(answer, str) else answer(model, messages)

@@ -15,16 +15,16 @@ import json
 import socket
 import threading
 import time
-import uuid
 from collections import deque
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
 from .faults import Fault, FaultKind
+from .records import RequestRecord
+from .responders import Plan, error_body, http_error_response, send_json, send_stream
 from .script import (
     Answer,
     Rule,
@@ -37,76 +37,6 @@ from .script import (
 
 ANY_MODEL = "*"
 """Pass as the model to `inject`/`set_down` to hit every model (model-specific faults are consumed first)."""
-
-SYSTEM_FINGERPRINT = "fp_penny_test"
-
-
-@dataclass
-class RequestRecord:
-    """One request as the server saw it, and what it did with it (filled in as the request progresses)."""
-
-    index: int
-    method: str
-    path: str
-    arrived_at: float  # time.monotonic(), comparable with the test's own clock
-    authorization: str | None = None
-    body: dict[str, Any] = field(default_factory=dict)
-    model: str | None = None
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    stream: bool = False
-    stream_options: dict[str, Any] | None = None
-    max_tokens: int | None = None
-    fault: Fault | None = None
-    # "pending", "ok", "length", a FaultKind value, "unauthorized", "model_not_found", "bad_request"
-    outcome: str = "pending"
-    status: int | None = None
-    answer: str | None = None  # the scripted text, before truncation or faults
-    content_sent: str = ""  # content characters actually written to the client
-    finish_reason: str | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    client_disconnected: bool = False
-    first_content_at: float | None = None  # monotonic time the first content character was written
-    finished_at: float | None = None
-
-    @property
-    def include_usage(self) -> bool:
-        return bool((self.stream_options or {}).get("include_usage"))
-
-    @property
-    def last_user_message(self) -> str:
-        return last_user_message(self.messages)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON form for the admin endpoint (out-of-process tests)."""
-        data = {k: v for k, v in self.__dict__.items() if k != "fault"}
-        data["fault"] = self.fault.to_dict() if self.fault else None
-        return data
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """Everything a chat request needs, snapshotted under the lock."""
-
-    model: str
-    fault: Fault | None
-    tokens: list[str]
-    completion_tokens: int
-    prompt_tokens: int
-    finish_reason: str | None
-    ttft: float
-    tokens_per_second: float | None
-    include_usage: bool
-    completion_id: str = field(default_factory=lambda: f"chatcmpl-{uuid.uuid4().hex[:24]}")
-    created: int = field(default_factory=lambda: int(time.time()))
-
-
-def _error_body(message: str, error_type: str, code: str | None, param: str | None = None) -> dict[str, Any]:
-    return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
-
-
-def _format_seconds(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 class OpenAIServer:
@@ -139,7 +69,7 @@ class OpenAIServer:
         self._rules: list[Rule] = []
         self._fallback: Answer = default_fallback
         self._tps: dict[str, float] = {}
-        self._default_tps = default_tokens_per_second
+        self._default_tps = self._initial_default_tps = default_tokens_per_second
         self._ttft: dict[str, float] = {}
         self._queued: dict[str, deque[Fault]] = {}
         self._down: dict[str, Fault] = {}
@@ -307,8 +237,11 @@ class OpenAIServer:
         with self._lock:
             self._fallback = answer
 
-    def answer_for(self, model: str, messages: list[dict[str, Any]]) -> str:
-        """The text the server would answer (before faults and max_tokens): lets tests build expectations."""
+    def answer_for(self, model: str, messages: Sequence[Mapping[str, Any]]) -> str:
+        """The text the server would answer (before faults and max_tokens): lets tests build expectations.
+
+        Dynamic answers are called here too; during a request they run on the server's thread, under its lock.
+        """
         with self._lock:
             last_user = last_user_message(messages)
             for rule in self._rules:
@@ -374,12 +307,17 @@ class OpenAIServer:
         loop.call_soon_threadsafe(_swap)
 
     def reset(self) -> None:
-        """Forget answers, rules, speeds, faults and the request log (the known models and key are kept)."""
+        """Forget answers, rules, speeds, TTFTs, faults and the request log, and release hangs.
+
+        The known models, the API key and the constructor's default speed are kept: `reset()` between tests
+        gives a session-scoped server the behaviour of a fresh one.
+        """
         with self._lock:
             self._answers.clear()
             self._rules.clear()
             self._fallback = default_fallback
             self._tps.clear()
+            self._default_tps = self._initial_default_tps
             self._ttft.clear()
             self._queued.clear()
             self._down.clear()
@@ -426,11 +364,7 @@ class OpenAIServer:
 
     def chat_requests(self, model: str | None = None) -> list[RequestRecord]:
         """Chat-completion requests, optionally for one model."""
-        return [
-            r
-            for r in self.requests
-            if r.path == "/v1/chat/completions" and (model is None or r.model == model)
-        ]
+        return [r for r in self.requests if r.path == "/v1/chat/completions" and (model is None or r.model == model)]
 
     def models_called(self) -> list[str]:
         """Model of each chat request in arrival order (including ones that failed): "who was tried, when"."""
@@ -440,9 +374,7 @@ class OpenAIServer:
         with self._lock:
             self._records.clear()
 
-    def wait_for_requests(
-        self, count: int, timeout: float = 5.0, *, finished: bool = True
-    ) -> list[RequestRecord]:
+    def wait_for_requests(self, count: int, timeout: float = 5.0, *, finished: bool = True) -> list[RequestRecord]:
         """Block until `count` chat requests arrived (and, by default, finished); not for event loops.
 
         In an async test use `await server.await_requests(...)` instead, or the client's loop would block.
@@ -459,9 +391,7 @@ class OpenAIServer:
                     raise TimeoutError(f"expected {count} chat requests, saw {len(done)}")
                 self._records_changed.wait(remaining)
 
-    async def await_requests(
-        self, count: int, timeout: float = 5.0, *, finished: bool = True
-    ) -> list[RequestRecord]:
+    async def await_requests(self, count: int, timeout: float = 5.0, *, finished: bool = True) -> list[RequestRecord]:
         """Async twin of `wait_for_requests` (polls, so it never blocks the caller's event loop)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -504,7 +434,7 @@ class OpenAIServer:
             "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
         )
         return web.json_response(
-            _error_body(message, "invalid_request_error", "invalid_api_key" if given else None), status=401
+            error_body(message, "invalid_request_error", "invalid_api_key" if given else None), status=401
         )
 
     async def _handle_models(self, request: web.Request, record: RequestRecord) -> web.StreamResponse:
@@ -512,19 +442,17 @@ class OpenAIServer:
         if denied is not None:
             return denied
         record.outcome, record.status = "ok", 200
-        data = [
-            {"id": m, "object": "model", "created": 1700000000, "owned_by": "penny-test"} for m in self.models
-        ]
+        data = [{"id": m, "object": "model", "created": 1700000000, "owned_by": "penny-test"} for m in self.models]
         return web.json_response({"object": "list", "data": data})
 
     async def _handle_unknown(self, request: web.Request, record: RequestRecord) -> web.StreamResponse:
         record.outcome, record.status = "bad_request", 404
         message = f"Invalid URL ({request.method} {request.path})"
-        return web.json_response(_error_body(message, "invalid_request_error", None), status=404)
+        return web.json_response(error_body(message, "invalid_request_error", None), status=404)
 
     def _bad_request(self, record: RequestRecord, message: str, param: str | None = None) -> web.Response:
         record.outcome, record.status = "bad_request", 400
-        return web.json_response(_error_body(message, "invalid_request_error", None, param), status=400)
+        return web.json_response(error_body(message, "invalid_request_error", None, param), status=400)
 
     async def _handle_chat(self, request: web.Request, record: RequestRecord) -> web.StreamResponse:
         denied = self._check_auth(record)
@@ -554,18 +482,16 @@ class OpenAIServer:
         if plan is None:
             record.outcome, record.status = "model_not_found", 404
             message = f"The model `{record.model}` does not exist or you do not have access to it."
-            return web.json_response(
-                _error_body(message, "invalid_request_error", "model_not_found"), status=404
-            )
+            return web.json_response(error_body(message, "invalid_request_error", "model_not_found"), status=404)
         fault = plan.fault
         record.outcome = fault.kind.value if fault else ("length" if plan.finish_reason == "length" else "ok")
         if fault is not None and fault.kind is FaultKind.HTTP_ERROR:
-            return self._http_error(record, fault)
+            return http_error_response(record, fault)
         if fault is not None and fault.kind is FaultKind.STREAM_ERROR and not record.stream:
-            return self._http_error(record, Fault.server_error())
+            return http_error_response(record, Fault.server_error())
         if record.stream:
-            return await self._stream(request, record, plan)
-        return await self._json(request, record, plan)
+            return await send_stream(request, record, plan, self._hang)
+        return await send_json(request, record, plan, self._hang)
 
     def _take_fault(self, model: str) -> Fault | None:
         for key in (model, ANY_MODEL):
@@ -574,7 +500,7 @@ class OpenAIServer:
                 return queue.popleft()
         return self._down.get(model) or self._down.get(ANY_MODEL)
 
-    def _plan(self, record: RequestRecord) -> _Plan | None:
+    def _plan(self, record: RequestRecord) -> Plan | None:
         """Decide, under the lock, the fault, text and pacing for one chat request (None: unknown model)."""
         model = record.model
         assert model is not None
@@ -605,7 +531,7 @@ class OpenAIServer:
                 finish_reason = "length"
         record.prompt_tokens = count_prompt_tokens(record.messages)
         record.completion_tokens = len(tokens)
-        return _Plan(
+        return Plan(
             model=model,
             fault=fault,
             tokens=tokens,
@@ -617,202 +543,11 @@ class OpenAIServer:
             include_usage=record.include_usage,
         )
 
-    def _http_error(self, record: RequestRecord, fault: Fault) -> web.Response:
-        record.status = fault.status
-        headers = dict(fault.headers)
-        if fault.retry_after is not None:
-            headers["Retry-After"] = _format_seconds(fault.retry_after)
-        headers["x-request-id"] = f"req_{record.index}"
-        body = _error_body(fault.message, fault.error_type, fault.error_code)
-        return web.json_response(body, status=fault.status, headers=headers)
-
     async def _hang(self, seconds: float | None) -> None:
         """Wait `seconds` (None: forever) or until `release_hangs()`."""
         assert self._release is not None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._release.wait(), seconds)
-
-    @staticmethod
-    def _usage(plan: _Plan) -> dict[str, Any]:
-        return {
-            "prompt_tokens": plan.prompt_tokens,
-            "completion_tokens": plan.completion_tokens,
-            "total_tokens": plan.prompt_tokens + plan.completion_tokens,
-            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {
-                "reasoning_tokens": 0,
-                "audio_tokens": 0,
-                "accepted_prediction_tokens": 0,
-                "rejected_prediction_tokens": 0,
-            },
-        }
-
-    @staticmethod
-    async def _abort(request: web.Request) -> None:
-        """Kill the connection abruptly, after letting already-written bytes reach the socket."""
-        transport = request.transport
-        if transport is None:
-            return
-        for _ in range(200):
-            if transport.get_write_buffer_size() == 0:
-                break
-            await asyncio.sleep(0.001)
-        transport.abort()
-
-    def _response_headers(self, record: RequestRecord, plan: _Plan) -> dict[str, str]:
-        return {
-            "x-request-id": f"req_{record.index}",
-            "openai-model": plan.model,
-            "openai-processing-ms": "1",
-        }
-
-    async def _json(self, request: web.Request, record: RequestRecord, plan: _Plan) -> web.StreamResponse:
-        fault = plan.fault
-        content = "".join(plan.tokens)
-        body = {
-            "id": plan.completion_id,
-            "object": "chat.completion",
-            "created": plan.created,
-            "model": plan.model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content, "refusal": None, "annotations": []},
-                    "logprobs": None,
-                    "finish_reason": plan.finish_reason,
-                }
-            ],
-            "usage": self._usage(plan),
-            "service_tier": "default",
-            "system_fingerprint": SYSTEM_FINGERPRINT,
-        }
-        raw = json.dumps(body).encode()
-        hang = fault if fault is not None and fault.kind is FaultKind.HANG else None
-        if hang is not None and hang.phase == "before_headers":
-            await self._hang(hang.seconds)
-        delay = plan.ttft + (len(plan.tokens) / plan.tokens_per_second if plan.tokens_per_second else 0.0)
-        record.status = 200
-        if hang is None and (fault is None or fault.kind is not FaultKind.CUT):
-            await asyncio.sleep(delay)
-            record.content_sent, record.finish_reason = content, plan.finish_reason
-            record.first_content_at = time.monotonic()
-            return web.Response(
-                body=raw, content_type="application/json", headers=self._response_headers(record, plan)
-            )
-        # Faults that need the headers out first: send them with the full Content-Length, then misbehave.
-        response = web.StreamResponse(headers=self._response_headers(record, plan))
-        response.content_type = "application/json"
-        response.content_length = len(raw)
-        await response.prepare(request)
-        if fault is not None and fault.kind is FaultKind.CUT:
-            await response.write(raw[: min(fault.after_chars, len(raw) - 1)])
-            await self._abort(request)
-            return response
-        assert hang is not None
-        if hang.phase != "before_headers":
-            await self._hang(hang.seconds)
-        await asyncio.sleep(delay)
-        record.content_sent, record.finish_reason = content, plan.finish_reason
-        record.first_content_at = time.monotonic()
-        await response.write(raw)
-        await response.write_eof()
-        return response
-
-    async def _stream(self, request: web.Request, record: RequestRecord, plan: _Plan) -> web.StreamResponse:
-        fault = plan.fault
-        kind = fault.kind if fault else None
-        if fault is not None and kind is FaultKind.HANG and fault.phase == "before_headers":
-            await self._hang(fault.seconds)
-
-        def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
-            data: dict[str, Any] = {
-                "id": plan.completion_id,
-                "object": "chat.completion.chunk",
-                "created": plan.created,
-                "model": plan.model,
-                "service_tier": "default",
-                "system_fingerprint": SYSTEM_FINGERPRINT,
-                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
-            }
-            if plan.include_usage:
-                data["usage"] = None  # OpenAI sends usage: null on every chunk but the last
-            return data
-
-        async def send(data: dict[str, Any] | str) -> None:
-            payload = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
-            await response.write(f"data: {payload}\n\n".encode())
-
-        response = web.StreamResponse(headers=self._response_headers(record, plan))
-        response.content_type = "text/event-stream"
-        response.charset = "utf-8"
-        response.headers["Cache-Control"] = "no-cache"
-        record.status = 200
-        await response.prepare(request)
-        if fault is not None and kind is FaultKind.HANG and fault.phase == "after_headers":
-            await self._hang(fault.seconds)
-        await send(chunk({"role": "assistant", "content": "", "refusal": None}))
-
-        # A mid-stream event (cut, error event, stall) fires at an exact character offset: split the token
-        # that straddles it so the client receives exactly `after_chars` characters first.
-        trigger_at: int | None = None
-        if kind in (FaultKind.CUT, FaultKind.STREAM_ERROR) or (
-            fault is not None and kind is FaultKind.HANG and fault.phase == "after_role"
-        ):
-            assert fault is not None
-            trigger_at = min(fault.after_chars, sum(map(len, plan.tokens)))
-        pieces: list[str] = []
-        position = 0
-        for token in plan.tokens:
-            if trigger_at is not None and position < trigger_at < position + len(token):
-                cut = trigger_at - position
-                pieces += [token[:cut], token[cut:]]
-            else:
-                pieces.append(token)
-            position += len(token)
-
-        if plan.ttft:
-            await asyncio.sleep(plan.ttft)
-        loop = asyncio.get_running_loop()
-        interval = 1.0 / plan.tokens_per_second if plan.tokens_per_second else 0.0
-        next_at = loop.time()
-        sent = 0
-        for index in range(len(pieces) + 1):
-            if trigger_at is not None and sent == trigger_at:
-                assert fault is not None
-                trigger_at = None
-                if kind is FaultKind.CUT:
-                    await self._abort(request)
-                    return response
-                if kind is FaultKind.STREAM_ERROR:
-                    await send(json.dumps(_error_body(fault.message, fault.error_type, None)))
-                    await response.write_eof()
-                    return response
-                await self._hang(fault.seconds)  # a stall; afterwards the stream goes on
-                next_at = loop.time()
-            if index == len(pieces):
-                break
-            if interval:
-                delay = next_at - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                next_at = max(next_at, loop.time()) + interval
-            await send(chunk({"content": pieces[index]}))
-            if record.first_content_at is None:
-                record.first_content_at = time.monotonic()
-            sent += len(pieces[index])
-            record.content_sent += pieces[index]
-
-        if plan.finish_reason is not None:
-            await send(chunk({}, plan.finish_reason))
-        record.finish_reason = plan.finish_reason
-        if plan.include_usage:
-            final = chunk({})
-            final["choices"] = []
-            final["usage"] = self._usage(plan)
-            await send(final)
-        await send("[DONE]")
-        await response.write_eof()
-        return response
 
     # ---- admin endpoints (for out-of-process use; no auth) -------------------------------------------------
     async def _handle_admin_requests(self, request: web.Request) -> web.Response:

@@ -19,6 +19,7 @@ from typing import Any
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from tests.harness.openai_server import (
     ANY_MODEL,
@@ -27,13 +28,14 @@ from tests.harness.openai_server import (
     count_prompt_tokens,
     split_tokens,
 )
+from tests.harness.openai_server.fixtures import TEST_API_KEY, openai_client, openai_server  # noqa: F401
 
 pytestmark = pytest.mark.timeout(30)
 
 KEY = "sk-test-penny"
 MODELS = ["model-a", "model-b", "model-c"]
 ANSWER = "Hello  there,\nthis is   Penny — a *scripted* answer.\n\n- one\n- two\n"
-USER = [{"role": "user", "content": "What did we decide about the launch?"}]
+USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "What did we decide about the launch?"}]
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -130,10 +132,13 @@ async def test_rules_defaults_and_fallback(client: openai.AsyncOpenAI, server: O
     server.add_rule("SUMMARIZE", "Summary for B.", model="model-b")
     server.add_rule("summarize", "Generic summary.")
     server.add_rule("echo", lambda model, messages: f"{model} saw {len(messages)} messages")
-    ask = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "please summarize this"}]
+    ask: list[ChatCompletionMessageParam] = [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": "please summarize this"},
+    ]
 
-    async def answer(model: str, messages: list[dict[str, Any]]) -> str:
-        completion = await client.chat.completions.create(model=model, messages=messages)  # type: ignore[arg-type]
+    async def answer(model: str, messages: list[ChatCompletionMessageParam]) -> str:
+        completion = await client.chat.completions.create(model=model, messages=messages)
         return completion.choices[0].message.content or ""
 
     assert await answer("model-b", ask) == "Summary for B."  # model rule, case-insensitive
@@ -180,17 +185,18 @@ async def test_wrong_api_key_is_401(server: OpenAIServer) -> None:
 @pytest.mark.parametrize("param", ["max_tokens", "max_completion_tokens"])
 async def test_max_tokens_truncates_with_finish_reason_length(client: openai.AsyncOpenAI, param: str) -> None:
     limit = 3
-    chunks, text = await stream_chat(client, stream_options={"include_usage": True}, **{param: limit})
+    extra: dict[str, Any] = {param: limit}
+    chunks, text = await stream_chat(client, stream_options={"include_usage": True}, **extra)
     assert text == "".join(split_tokens(ANSWER)[:limit]) == "Hello  there,\nthis"
     assert chunks[-2].choices[0].finish_reason == "length"
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == limit
 
-    completion = await client.chat.completions.create(model="model-a", messages=USER, **{param: limit})
+    completion = await client.chat.completions.create(model="model-a", messages=USER, **extra)
     assert completion.choices[0].finish_reason == "length"
     assert completion.choices[0].message.content == text
 
     # a limit above the answer length changes nothing
-    _, full = await stream_chat(client, **{param: 1000})
+    _, full = await stream_chat(client, **{param: 1000})  # type: ignore[arg-type]
     assert full == ANSWER
 
 
@@ -293,9 +299,7 @@ async def test_set_down_persists_until_cleared(client: openai.AsyncOpenAI, serve
     assert server.models_called() == ["model-a"] * 4 + ["model-b", "model-a"]
 
 
-async def test_queued_fault_beats_persistent_and_any_model(
-    client: openai.AsyncOpenAI, server: OpenAIServer
-) -> None:
+async def test_queued_fault_beats_persistent_and_any_model(client: openai.AsyncOpenAI, server: OpenAIServer) -> None:
     server.set_down(ANY_MODEL, Fault.server_error())
     server.inject("model-b", Fault.rate_limited())
 
@@ -547,3 +551,54 @@ def test_standalone_process_with_script(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+
+
+async def test_shared_fixtures_and_reset(
+    openai_server: OpenAIServer,  # noqa: F811  (the fixture imported above)
+    openai_client: openai.AsyncOpenAI,  # noqa: F811
+) -> None:
+    """The importable fixtures: any model is accepted; `reset()` makes a used server behave like a new one."""
+    openai_server.set_answer("any-model", "scripted")
+    openai_server.set_ttft("any-model", 5)
+    openai_server.set_down(ANY_MODEL, Fault.server_error())
+    with pytest.raises(openai.InternalServerError):
+        await openai_client.chat.completions.create(model="any-model", messages=USER)
+
+    openai_server.reset()
+    assert openai_server.requests == []
+    started = time.monotonic()
+    completion = await openai_client.chat.completions.create(model="any-model", messages=USER)
+    assert time.monotonic() - started < 1  # the TTFT is gone too
+    assert completion.choices[0].message.content == f"[any-model] You asked: {USER[0]['content']}"
+
+    openai_server.accept_any_model = False
+    with pytest.raises(openai.NotFoundError):
+        await openai_client.chat.completions.create(model="new-model", messages=USER)
+    openai_server.add_model("new-model")
+    assert (await openai_client.chat.completions.create(model="new-model", messages=USER)).choices
+    openai_server.remove_model("new-model")  # a provider retiring a model
+    with pytest.raises(openai.NotFoundError):
+        await openai_client.chat.completions.create(model="new-model", messages=USER)
+    assert openai_server.models == ["any-model"]
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"messages": USER}, "model"),
+        ({"model": "model-a", "messages": []}, "messages"),
+        ({"model": "model-a", "messages": USER, "max_tokens": 0}, "max_tokens"),
+    ],
+)
+async def test_invalid_requests_are_400(server: OpenAIServer, body: dict[str, Any], param: str) -> None:
+    request = urllib.request.Request(
+        f"{server.base_url}/chat/completions",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as http_error:
+        await asyncio.to_thread(urllib.request.urlopen, request, None, 5)
+    assert http_error.value.code == 400
+    error = json.loads(http_error.value.read())["error"]
+    assert (error["type"], error["param"]) == ("invalid_request_error", param)
+    assert server.requests[-1].outcome == "bad_request"
