@@ -35,5 +35,6 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    third_party_level = logging.DEBUG if level == "DEBUG" else logging.WARNING
     for noisy in ("slack_bolt", "slack_sdk", "openai", "httpx", "httpx2", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+        logging.getLogger(noisy).setLevel(third_party_level)
