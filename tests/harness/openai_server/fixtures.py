@@ -31,9 +31,7 @@ def openai_server() -> Iterator[OpenAIServer]:
 async def openai_client(openai_server: OpenAIServer) -> AsyncIterator[openai.AsyncOpenAI]:
     """`openai.AsyncOpenAI` against `openai_server`, max_retries=0 and a 10 s timeout (tests should not wait
     out the SDK's 600 s default when something hangs)."""
-    client = openai.AsyncOpenAI(
-        base_url=openai_server.base_url, api_key=TEST_API_KEY, max_retries=0, timeout=10
-    )
+    client = openai.AsyncOpenAI(base_url=openai_server.base_url, api_key=TEST_API_KEY, max_retries=0, timeout=10)
     try:
         yield client
     finally:

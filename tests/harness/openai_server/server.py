@@ -36,7 +36,8 @@ from .script import (
 )
 
 ANY_MODEL = "*"
-"""Pass as the model to `inject`/`set_down` to hit every model (model-specific faults are consumed first)."""
+"""Wildcard model for `inject`, `set_down`, `set_answer`, `set_speed` and `set_ttft`: applies to every model
+that has no setting of its own (model-specific queued faults are consumed first)."""
 
 
 class OpenAIServer:
@@ -202,6 +203,11 @@ class OpenAIServer:
         with self._lock:
             self._api_key = value
 
+    def _remember(self, model: str) -> None:
+        """Configuring a model makes it known (so it is not a 404), except the `ANY_MODEL` wildcard."""
+        if model != ANY_MODEL:
+            self._models.setdefault(model, None)
+
     def add_model(self, *models: str) -> None:
         with self._lock:
             self._models.update(dict.fromkeys(models))
@@ -219,7 +225,7 @@ class OpenAIServer:
     def set_answer(self, model: str, answer: Answer) -> None:
         """Default answer for `model` (text, or `fn(model, messages) -> text`)."""
         with self._lock:
-            self._models.setdefault(model, None)
+            self._remember(model)
             self._answers[model] = answer
 
     def add_rule(self, contains: str, answer: Answer, *, model: str | None = None) -> Rule:
@@ -247,12 +253,13 @@ class OpenAIServer:
             for rule in self._rules:
                 if rule.matches(model, last_user):
                     return resolve(rule.answer, model, messages)
-            return resolve(self._answers.get(model, self._fallback), model, messages)
+            answer = self._answers.get(model, self._answers.get(ANY_MODEL, self._fallback))
+            return resolve(answer, model, messages)
 
     def set_speed(self, model: str, tokens_per_second: float | None) -> None:
         """Pace `model`'s stream at `tokens_per_second` chunks per second (None: as fast as possible)."""
         with self._lock:
-            self._models.setdefault(model, None)
+            self._remember(model)
             if tokens_per_second is None:
                 self._tps.pop(model, None)
             else:
@@ -265,7 +272,7 @@ class OpenAIServer:
     def set_ttft(self, model: str, seconds: float) -> None:
         """Delay before `model`'s first content token (a model "made slow"); 0 removes it."""
         with self._lock:
-            self._models.setdefault(model, None)
+            self._remember(model)
             self._ttft[model] = seconds
 
     def inject(self, model: str, fault: Fault, *, times: int = 1) -> None:
@@ -509,8 +516,8 @@ class OpenAIServer:
                 return None
             fault = self._take_fault(model)
             answer = self.answer_for(model, record.messages)
-            tps = self._tps.get(model, self._default_tps)
-            ttft = self._ttft.get(model, 0.0)
+            tps = self._tps.get(model, self._tps.get(ANY_MODEL, self._default_tps))
+            ttft = self._ttft.get(model, self._ttft.get(ANY_MODEL, 0.0))
         record.fault = fault
         record.answer = answer
         finish_reason: str | None = "stop"

@@ -602,3 +602,21 @@ async def test_invalid_requests_are_400(server: OpenAIServer, body: dict[str, An
     error = json.loads(http_error.value.read())["error"]
     assert (error["type"], error["param"]) == ("invalid_request_error", param)
     assert server.requests[-1].outcome == "bad_request"
+
+
+async def test_any_model_wildcard_for_answers_speed_and_ttft(client: openai.AsyncOpenAI, server: OpenAIServer) -> None:
+    server.set_answer(ANY_MODEL, "one two three four five six")
+    server.set_speed(ANY_MODEL, 25)  # 5 intervals: 0.2 s
+    server.set_ttft(ANY_MODEL, 0.1)
+    server.set_ttft("model-c", 0)  # a model's own setting wins over the wildcard
+
+    assert server.models == MODELS  # the wildcard is not a model
+    started = time.monotonic()
+    _, text = await stream_chat(client, "model-b")
+    assert text == "one two three four five six"
+    assert 0.28 <= time.monotonic() - started < 1.0
+    _, text = await stream_chat(client, "model-a")  # its own answer wins
+    assert text == ANSWER
+    started = time.monotonic()
+    await stream_chat(client, "model-c")
+    assert 0.18 <= time.monotonic() - started < 0.28  # pacing only, no TTFT
