@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -49,7 +50,7 @@ def test_mention_streams_into_placeholder_and_ends_with_exact_answer(
     streaming_edits = [r for r in history[1:-1] if r.text != ANSWER]
     assert len(streaming_edits) >= 2, f"edited while streaming, got {[r.text[:20] for r in history]}"
     assert all(ANSWER.startswith(r.text.rstrip(" ▍")) for r in streaming_edits if "thinking" not in r.text)
-    gaps = [b.monotonic - a.monotonic for a, b in zip(history, history[1:], strict=False)]
+    gaps = [b.monotonic - a.monotonic for a, b in itertools.pairwise(history)]
     assert min(gaps) >= 0.9, f"chat.update faster than the throttle: {gaps}"
     assert llm.models_called() == [llm.models_called()[0]], "one model call for one mention"
 
