@@ -61,8 +61,9 @@ class Deliverer:
         attempt_num = retry_num or 0
         reason = retry_reason
         while True:
-            attempt = await self._attempt(delivery, content_type, attempt_num, reason, bad_signature,
-                                          stale_timestamp)
+            attempt = await self._attempt(
+                delivery, content_type, attempt_num, reason, bad_signature, stale_timestamp
+            )
             delivery.attempts.append(attempt)
             if attempt.acked or not redeliver or attempt_num >= self.policy.max_retries:
                 return delivery
@@ -104,11 +105,27 @@ class Deliverer:
                 session.post(delivery.url, data=delivery.body.encode(), headers=headers) as response,
             ):
                 body = await response.text()
-                return DeliveryAttempt(retry_num=retry_num, status=response.status, body=body,
-                                       elapsed=self.monotonic() - started, headers=dict(response.headers))
+                return DeliveryAttempt(
+                    retry_num=retry_num,
+                    status=response.status,
+                    body=body,
+                    elapsed=self.monotonic() - started,
+                    headers=dict(response.headers),
+                )
         except TimeoutError:
-            return DeliveryAttempt(retry_num=retry_num, status=None, body="", elapsed=self.monotonic() - started,
-                                   timed_out=True, error="timeout")
+            return DeliveryAttempt(
+                retry_num=retry_num,
+                status=None,
+                body="",
+                elapsed=self.monotonic() - started,
+                timed_out=True,
+                error="timeout",
+            )
         except aiohttp.ClientError as exc:
-            return DeliveryAttempt(retry_num=retry_num, status=None, body="", elapsed=self.monotonic() - started,
-                                   error=f"{type(exc).__name__}: {exc}")
+            return DeliveryAttempt(
+                retry_num=retry_num,
+                status=None,
+                body="",
+                elapsed=self.monotonic() - started,
+                error=f"{type(exc).__name__}: {exc}",
+            )

@@ -87,14 +87,27 @@ class SlackEmulator:
         self.bot_id = bot_id
         self.app_id = app_id
         self.events_url = events_url
-        self.workspace = Workspace(team_id=team_id, team_name=team_name, bot_user_id=bot_user_id, bot_id=bot_id,
-                                   app_id=app_id, clock=clock, monotonic=monotonic)
+        self.workspace = Workspace(
+            team_id=team_id,
+            team_name=team_name,
+            bot_user_id=bot_user_id,
+            bot_id=bot_id,
+            app_id=app_id,
+            clock=clock,
+            monotonic=monotonic,
+        )
         self._server = ApiServer(workspace=self.workspace, bot_token=bot_token, origin=lambda: self.origin)
         self._deliveries: list[Delivery] = []
-        self.delivery_policy = DeliveryPolicy(ack_timeout=ack_timeout, max_retries=max_retries,
-                                              retry_delays=tuple(retry_delays))
-        self._deliverer = Deliverer(signing_secret=signing_secret, policy=self.delivery_policy, clock=clock,
-                                    monotonic=monotonic, log=self._deliveries)
+        self.delivery_policy = DeliveryPolicy(
+            ack_timeout=ack_timeout, max_retries=max_retries, retry_delays=tuple(retry_delays)
+        )
+        self._deliverer = Deliverer(
+            signing_secret=signing_secret,
+            policy=self.delivery_policy,
+            clock=clock,
+            monotonic=monotonic,
+            log=self._deliveries,
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -133,8 +146,9 @@ class SlackEmulator:
     def __enter__(self) -> SlackEmulator:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -160,21 +174,54 @@ class SlackEmulator:
         return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
 
     # ================================================================= arranging the workspace
-    def add_user(self, name: str, *, user_id: str | None = None, real_name: str = "", display_name: str = "",
-                 is_bot: bool = False, email: str = "", deleted: bool = False) -> User:
+    def add_user(
+        self,
+        name: str,
+        *,
+        user_id: str | None = None,
+        real_name: str = "",
+        display_name: str = "",
+        is_bot: bool = False,
+        email: str = "",
+        deleted: bool = False,
+    ) -> User:
         uid = user_id or self.workspace.new_id("U")
-        user = User(id=uid, name=name, real_name=real_name or name.title(), display_name=display_name or name,
-                    is_bot=is_bot, email=email or f"{name}@example.com", deleted=deleted, team_id=self.team_id)
+        user = User(
+            id=uid,
+            name=name,
+            real_name=real_name or name.title(),
+            display_name=display_name or name,
+            is_bot=is_bot,
+            email=email or f"{name}@example.com",
+            deleted=deleted,
+            team_id=self.team_id,
+        )
         return copy.deepcopy(self.workspace.add_user(user))
 
-    def add_channel(self, name: str, *, kind: ChannelKind = "public", members: Sequence[str] = (),
-                    bot_member: bool = True, channel_id: str | None = None, is_ext_shared: bool = False,
-                    topic: str = "", purpose: str = "") -> Channel:
+    def add_channel(
+        self,
+        name: str,
+        *,
+        kind: ChannelKind = "public",
+        members: Sequence[str] = (),
+        bot_member: bool = True,
+        channel_id: str | None = None,
+        is_ext_shared: bool = False,
+        topic: str = "",
+        purpose: str = "",
+    ) -> Channel:
         """Add a conversation. Private channels and mpims get C ids too, as in modern Slack, so code that
         guesses visibility from the id prefix gets caught; only DMs start with D."""
         members_list = list(members) + ([self.bot_user_id] if bot_member else [])
-        channel = self.workspace.new_channel(name=name, kind=kind, members=members_list, channel_id=channel_id,
-                                             is_ext_shared=is_ext_shared, topic=topic, purpose=purpose)
+        channel = self.workspace.new_channel(
+            name=name,
+            kind=kind,
+            members=members_list,
+            channel_id=channel_id,
+            is_ext_shared=is_ext_shared,
+            topic=topic,
+            purpose=purpose,
+        )
         return copy.deepcopy(channel)
 
     def add_dm(self, user_id: str) -> Channel:
@@ -189,12 +236,27 @@ class SlackEmulator:
             if not member and user_id in members:
                 members.remove(user_id)
 
-    def post_user_message(self, channel: str, user: str, text: str, *, thread_ts: str | None = None,
-                          blocks: list[dict[str, Any]] | None = None) -> Message:
+    def post_user_message(
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> Message:
         """Put a human's message into the workspace (no event is sent): history and threads see it."""
         ws = self.workspace
-        message = Message(channel=channel, ts=ws.next_ts(), user=user, text=text, team=self.team_id,
-                          thread_ts=thread_ts, blocks=blocks, client_msg_id=str(uuid.uuid4()))
+        message = Message(
+            channel=channel,
+            ts=ws.next_ts(),
+            user=user,
+            text=text,
+            team=self.team_id,
+            thread_ts=thread_ts,
+            blocks=blocks,
+            client_msg_id=str(uuid.uuid4()),
+        )
         return copy.deepcopy(ws.post(message))
 
     def pin(self, channel: str, ts: str, *, by: str | None = None) -> None:
@@ -222,8 +284,13 @@ class SlackEmulator:
     def bot_messages(self, channel: str | None = None, *, include_deleted: bool = False) -> list[Message]:
         """Everything the bot posted, in any channel (or one), deleted ones only if asked."""
         with self.workspace.lock:
-            found = [m for cid, msgs in self.workspace.messages.items() if channel in (None, cid)
-                     for m in msgs.values() if m.user == self.bot_user_id and (include_deleted or not m.deleted)]
+            found = [
+                m
+                for cid, msgs in self.workspace.messages.items()
+                if channel in (None, cid)
+                for m in msgs.values()
+                if m.user == self.bot_user_id and (include_deleted or not m.deleted)
+            ]
             return copy.deepcopy(found)
 
     def edit_history(self, channel: str, ts: str) -> list[Revision]:
@@ -251,20 +318,31 @@ class SlackEmulator:
         """Logged Web API calls, optionally of one method and with given parameter values
         (e.g. `calls("chat.update", channel="C0001", ts=ts)`)."""
         with self._server.log_lock:
-            found = [c for c in self._server.calls if method in (None, c.method)
-                     and all(str(c.params.get(k)) == str(v) for k, v in params.items())]
+            found = [
+                c
+                for c in self._server.calls
+                if method in (None, c.method)
+                and all(str(c.params.get(k)) == str(v) for k, v in params.items())
+            ]
             return copy.deepcopy(found)
 
     def clear_calls(self) -> None:
         with self._server.log_lock:
             self._server.calls.clear()
 
-    def set_rate_limit(self, method: str, *, per_second: float | None = None, per_minute: float | None = None,
-                       per_channel: bool = False) -> None:
+    def set_rate_limit(
+        self,
+        method: str,
+        *,
+        per_second: float | None = None,
+        per_minute: float | None = None,
+        per_channel: bool = False,
+    ) -> None:
         """Throttle a method with a sliding window (both limits may apply). None for both removes it.
         `per_channel` keeps one budget per channel, like chat.postMessage's 1/s per channel."""
-        self._server.limiter.set_limit(method, per_second=per_second, per_minute=per_minute,
-                                       per_channel=per_channel)
+        self._server.limiter.set_limit(
+            method, per_second=per_second, per_minute=per_minute, per_channel=per_channel
+        )
 
     def force_rate_limit(self, method: str, times: int = 1, *, retry_after: int = 1) -> None:
         """Answer the next `times` calls of `method` with 429 and `Retry-After: retry_after`."""
@@ -291,13 +369,22 @@ class SlackEmulator:
 
     def envelope(self, event: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
         """Wrap an inner event into the `event_callback` payload Slack posts."""
-        channel = self.workspace.channels.get(str(event.get("channel") or event.get("item", {}).get("channel")))
+        channel = self.workspace.channels.get(
+            str(event.get("channel") or event.get("item", {}).get("channel"))
+        )
         return payloads.event_envelope(
-            event, team_id=self.team_id, api_app_id=self.app_id, bot_user_id=self.bot_user_id,
-            event_id=event_id or self.next_event_id(), event_time=int(self.workspace.clock()),
-            is_ext_shared_channel=bool(channel and channel.is_ext_shared))
+            event,
+            team_id=self.team_id,
+            api_app_id=self.app_id,
+            bot_user_id=self.bot_user_id,
+            event_id=event_id or self.next_event_id(),
+            event_time=int(self.workspace.clock()),
+            is_ext_shared_channel=bool(channel and channel.is_ext_shared),
+        )
 
-    def _event_delivery(self, payload: dict[str, Any], opts: DeliveryOptions) -> tuple[Delivery, dict[str, Any]]:
+    def _event_delivery(
+        self, payload: dict[str, Any], opts: DeliveryOptions
+    ) -> tuple[Delivery, dict[str, Any]]:
         if payload.get("type") != "event_callback":
             payload = self.envelope(payload, event_id=opts.get("event_id"))
         elif "event_id" in opts:
@@ -305,8 +392,13 @@ class SlackEmulator:
         url = opts.get("url") or self.events_url
         if not url:
             raise ValueError("no url: pass url= or set SlackEmulator.events_url")
-        delivery = Delivery(kind="event", url=url, event_id=payload["event_id"], body=json.dumps(payload),
-                            ts=payload["event"].get("ts"))
+        delivery = Delivery(
+            kind="event",
+            url=url,
+            event_id=payload["event_id"],
+            body=json.dumps(payload),
+            ts=payload["event"].get("ts"),
+        )
         return delivery, {k: v for k, v in opts.items() if k not in ("url", "event_id")}
 
     def deliver_event(self, payload: dict[str, Any], **opts: Unpack[DeliveryOptions]) -> Delivery:
@@ -319,27 +411,53 @@ class SlackEmulator:
         delivery, kwargs = self._event_delivery(payload, opts)
         return await self._acall(self._deliverer.deliver(delivery, content_type="application/json", **kwargs))
 
-    def mention_event(self, channel: str, user: str, text: str, *, thread_ts: str | None = None) -> dict[str, Any]:
+    def mention_event(
+        self, channel: str, user: str, text: str, *, thread_ts: str | None = None
+    ) -> dict[str, Any]:
         """Post `<@BOT> text` as `user` into the channel (or thread) and return its `app_mention` event."""
-        message = self.post_user_message(channel, user, f"<@{self.bot_user_id}> {text}", thread_ts=thread_ts)
+        text = f"<@{self.bot_user_id}> {text}".rstrip()
+        message = self.post_user_message(channel, user, text, thread_ts=thread_ts)
         return payloads.app_mention_event(message)
 
-    def mention(self, channel: str, user: str, text: str, *, thread_ts: str | None = None,
-                **opts: Unpack[DeliveryOptions]) -> Delivery:
+    def mention(
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        **opts: Unpack[DeliveryOptions],
+    ) -> Delivery:
         """A user mentions the bot: the message lands in the channel state, then `app_mention` is sent."""
         return self.deliver_event(self.mention_event(channel, user, text, thread_ts=thread_ts), **opts)
 
-    async def amention(self, channel: str, user: str, text: str, *, thread_ts: str | None = None,
-                       **opts: Unpack[DeliveryOptions]) -> Delivery:
+    async def amention(
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        **opts: Unpack[DeliveryOptions],
+    ) -> Delivery:
         return await self.adeliver_event(self.mention_event(channel, user, text, thread_ts=thread_ts), **opts)
 
-    def message_event(self, channel: str, user: str, text: str, *, thread_ts: str | None = None) -> dict[str, Any]:
+    def message_event(
+        self, channel: str, user: str, text: str, *, thread_ts: str | None = None
+    ) -> dict[str, Any]:
         """Post a plain user message (e.g. a follow-up in a thread) and return its `message` event."""
         message = self.post_user_message(channel, user, text, thread_ts=thread_ts)
         return payloads.message_event(message, channel_type=self.workspace.channel_type(channel))
 
-    def send_message(self, channel: str, user: str, text: str, *, thread_ts: str | None = None,
-                     **opts: Unpack[DeliveryOptions]) -> Delivery:
+    def send_message(
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        **opts: Unpack[DeliveryOptions],
+    ) -> Delivery:
         return self.deliver_event(self.message_event(channel, user, text, thread_ts=thread_ts), **opts)
 
     def reaction_event(self, channel: str, ts: str, user: str, reaction: str) -> dict[str, Any]:
@@ -349,10 +467,18 @@ class SlackEmulator:
             users = message.reactions.setdefault(reaction, [])
             if user not in users:
                 users.append(user)
-            return payloads.reaction_added_event(user=user, reaction=reaction, channel=channel, ts=ts,
-                                                 item_user=message.user, event_ts=self.workspace.next_ts())
+            return payloads.reaction_added_event(
+                user=user,
+                reaction=reaction,
+                channel=channel,
+                ts=ts,
+                item_user=message.user,
+                event_ts=self.workspace.next_ts(),
+            )
 
-    def react(self, channel: str, ts: str, user: str, reaction: str, **opts: Unpack[DeliveryOptions]) -> Delivery:
+    def react(
+        self, channel: str, ts: str, user: str, reaction: str, **opts: Unpack[DeliveryOptions]
+    ) -> Delivery:
         return self.deliver_event(self.reaction_event(channel, ts, user, reaction), **opts)
 
     def edit_event(self, channel: str, ts: str, new_text: str) -> dict[str, Any]:
@@ -362,8 +488,13 @@ class SlackEmulator:
             message = ws.find(channel, ts)
             before = message.to_api()
             ws.update(message, text=new_text, blocks=None, editor=message.user)
-            return payloads.message_changed_event(before, message.to_api(), channel=channel,
-                                                  event_ts=ws.next_ts(), channel_type=ws.channel_type(channel))
+            return payloads.message_changed_event(
+                before,
+                message.to_api(),
+                channel=channel,
+                event_ts=ws.next_ts(),
+                channel_type=ws.channel_type(channel),
+            )
 
     def delete_event(self, channel: str, ts: str) -> dict[str, Any]:
         """A message is deleted: update the state and return the `message_deleted` event."""
@@ -372,8 +503,9 @@ class SlackEmulator:
             message = ws.find(channel, ts)
             before = message.to_api()
             ws.delete(message)
-            return payloads.message_deleted_event(before, channel=channel, event_ts=ws.next_ts(),
-                                                  channel_type=ws.channel_type(channel))
+            return payloads.message_deleted_event(
+                before, channel=channel, event_ts=ws.next_ts(), channel_type=ws.channel_type(channel)
+            )
 
     # ================================================================= slash commands
     def command_body(self, command: str, text: str, *, channel: str, user: str) -> str:
@@ -386,38 +518,61 @@ class SlackEmulator:
             self._server.response_url_channels[path] = channel
             chan = ws.channels.get(channel)
             fields = payloads.slash_command_form(
-                command=command, text=text, team_id=self.team_id, team_domain=self.team_domain,
-                channel_id=channel, channel_name=chan.name if chan else "", user_id=user,
-                user_name=ws.users[user].name if user in ws.users else "", api_app_id=self.app_id,
-                response_url=f"{self.origin}{path}", trigger_id=f"{seq}.{self.team_id[1:]}.{uuid.uuid4().hex}")
+                command=command,
+                text=text,
+                team_id=self.team_id,
+                team_domain=self.team_domain,
+                channel_id=channel,
+                channel_name=chan.name if chan else "",
+                user_id=user,
+                user_name=ws.users[user].name if user in ws.users else "",
+                api_app_id=self.app_id,
+                response_url=f"{self.origin}{path}",
+                trigger_id=f"{seq}.{self.team_id[1:]}.{uuid.uuid4().hex}",
+            )
         return urlencode(fields)
 
-    def _command_delivery(self, command: str, text: str, channel: str, user: str,
-                          opts: DeliveryOptions) -> tuple[Delivery, dict[str, Any]]:
+    def _command_delivery(
+        self, command: str, text: str, channel: str, user: str, opts: DeliveryOptions
+    ) -> tuple[Delivery, dict[str, Any]]:
         url = opts.get("url") or self.events_url
         if not url:
             raise ValueError("no url: pass url= or set SlackEmulator.events_url")
-        delivery = Delivery(kind="command", url=url, event_id=None,
-                            body=self.command_body(command, text, channel=channel, user=user))
+        delivery = Delivery(
+            kind="command",
+            url=url,
+            event_id=None,
+            body=self.command_body(command, text, channel=channel, user=user),
+        )
         return delivery, {k: v for k, v in opts.items() if k not in ("url", "event_id")}
 
-    def deliver_command(self, command: str, text: str, *, channel: str, user: str,
-                        **opts: Unpack[DeliveryOptions]) -> Delivery:
+    def deliver_command(
+        self, command: str, text: str, *, channel: str, user: str, **opts: Unpack[DeliveryOptions]
+    ) -> Delivery:
         """Send a signed slash command (form-encoded). Replies to `response_url` appear in
         `response_url_posts()`."""
         delivery, kwargs = self._command_delivery(command, text, channel, user, opts)
-        return self._call(self._deliverer.deliver(delivery, content_type="application/x-www-form-urlencoded",
-                                                  **kwargs))
+        return self._call(
+            self._deliverer.deliver(delivery, content_type="application/x-www-form-urlencoded", **kwargs)
+        )
 
-    async def adeliver_command(self, command: str, text: str, *, channel: str, user: str,
-                               **opts: Unpack[DeliveryOptions]) -> Delivery:
+    async def adeliver_command(
+        self, command: str, text: str, *, channel: str, user: str, **opts: Unpack[DeliveryOptions]
+    ) -> Delivery:
         delivery, kwargs = self._command_delivery(command, text, channel, user, opts)
-        return await self._acall(self._deliverer.deliver(
-            delivery, content_type="application/x-www-form-urlencoded", **kwargs))
+        return await self._acall(
+            self._deliverer.deliver(delivery, content_type="application/x-www-form-urlencoded", **kwargs)
+        )
 
     # ================================================================= waiting
-    def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0, *, interval: float = 0.02,
-                 what: str = "condition") -> T:
+    def wait_for(
+        self,
+        predicate: Callable[[], T],
+        timeout: float = 5.0,
+        *,
+        interval: float = 0.02,
+        what: str = "condition",
+    ) -> T:
         """Poll `predicate` until it returns something truthy and return that; TimeoutError otherwise.
         Blocks the thread: from a test whose bot shares its event loop, use `await_for`."""
         deadline = time.monotonic() + timeout
@@ -429,8 +584,14 @@ class SlackEmulator:
                 raise TimeoutError(f"{what} not met within {timeout} s")
             time.sleep(interval)
 
-    async def await_for(self, predicate: Callable[[], T], timeout: float = 5.0, *, interval: float = 0.02,
-                        what: str = "condition") -> T:
+    async def await_for(
+        self,
+        predicate: Callable[[], T],
+        timeout: float = 5.0,
+        *,
+        interval: float = 0.02,
+        what: str = "condition",
+    ) -> T:
         deadline = time.monotonic() + timeout
         while True:
             value = predicate()

@@ -78,8 +78,17 @@ class ApiServer:
         except SlackError as exc:
             body, status = {"ok": False, "error": exc.code}, exc.status
         with self.log_lock:
-            self.calls.append(ApiCall(method=method, params=params, status=status, ok=bool(body.get("ok")),
-                                      error=body.get("error"), monotonic=arrived, response=body))
+            self.calls.append(
+                ApiCall(
+                    method=method,
+                    params=params,
+                    status=status,
+                    ok=bool(body.get("ok")),
+                    error=body.get("error"),
+                    monotonic=arrived,
+                    response=body,
+                )
+            )
         return web.json_response(body, status=status, headers=headers)
 
     def _raise_injected(self, method: str) -> None:
@@ -113,10 +122,18 @@ class ApiServer:
         channel = self.response_url_channels.get(request.path)
         if channel and payload.get("response_type") == "in_channel":
             with self.ws.lock:
-                self.ws.post(Message(channel=channel, ts=self.ws.next_ts(), user=self.ws.bot_user_id,
-                                     text=str(payload.get("text", "")), team=self.ws.team_id,
-                                     bot_id=self.ws.bot_id, app_id=self.ws.app_id,
-                                     blocks=payload.get("blocks")))
+                self.ws.post(
+                    Message(
+                        channel=channel,
+                        ts=self.ws.next_ts(),
+                        user=self.ws.bot_user_id,
+                        text=str(payload.get("text", "")),
+                        team=self.ws.team_id,
+                        bot_id=self.ws.bot_id,
+                        app_id=self.ws.app_id,
+                        blocks=payload.get("blocks"),
+                    )
+                )
         return web.Response(text="ok")
 
 

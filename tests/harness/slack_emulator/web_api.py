@@ -1,8 +1,8 @@
 """The Web API methods Penny calls, answered from the emulated workspace with Slack's real shapes.
 
 Each handler takes the request's merged parameters and returns the JSON body of a successful call, or raises
-`SlackError(code)`. Error codes are the ones Slack documents for the method. Where Slack is lenient in a way
-that would hide a bug (a `thread_ts` that does not exist), the emulator is strict and says so in the docstring.
+`SlackError(code)`. Error codes are the ones Slack documents for the method. Where Slack is lenient in a
+way that would hide a bug (a `thread_ts` that does not exist), the emulator is strict and says so.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def _limit(params: Params, default: int, maximum: int) -> int:
 
 
 class WebApi:
-    """Dispatches `method` to a handler. `origin` is the emulator's `http://127.0.0.1:PORT` (for upload URLs)."""
+    """Dispatches `method` to a handler; `origin` (`http://127.0.0.1:PORT`) builds upload URLs."""
 
     def __init__(self, workspace: Workspace, origin: Callable[[], str]) -> None:
         self.ws = workspace
@@ -178,11 +178,20 @@ class WebApi:
         if isinstance(metadata, str):
             metadata = json.loads(metadata)
         message = Message(
-            channel=channel.id, ts=self.ws.next_ts(), user=self.ws.bot_user_id, text=text or "",
-            team=self.ws.team_id, bot_id=self.ws.bot_id, app_id=self.ws.app_id, thread_ts=thread_ts,
-            blocks=blocks, attachments=attachments,
+            channel=channel.id,
+            ts=self.ws.next_ts(),
+            user=self.ws.bot_user_id,
+            text=text or "",
+            team=self.ws.team_id,
+            bot_id=self.ws.bot_id,
+            app_id=self.ws.app_id,
+            thread_ts=thread_ts,
+            blocks=blocks,
+            attachments=attachments,
             reply_broadcast=bool(_bool(params, "reply_broadcast")) and thread_ts is not None,
-            unfurl_links=_bool(params, "unfurl_links"), mrkdwn=_bool(params, "mrkdwn"), metadata=metadata,
+            unfurl_links=_bool(params, "unfurl_links"),
+            mrkdwn=_bool(params, "mrkdwn"),
+            metadata=metadata,
         )
         self.ws.post(message)
         return {"ok": True, "channel": channel.id, "ts": message.ts, "message": message.to_api()}
@@ -195,10 +204,19 @@ class WebApi:
         text, blocks, _ = self._text_and_blocks(params, require=False)
         if text is None and blocks is None:
             raise SlackError("no_text")
-        self.ws.update(message, text=text if text is not None else message.text, blocks=blocks,
-                       editor=self.ws.bot_user_id)
-        return {"ok": True, "channel": channel.id, "ts": message.ts, "text": message.text,
-                "message": message.to_api()}
+        self.ws.update(
+            message,
+            text=text if text is not None else message.text,
+            blocks=blocks,
+            editor=self.ws.bot_user_id,
+        )
+        return {
+            "ok": True,
+            "channel": channel.id,
+            "ts": message.ts,
+            "text": message.text,
+            "message": message.to_api(),
+        }
 
     def chat_delete(self, params: Params) -> dict[str, Any]:
         channel = self.ws.visible_channel(_required(params, "channel", "channel_not_found"))
@@ -217,8 +235,16 @@ class WebApi:
             raise SlackError("user_not_in_channel")
         text, blocks, _ = self._text_and_blocks(params)
         ts = self.ws.next_ts()
-        self.ws.ephemeral.append(EphemeralMessage(channel=channel.id, user=user, text=text or "", message_ts=ts,
-                                                  thread_ts=_str(params, "thread_ts"), blocks=blocks))
+        self.ws.ephemeral.append(
+            EphemeralMessage(
+                channel=channel.id,
+                user=user,
+                text=text or "",
+                message_ts=ts,
+                thread_ts=_str(params, "thread_ts"),
+                blocks=blocks,
+            )
+        )
         return {"ok": True, "message_ts": ts}
 
     def chat_get_permalink(self, params: Params) -> dict[str, Any]:
@@ -248,9 +274,14 @@ class WebApi:
             start = _cursor_ts(cursor)
             messages = [m for m in messages if ts_key(m.ts) <= start]
         page, rest = self._page(messages, _limit(params, 100, 999))
-        body: dict[str, Any] = {"ok": True, "messages": [m.to_api() for m in page], "has_more": bool(rest),
-                                "pin_count": len(channel.pins), "channel_actions_ts": None,
-                                "channel_actions_count": 0}
+        body: dict[str, Any] = {
+            "ok": True,
+            "messages": [m.to_api() for m in page],
+            "has_more": bool(rest),
+            "pin_count": len(channel.pins),
+            "channel_actions_ts": None,
+            "channel_actions_count": 0,
+        }
         if rest:
             body["response_metadata"] = {"next_cursor": encode_cursor("next_ts", rest[0].ts.replace(".", ""))}
         return body
@@ -283,7 +314,10 @@ class WebApi:
 
     def conversations_info(self, params: Params) -> dict[str, Any]:
         channel = self.ws.visible_channel(_required(params, "channel", "channel_not_found"))
-        return {"ok": True, "channel": channel.to_api(bot_user_id=self.ws.bot_user_id, team_id=self.ws.team_id)}
+        return {
+            "ok": True,
+            "channel": channel.to_api(bot_user_id=self.ws.bot_user_id, team_id=self.ws.team_id),
+        }
 
     def conversations_members(self, params: Params) -> dict[str, Any]:
         channel = self.ws.visible_channel(_required(params, "channel", "channel_not_found"))
@@ -293,10 +327,13 @@ class WebApi:
             after = decode_cursor(cursor, "user")
             if after not in members:
                 raise SlackError("invalid_cursor")
-            members = members[members.index(after):]
+            members = members[members.index(after) :]
         page, rest = self._page(members, _limit(params, 100, 1000))
-        return {"ok": True, "members": page,
-                "response_metadata": {"next_cursor": encode_cursor("user", rest[0]) if rest else ""}}
+        return {
+            "ok": True,
+            "members": page,
+            "response_metadata": {"next_cursor": encode_cursor("user", rest[0]) if rest else ""},
+        }
 
     @staticmethod
     def _page(items: list[Any], limit: int) -> tuple[list[Any], list[Any]]:
@@ -318,9 +355,18 @@ class WebApi:
                 continue
             rendered = message.to_api()
             rendered["pinned_to"] = [channel.id]
-            rendered["permalink"] = f"https://penny-test.slack.com/archives/{channel.id}/p{pin.ts.replace('.', '')}"
-            items.append({"type": "message", "created": pin.created, "created_by": pin.created_by,
-                          "channel": channel.id, "message": rendered})
+            rendered["permalink"] = (
+                f"https://penny-test.slack.com/archives/{channel.id}/p{pin.ts.replace('.', '')}"
+            )
+            items.append(
+                {
+                    "type": "message",
+                    "created": pin.created,
+                    "created_by": pin.created_by,
+                    "channel": channel.id,
+                    "message": rendered,
+                }
+            )
         return {"ok": True, "items": items}
 
     def pins_add(self, params: Params) -> dict[str, Any]:
@@ -377,22 +423,50 @@ class WebApi:
             file.channel = channel.id if channel else None
             rendered.append(self._file_api(file))
         if channel is not None:
-            message = Message(channel=channel.id, ts=self.ws.next_ts(), user=self.ws.bot_user_id,
-                              text=str(params.get("initial_comment") or ""), team=self.ws.team_id,
-                              bot_id=self.ws.bot_id, app_id=self.ws.app_id,
-                              thread_ts=_str(params, "thread_ts"), files=rendered)
+            message = Message(
+                channel=channel.id,
+                ts=self.ws.next_ts(),
+                user=self.ws.bot_user_id,
+                text=str(params.get("initial_comment") or ""),
+                team=self.ws.team_id,
+                bot_id=self.ws.bot_id,
+                app_id=self.ws.app_id,
+                thread_ts=_str(params, "thread_ts"),
+                files=rendered,
+            )
             self.ws.post(message)
         return {"ok": True, "files": rendered}
 
     def _file_api(self, file: Any) -> dict[str, Any]:
         created = int(self.ws.clock())
         return {
-            "id": file.id, "created": created, "timestamp": created, "name": file.filename, "title": file.title,
-            "mimetype": "", "filetype": "", "pretty_type": "", "user": self.ws.bot_user_id,
-            "user_team": self.ws.team_id, "editable": False, "size": len(file.content or b""),
-            "mode": "hosted", "is_external": False, "external_type": "", "is_public": False,
-            "public_url_shared": False, "display_as_bot": False, "username": "",
-            "url_private": f"{self.origin()}/files/{file.id}", "permalink": f"{self.origin()}/files/{file.id}",
-            "comments_count": 0, "shares": {}, "channels": [file.channel] if file.channel else [],
-            "groups": [], "ims": [], "has_more_shares": False, "has_rich_preview": False, "file_access": "visible",
+            "id": file.id,
+            "created": created,
+            "timestamp": created,
+            "name": file.filename,
+            "title": file.title,
+            "mimetype": "",
+            "filetype": "",
+            "pretty_type": "",
+            "user": self.ws.bot_user_id,
+            "user_team": self.ws.team_id,
+            "editable": False,
+            "size": len(file.content or b""),
+            "mode": "hosted",
+            "is_external": False,
+            "external_type": "",
+            "is_public": False,
+            "public_url_shared": False,
+            "display_as_bot": False,
+            "username": "",
+            "url_private": f"{self.origin()}/files/{file.id}",
+            "permalink": f"{self.origin()}/files/{file.id}",
+            "comments_count": 0,
+            "shares": {},
+            "channels": [file.channel] if file.channel else [],
+            "groups": [],
+            "ims": [],
+            "has_more_shares": False,
+            "has_rich_preview": False,
+            "file_access": "visible",
         }

@@ -17,7 +17,7 @@ from .models import Channel, ChannelKind, EphemeralMessage, Message, Pin, Revisi
 
 
 class SlackError(Exception):
-    """An error Slack answers with `{"ok": false, "error": code}` (HTTP 200 unless `status` says otherwise)."""
+    """An error Slack answers with `{"ok": false, "error": code}`, with HTTP 200 unless `status` says so."""
 
     def __init__(self, code: str, status: int = 200) -> None:
         super().__init__(code)
@@ -76,8 +76,9 @@ class Workspace:
         self.files: dict[str, UploadedFile] = {}
         self._last_ts_us = 0
         self._ids: dict[str, itertools.count[int]] = {}
-        self.add_user(User(id=bot_user_id, name="penny", real_name="Penny", is_bot=True, bot_id=bot_id,
-                           team_id=team_id))
+        self.add_user(
+            User(id=bot_user_id, name="penny", real_name="Penny", is_bot=True, bot_id=bot_id, team_id=team_id)
+        )
 
     # ----------------------------------------------------------------- ids and clocks
     def next_ts(self) -> str:
@@ -119,9 +120,18 @@ class Workspace:
         cid = channel_id or self.new_id(prefix)
         im_user = next((m for m in members if m != self.bot_user_id), None) if kind == "im" else None
         creator = next((m for m in members if m != self.bot_user_id), self.bot_user_id)
-        channel = Channel(id=cid, name=name, kind=kind, members=list(dict.fromkeys(members)),
-                          is_ext_shared=is_ext_shared, topic=topic, purpose=purpose, creator=creator,
-                          created=int(self.clock()), im_user=im_user)
+        channel = Channel(
+            id=cid,
+            name=name,
+            kind=kind,
+            members=list(dict.fromkeys(members)),
+            is_ext_shared=is_ext_shared,
+            topic=topic,
+            purpose=purpose,
+            creator=creator,
+            created=int(self.clock()),
+            im_user=im_user,
+        )
         return self.add_channel(channel)
 
     def channel_type(self, channel_id: str) -> str:
@@ -149,8 +159,15 @@ class Workspace:
             for channel in self.channels.values():
                 if channel.kind == "im" and channel.im_user == user_id:
                     return channel
-            return self.new_channel(name="", kind="im", members=[user_id, self.bot_user_id], channel_id=None,
-                                    is_ext_shared=False, topic="", purpose="")
+            return self.new_channel(
+                name="",
+                kind="im",
+                members=[user_id, self.bot_user_id],
+                channel_id=None,
+                is_ext_shared=False,
+                topic="",
+                purpose="",
+            )
 
     # ----------------------------------------------------------------- messages
     def find(self, channel_id: str, ts: str | None) -> Message:
@@ -179,7 +196,9 @@ class Workspace:
             self.messages.setdefault(message.channel, {})[message.ts] = message
             return message
 
-    def update(self, message: Message, *, text: str, blocks: list[dict[str, object]] | None, editor: str) -> str:
+    def update(
+        self, message: Message, *, text: str, blocks: list[dict[str, object]] | None, editor: str
+    ) -> str:
         with self.lock:
             edit_ts = self.next_ts()
             message.text = text
@@ -210,8 +229,11 @@ class Workspace:
     def top_level(self, channel_id: str) -> list[Message]:
         """Messages `conversations.history` lists: not replies, except broadcasts. Oldest first."""
         with self.lock:
-            found = [m for m in self.messages.get(channel_id, {}).values()
-                     if not m.deleted and (not m.is_reply or m.reply_broadcast)]
+            found = [
+                m
+                for m in self.messages.get(channel_id, {}).values()
+                if not m.deleted and (not m.is_reply or m.reply_broadcast)
+            ]
             return sorted(found, key=lambda m: ts_key(m.ts))
 
     def thread(self, channel_id: str, ts: str) -> list[Message]:
@@ -236,4 +258,3 @@ class Workspace:
             file = UploadedFile(id=self.new_id("F0"), filename=filename, length=length)
             self.files[file.id] = file
             return file
-
