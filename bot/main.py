@@ -9,7 +9,7 @@ import signal
 import sys
 
 import structlog
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.observability import configure_logging
@@ -67,7 +67,8 @@ async def _serve(settings: Settings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    load_dotenv(override=False)  # provider keys (e.g. GLOBAL_API_KEY) may live in .env too
+    # Provider keys (e.g. GLOBAL_API_KEY) may live in .env too; look in the working directory, like pydantic-settings.
+    load_dotenv(find_dotenv(usecwd=True), override=False)
     try:
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_format)
