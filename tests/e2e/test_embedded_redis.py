@@ -30,8 +30,9 @@ def test_dotenv_and_no_redis_url_runs_on_embedded_redis(
         alice = slack.add_user("alice")
         general = slack.add_channel("general", members=[alice.id])
         delivery = slack.mention(general.id, alice.id, "does it work?")
+        expected = "Answered from the embedded setup."
         slack.wait_for(
-            lambda: any(r.text == "Answered from the embedded setup." for r in slack.bot_replies(general.id, delivery.ts or "")),
+            lambda: any(r.text == expected for r in slack.bot_replies(general.id, delivery.ts or "")),
             timeout=20, what="answer",
         )
     finally:
