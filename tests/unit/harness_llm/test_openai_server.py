@@ -214,8 +214,8 @@ async def test_tokens_per_second_slows_the_stream(client: openai.AsyncOpenAI, se
     slow = time.monotonic() - started
 
     assert slow_text == text
-    assert fast < 0.2
     assert 0.38 <= slow < 1.5
+    assert slow > fast + 0.25  # unpaced is "as fast as possible": well under the paced time
 
 
 async def test_ttft_delays_first_content_token_only(client: openai.AsyncOpenAI, server: OpenAIServer) -> None:
@@ -228,12 +228,12 @@ async def test_ttft_delays_first_content_token_only(client: openai.AsyncOpenAI, 
             first_content_at = time.monotonic() - started
     total = time.monotonic() - started
     assert first_content_at is not None and 0.38 <= first_content_at < 1.0
-    assert total - first_content_at < 0.2  # the rest is fast
+    assert total - first_content_at < 0.3  # the rest is fast
 
     # other models are not affected
     started = time.monotonic()
     await stream_chat(client, "model-b")
-    assert time.monotonic() - started < 0.2
+    assert time.monotonic() - started < 0.3
 
 
 # ---- HTTP faults ----------------------------------------------------------------------------------------------
@@ -607,16 +607,16 @@ async def test_invalid_requests_are_400(server: OpenAIServer, body: dict[str, An
 async def test_any_model_wildcard_for_answers_speed_and_ttft(client: openai.AsyncOpenAI, server: OpenAIServer) -> None:
     server.set_answer(ANY_MODEL, "one two three four five six")
     server.set_speed(ANY_MODEL, 25)  # 5 intervals: 0.2 s
-    server.set_ttft(ANY_MODEL, 0.1)
+    server.set_ttft(ANY_MODEL, 0.3)
     server.set_ttft("model-c", 0)  # a model's own setting wins over the wildcard
 
     assert server.models == MODELS  # the wildcard is not a model
     started = time.monotonic()
     _, text = await stream_chat(client, "model-b")
     assert text == "one two three four five six"
-    assert 0.28 <= time.monotonic() - started < 1.0
+    assert 0.48 <= time.monotonic() - started < 1.5
     _, text = await stream_chat(client, "model-a")  # its own answer wins
     assert text == ANSWER
     started = time.monotonic()
     await stream_chat(client, "model-c")
-    assert 0.18 <= time.monotonic() - started < 0.28  # pacing only, no TTFT
+    assert 0.18 <= time.monotonic() - started < 0.45  # pacing only, no TTFT
