@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .models import EphemeralMessage, Message
+from .streams import ChatStreams
 from .workspace import SlackError, Workspace, decode_cursor, encode_cursor, ts_key
 
 MAX_TEXT = 40_000
@@ -118,6 +119,7 @@ class WebApi:
             "files.getUploadURLExternal": self.files_get_upload_url,
             "files.completeUploadExternal": self.files_complete_upload,
         }
+        self.handlers.update(ChatStreams(workspace).handlers())
 
     def handle(self, method: str, params: Params) -> dict[str, Any]:
         handler = self.handlers.get(method)

@@ -197,14 +197,21 @@ class Workspace:
             return message
 
     def update(
-        self, message: Message, *, text: str, blocks: list[dict[str, object]] | None, editor: str
+        self,
+        message: Message,
+        *,
+        text: str,
+        blocks: list[dict[str, object]] | None,
+        editor: str,
+        mark_edited: bool = True,
     ) -> str:
         with self.lock:
             edit_ts = self.next_ts()
             message.text = text
             if blocks is not None:
                 message.blocks = blocks
-            message.edited = {"user": editor, "ts": edit_ts}
+            if mark_edited:  # streamed appends do not show as edits
+                message.edited = {"user": editor, "ts": edit_ts}
             message.revisions.append(Revision(text, blocks, edit_ts, self.monotonic()))
             return edit_ts
 

@@ -477,3 +477,39 @@ async def test_fail_next_and_latency(emu: SlackEmulator, client: AsyncWebClient)
 
 async def test_unknown_method(emu: SlackEmulator, client: AsyncWebClient) -> None:
     assert await _error_of(client.api_call("admin.apps.approve")) == "unknown_method"
+
+
+# ----------------------------------------------------------------- native chat streams
+async def test_chat_stream_methods_grow_one_message(
+    emu: SlackEmulator, client: AsyncWebClient, slack_eval: Path
+) -> None:
+    alice = emu.add_user("alice")
+    channel = emu.add_channel("general", members=[alice.id])
+    parent = emu.post_user_message(channel.id, alice.id, "question")
+    with pytest.raises(SlackApiError) as info:
+        # slack_sdk itself insists on thread_ts; go around it to check the server does too.
+        await client.api_call("chat.startStream", json={"channel": channel.id, "markdown_text": "x"})
+    assert info.value.response["error"] == "invalid_arguments"
+
+    started = await client.chat_startStream(
+        channel=channel.id, thread_ts=parent.ts, recipient_user_id=alice.id, recipient_team_id="T0001"
+    )
+    assert_shape(started.data, _sample(slack_eval, "chat.startStream"))
+    appended = await client.chat_appendStream(channel=channel.id, ts=started["ts"], markdown_text="Hello")
+    assert_shape(appended.data, _sample(slack_eval, "chat.appendStream"))
+    await client.chat_appendStream(
+        channel=channel.id, ts=started["ts"], chunks=[{"type": "markdown_text", "text": ", world"}]
+    )
+    await client.chat_stopStream(channel=channel.id, ts=started["ts"], markdown_text=".")
+    with pytest.raises(SlackApiError) as info:
+        await client.chat_appendStream(channel=channel.id, ts=started["ts"], markdown_text="late")
+    assert info.value.response["error"] == "message_not_in_streaming_state"
+
+    (reply,) = emu.bot_replies(channel.id, parent.ts)
+    assert reply.text == "Hello, world." and reply.edited is None
+    assert [r.text for r in emu.edit_history(channel.id, reply.ts)] == [
+        "",
+        "Hello",
+        "Hello, world",
+        "Hello, world.",
+    ]
