@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal
-from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,25 +16,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from routing.policy import Policy
+from routing.tiers import Tier, parse_tier
 
-class Tier(StrEnum):
-    """Cheapest first; the order matters (``Tier.ordered()``, one tier up/down)."""
-
-    ECONOMY = "economy"
-    STANDARD = "standard"
-    PREMIUM = "premium"
-
-    @classmethod
-    def ordered(cls) -> list[Tier]:
-        return [cls.ECONOMY, cls.STANDARD, cls.PREMIUM]
-
-    def up(self) -> Tier:
-        order = Tier.ordered()
-        return order[min(order.index(self) + 1, len(order) - 1)]
-
-    def down(self) -> Tier:
-        order = Tier.ordered()
-        return order[max(order.index(self) - 1, 0)]
+__all__ = ["Catalog", "CatalogError", "ModelSpec", "Provider", "Tier", "load_catalog"]
 
 
 class CatalogError(ValueError):
@@ -69,6 +53,11 @@ class ModelSpec(BaseModel):
     ttft_threshold_s: float | None = Field(default=None, gt=0)
     max_output_tokens: int = Field(default=1024, gt=0)
 
+    @field_validator("tier", mode="before")
+    @classmethod
+    def _known_tier(cls, value: Any) -> Tier:
+        return parse_tier(value)
+
     @field_validator("price_in_per_mtok", "price_out_per_mtok", mode="before")
     @classmethod
     def _exact_decimal(cls, value: Any) -> Any:
@@ -84,6 +73,7 @@ class Catalog(BaseModel):
     baseline: str
     providers: dict[str, Provider]
     models: list[ModelSpec]
+    policy: Policy = Field(default_factory=Policy)
 
     @model_validator(mode="after")
     def _check_references(self) -> Catalog:
@@ -115,6 +105,10 @@ class Catalog(BaseModel):
     @property
     def baseline_model(self) -> ModelSpec:
         return self.model(self.baseline)
+
+    def ttft_threshold_s(self, model: ModelSpec) -> float:
+        """The model's own first-token threshold, else the policy default (long-context models need more)."""
+        return model.ttft_threshold_s or self.policy.health.default_ttft_threshold_s
 
 
 DEFAULT_CATALOG_RESOURCE = "default_catalog.yaml"

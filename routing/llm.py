@@ -1,14 +1,18 @@
 """The OpenAI-compatible client: one streamed completion from one model.
 
 The SDK's own retries are off (``max_retries=0``): retries, backoff, fallbacks and health live in one place
-(the router's generation loop), never stacked inside the SDK where they would multiply waits and hide failures.
-This module turns a stream into text deltas plus a final ``Usage`` and refuses to call an empty answer a success.
+(``routing/generate.py``), never stacked inside the SDK where they would multiply waits and hide failures.
+This module turns a stream into text deltas plus a final ``Usage``, refuses to call an empty answer a success,
+and translates SDK/transport exceptions into ``LLMError`` kinds the retry loop can act on.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import email.utils
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import openai
@@ -43,21 +47,110 @@ class StreamEnd:
 StreamEvent = TextDelta | StreamEnd
 
 
+class ErrorKind(StrEnum):
+    """Why a call failed, by meaning: the retry loop decides per kind (wait, retry, fall back, resume)."""
+
+    RATE_LIMITED = "rate_limited"  # 429 with a chance of success later (honour Retry-After)
+    SERVER = "server_error"  # 5xx / 408 / 409 or an error event inside the stream
+    TIMEOUT = "timeout"  # transport timeout, or the loop's first-token / idle / overall deadline
+    CONNECTION = "connection"  # could not connect
+    CUT = "cut"  # the stream broke, or ended without a finish_reason
+    EMPTY = "empty"  # an empty or whitespace-only completion
+    REJECTED = "rejected"  # other 4xx (bad request, auth, quota, unknown model): this model will not answer
+    MISSING_KEY = "missing_key"
+
+
 class LLMError(Exception):
     """A model call failed in a way the caller may retry or fall back from."""
 
-    def __init__(self, message: str, *, model: str, retryable: bool = True) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: str,
+        retryable: bool = True,
+        kind: ErrorKind = ErrorKind.SERVER,
+        retry_after_s: float | None = None,
+        status: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.model = model
         self.retryable = retryable
+        self.kind = kind
+        self.retry_after_s = retry_after_s
+        self.status = status
 
 
 class EmptyCompletion(LLMError):
     """The model answered with nothing (or only whitespace): never shown to a user as an answer."""
 
+    def __init__(self, message: str, *, model: str) -> None:
+        super().__init__(message, model=model, retryable=False, kind=ErrorKind.EMPTY)
+
+
+class TruncatedStream(LLMError):
+    """The stream broke or ended without a finish_reason: whatever text came is only part of an answer."""
+
+    def __init__(self, message: str, *, model: str) -> None:
+        super().__init__(message, model=model, retryable=True, kind=ErrorKind.CUT)
+
 
 class MissingApiKey(LLMError):
     """The provider's key variable is not set; retrying cannot help."""
+
+    def __init__(self, message: str, *, model: str, retryable: bool = False) -> None:
+        super().__init__(message, model=model, retryable=retryable, kind=ErrorKind.MISSING_KEY)
+
+
+def parse_retry_after(headers: Mapping[str, str] | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date); None if absent."""
+    if not headers:
+        return None
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        try:
+            return max(float(raw_ms) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(float(raw), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return max(when - (time.time() if now is None else now), 0.0)
+
+
+def classify_api_error(exc: Exception, model: str) -> LLMError:
+    """Translate an SDK/transport exception into an ``LLMError`` whose kind the retry loop understands."""
+    if isinstance(exc, LLMError):
+        return exc
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        code = getattr(exc, "code", None)
+        if status == 429 and code != "insufficient_quota":
+            retry_after = parse_retry_after(exc.response.headers)
+            return LLMError("rate limited (429)", model=model, kind=ErrorKind.RATE_LIMITED,
+                            retry_after_s=retry_after, status=status)
+        if status >= 500 or status in (408, 409):
+            retry_after = parse_retry_after(exc.response.headers)
+            return LLMError(f"server error ({status})", model=model, kind=ErrorKind.SERVER,
+                            retry_after_s=retry_after, status=status)
+        return LLMError(f"request rejected ({status}, {code or 'no code'})", model=model,
+                        kind=ErrorKind.REJECTED, retryable=False, status=status)
+    if isinstance(exc, openai.APITimeoutError):
+        return LLMError("transport timeout", model=model, kind=ErrorKind.TIMEOUT)
+    if isinstance(exc, openai.APIConnectionError):
+        return LLMError("connection failed", model=model, kind=ErrorKind.CONNECTION)
+    if isinstance(exc, openai.APIError):
+        # An SSE error event in the middle of a stream.
+        return LLMError(f"error event in stream: {type(exc).__name__}", model=model, kind=ErrorKind.SERVER)
+    return TruncatedStream(f"stream broke: {type(exc).__name__}", model=model)
 
 
 @dataclass(frozen=True)
@@ -96,21 +189,28 @@ class LLMClient:
     async def stream(
         self, model: ModelSpec, messages: Sequence[ChatMessage], *, max_tokens: int | None = None
     ) -> AsyncIterator[StreamEvent]:
-        """Yield ``TextDelta``s then exactly one ``StreamEnd``; raise ``EmptyCompletion`` for a blank answer.
+        """Yield ``TextDelta``s then exactly one ``StreamEnd``; every failure is raised as an ``LLMError``.
 
-        Usage is requested with ``include_usage`` so cost comes from the provider, not from a guess.
+        Usage is requested with ``include_usage`` so cost comes from the provider, not from a guess. Leading
+        whitespace is held back until real text arrives, so a whitespace-only answer never reaches a user;
+        it raises ``EmptyCompletion``. A stream that breaks, or ends without a ``finish_reason``, raises
+        ``TruncatedStream`` (its ``partial_usage`` is None: a cut stream never reports usage).
         """
         client = self._client_for(model)
-        stream: Any = await client.chat.completions.create(
-            model=model.id,
-            messages=list(messages),  # type: ignore[arg-type]
-            stream=True,
-            stream_options={"include_usage": True},
-            max_tokens=max_tokens or model.max_output_tokens,
-        )
+        try:
+            stream: Any = await client.chat.completions.create(  # type: ignore[call-overload]
+                model=model.id,
+                messages=list(messages),  # type: ignore[arg-type]
+                stream=True,
+                stream_options={"include_usage": True},
+                max_tokens=max_tokens or model.max_output_tokens,
+            )
+        except Exception as exc:  # translated by meaning; the caller decides what to do with each kind
+            raise classify_api_error(exc, model.id) from exc
         finish_reason: str | None = None
         usage: Usage | None = None
         produced_text = False
+        held = ""
         try:
             async for chunk in stream:
                 if chunk.usage is not None:
@@ -118,14 +218,22 @@ class LLMClient:
                 for choice in chunk.choices:
                     text = choice.delta.content if choice.delta else None
                     if text:
-                        produced_text = produced_text or bool(text.strip())
-                        yield TextDelta(text)
+                        if not produced_text and not text.strip():
+                            held += text
+                        else:
+                            produced_text = True
+                            yield TextDelta(held + text)
+                            held = ""
                     if choice.finish_reason:
                         finish_reason = choice.finish_reason
+        except Exception as exc:
+            raise classify_api_error(exc, model.id) from exc
         finally:
             await stream.close()
         if not produced_text:
             raise EmptyCompletion("the model returned an empty completion", model=model.id)
+        if finish_reason is None:
+            raise TruncatedStream("the stream ended without a finish_reason", model=model.id)
         yield StreamEnd(finish_reason=finish_reason, usage=usage)
 
     async def close(self) -> None:

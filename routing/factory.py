@@ -1,0 +1,69 @@
+"""Building the routing stack from a catalog and a Redis connection (called once by ``bot/app.py``).
+
+Usage from the assistant::
+
+    routing = build_routing(catalog, redis, scorers=learned_lookup)
+    plan = await routing.router.plan(RouteRequest(team_id, channel_id, user_id, text, messages, command=cmd,
+                                                  prompt_vector=vector))
+    if isinstance(plan, Refusal):
+        post(plan.message); ledger(outcome="refused"); return
+    async for item in routing.generator.stream(plan):
+        if isinstance(item, TextDelta):
+            streamer.append(item.text)
+        else:                                   # the Outcome, always last
+            outcome = item                      # ok / model / attempts / cost / baseline_cost / error_message
+    for note in plan.notes: ...                 # e.g. the soft-budget or trimmed-context sentence
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from routing.budget import Budget
+from routing.catalog import Catalog
+from routing.generate import Generator, StreamingClient
+from routing.health import Health
+from routing.limits import UserRateLimiter
+from routing.llm import LLMClient
+from routing.router import Router, ScorerLookup
+
+
+@dataclass(frozen=True)
+class Routing:
+    """The assembled parts; the assistant needs ``router`` and ``generator``, admin views ``budget``/``health``."""
+
+    router: Router
+    generator: Generator
+    budget: Budget
+    health: Health
+    limiter: UserRateLimiter
+    client: StreamingClient
+
+
+def build_routing(
+    catalog: Catalog,
+    redis: aioredis.Redis,
+    *,
+    client: StreamingClient | None = None,
+    scorers: ScorerLookup | None = None,
+    clock: Callable[[], float] = time.time,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    rng: random.Random | None = None,
+) -> Routing:
+    """Wire router, generator, budget, health and limits; ``client`` defaults to an ``LLMClient``."""
+    policy = catalog.policy
+    budget = Budget(redis, policy.budgets, clock=clock)
+    health = Health(redis, catalog, policy.health, clock=clock)
+    limiter = UserRateLimiter(redis, policy.user_limits, clock=clock)
+    llm = client or LLMClient(catalog)
+    router = Router(catalog, budget=budget, health=health, limiter=limiter, scorers=scorers)
+    generator = Generator(catalog, llm, health=health, budget=budget, retry=policy.retry,
+                          monotonic=monotonic, sleep=sleep, rng=rng)
+    return Routing(router, generator, budget, health, limiter, llm)

@@ -1,0 +1,44 @@
+"""Redis key names owned by ``routing/`` (DESIGN.md: key names live in their owning module, nowhere else).
+
+Every key starts with ``penny:`` and carries a hash tag: ``{team}`` for workspace state (budgets, user limits) so
+one team's keys share a Redis Cluster slot, and ``{health:<model>}`` for model health, which is shared by all
+workspaces and must sit in one slot because a Lua script touches all of a model's keys at once.
+"""
+
+from __future__ import annotations
+
+PREFIX = "penny"
+
+
+def budget_spent_key(team_id: str, period: str) -> str:
+    """Integer nano-dollars spent (settled + reserved) in ``period`` (``day:2026-11-23`` / ``month:2026-11``)."""
+    return f"{PREFIX}:{{{team_id}}}:budget:spent:{period}"
+
+
+def budget_soft_note_key(team_id: str, period: str) -> str:
+    """Set once the soft-limit note was shown in ``period``, so it is said once, not on every reply."""
+    return f"{PREFIX}:{{{team_id}}}:budget:soft_noted:{period}"
+
+
+def user_requests_key(team_id: str, user_id: str, window: str) -> str:
+    """Request counter for one user in a fixed window (``hour:2026-11-23T15`` / ``day:2026-11-23``)."""
+    return f"{PREFIX}:{{{team_id}}}:user_requests:{user_id}:{window}"
+
+
+def _health_tag(model_id: str) -> str:
+    return f"{PREFIX}:{{health:{model_id}}}"
+
+
+def health_calls_key(model_id: str) -> str:
+    """Sorted set of recent calls (score: time), each member ``<time>:<nonce>:<ok>:<ttft_ms>``."""
+    return f"{_health_tag(model_id)}:calls"
+
+
+def health_cooldown_key(model_id: str) -> str:
+    """Present while the model is out of rotation: the time its cool-down ends."""
+    return f"{_health_tag(model_id)}:cooldown_until"
+
+
+def health_probe_key(model_id: str) -> str:
+    """The probe lock (``SET NX PX``): whoever holds it sends the one request that may bring the model back."""
+    return f"{_health_tag(model_id)}:probe"

@@ -1,0 +1,184 @@
+"""Routing policy: which tier a request deserves and what a workspace may spend, read from the catalog YAML.
+
+It lives next to the models (``policy:`` in the same file) because the two change together: moving a task to a
+cheaper tier only makes sense against the prices listed beside it. Every field has a default that works, so a
+catalog without a ``policy`` section still routes sensibly.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from routing.tiers import Tier, parse_tier
+
+
+class TaskKind(StrEnum):
+    SUMMARIZE = "summarize"
+    DRAFT = "draft"
+    QA = "qa"
+    CHAT = "chat"
+
+
+class Complexity(StrEnum):
+    SIMPLE = "simple"
+    MEDIUM = "medium"
+    COMPLEX = "complex"
+
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+def _default_tiers() -> dict[TaskKind, dict[Complexity, Tier]]:
+    # Summaries of long threads need a strong reader; chit-chat never needs premium.
+    return {
+        TaskKind.SUMMARIZE: {Complexity.SIMPLE: Tier.ECONOMY, Complexity.MEDIUM: Tier.STANDARD,
+                             Complexity.COMPLEX: Tier.PREMIUM},
+        TaskKind.DRAFT: {Complexity.SIMPLE: Tier.ECONOMY, Complexity.MEDIUM: Tier.STANDARD,
+                         Complexity.COMPLEX: Tier.PREMIUM},
+        TaskKind.QA: {Complexity.SIMPLE: Tier.ECONOMY, Complexity.MEDIUM: Tier.STANDARD,
+                      Complexity.COMPLEX: Tier.PREMIUM},
+        TaskKind.CHAT: {Complexity.SIMPLE: Tier.ECONOMY, Complexity.MEDIUM: Tier.ECONOMY,
+                        Complexity.COMPLEX: Tier.STANDARD},
+    }
+
+
+class ChannelOverride(BaseModel):
+    """Per-channel tier rule: pin a tier, or keep it within [min_tier, max_tier] (#legal: never below standard)."""
+
+    model_config = _STRICT
+
+    tier: Tier | None = None
+    min_tier: Tier | None = None
+    max_tier: Tier | None = None
+
+    @field_validator("tier", "min_tier", "max_tier", mode="before")
+    @classmethod
+    def _known_tier(cls, value: Any) -> Any:
+        return None if value is None else parse_tier(value)
+
+    def apply(self, tier: Tier) -> Tier:
+        if self.tier is not None:
+            return self.tier
+        order = Tier.ordered()
+        if self.min_tier is not None and order.index(tier) < order.index(self.min_tier):
+            tier = self.min_tier
+        if self.max_tier is not None and order.index(tier) > order.index(self.max_tier):
+            tier = self.max_tier
+        return tier
+
+
+class UserLimits(BaseModel):
+    """Requests one user may make; ``None`` means unlimited."""
+
+    model_config = _STRICT
+
+    per_hour: int | None = Field(default=60, gt=0)
+    per_day: int | None = Field(default=300, gt=0)
+
+
+class BudgetLimit(BaseModel):
+    """USD per workspace per period: above ``soft_usd`` premium is downgraded; at ``hard_usd`` no calls."""
+
+    model_config = _STRICT
+
+    soft_usd: Decimal | None = Field(default=None, ge=0)
+    hard_usd: Decimal | None = Field(default=None, ge=0)
+
+    @field_validator("soft_usd", "hard_usd", mode="before")
+    @classmethod
+    def _exact(cls, value: Any) -> Any:
+        return Decimal(str(value)) if isinstance(value, float | int) else value
+
+    @model_validator(mode="after")
+    def _soft_below_hard(self) -> BudgetLimit:
+        if self.soft_usd is not None and self.hard_usd is not None and self.soft_usd > self.hard_usd:
+            raise ValueError(f"soft limit {self.soft_usd} is above hard limit {self.hard_usd}")
+        return self
+
+
+class Budgets(BaseModel):
+    model_config = _STRICT
+
+    daily: BudgetLimit = Field(default_factory=BudgetLimit)
+    monthly: BudgetLimit = Field(default_factory=BudgetLimit)
+
+
+class HealthPolicy(BaseModel):
+    """When a model is taken out of rotation, for how long, and how it gets back in."""
+
+    model_config = _STRICT
+
+    default_ttft_threshold_s: float = Field(default=2.5, gt=0)
+    window_s: float = Field(default=60.0, gt=0)
+    min_calls: int = Field(default=5, gt=0)
+    max_error_rate: float = Field(default=0.5, gt=0, le=1)
+    cooldown_s: float = Field(default=30.0, gt=0)
+    probe_lock_s: float = Field(default=60.0, gt=0)
+
+
+class RetryPolicy(BaseModel):
+    """The one retry loop's knobs; tests shrink the timeouts so fault scenarios run in well under a minute."""
+
+    model_config = _STRICT
+
+    attempts_per_model: int = Field(default=2, gt=0)
+    backoff_base_s: float = Field(default=0.5, ge=0)
+    backoff_max_s: float = Field(default=8.0, ge=0)
+    max_retry_after_s: float = Field(default=10.0, ge=0)
+    ttft_timeout_s: float = Field(default=8.0, gt=0)
+    idle_timeout_s: float = Field(default=20.0, gt=0)
+    overall_timeout_s: float = Field(default=90.0, gt=0)
+
+
+class LearnedPolicy(BaseModel):
+    """The learned scorer's seat in routing: how sure it must be before it moves a prompt up a tier."""
+
+    model_config = _STRICT
+
+    enabled: bool = True
+    bump_threshold: float = Field(default=0.5, ge=0, le=1)
+    min_votes: int = Field(default=50, gt=0)
+
+
+class Policy(BaseModel):
+    model_config = _STRICT
+
+    tiers: dict[TaskKind, dict[Complexity, Tier]] = Field(default_factory=_default_tiers)
+    channel_overrides: dict[str, ChannelOverride] = Field(default_factory=dict)
+    allowed_channels: list[str] | None = None  # None: every channel Penny is invited to
+    user_limits: UserLimits = Field(default_factory=UserLimits)
+    budgets: Budgets = Field(default_factory=Budgets)
+    answer_tokens: int = Field(default=1024, gt=0)
+    health: HealthPolicy = Field(default_factory=HealthPolicy)
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    learned: LearnedPolicy = Field(default_factory=LearnedPolicy)
+
+    @field_validator("tiers", mode="before")
+    @classmethod
+    def _merge_tiers(cls, value: Any) -> Any:
+        # A partial table overrides the defaults cell by cell; each tier name is checked with a clear message.
+        if not isinstance(value, dict):
+            return value
+        merged: dict[str, dict[str, Tier]] = {
+            str(task): {str(c): t for c, t in row.items()} for task, row in _default_tiers().items()
+        }
+        for task, row in value.items():
+            if task not in TaskKind.__members__.values():
+                raise ValueError(f"unknown task '{task}' (known: {', '.join(TaskKind)})")
+            if not isinstance(row, dict):
+                raise ValueError(f"tiers.{task} must map complexity to tier")
+            for complexity, tier in row.items():
+                if complexity not in Complexity.__members__.values():
+                    raise ValueError(f"unknown complexity '{complexity}' (known: {', '.join(Complexity)})")
+                merged[task][complexity] = parse_tier(tier)
+        return merged
+
+    def tier_for(self, task: TaskKind, complexity: Complexity) -> Tier:
+        return self.tiers[task][complexity]
+
+    def channel_allowed(self, channel_id: str) -> bool:
+        return self.allowed_channels is None or channel_id in self.allowed_channels

@@ -1,0 +1,215 @@
+"""The router: one request in, a ``RoutePlan`` (tier, model chain, notes, budget reservation) or a ``Refusal`` out.
+
+One question per step, in this order, each answered by the module that owns it: may this channel use Penny
+(policy), may this user ask again (``limits``), what kind of job is it (``classify``, plus an optional nudge from
+the learned scorer), what may the workspace still spend (``budget``), which models are up (``health``) and can
+read the prompt (``context``), in which order to try them (``chain``). The router itself holds no state.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+import structlog
+
+from routing.budget import Budget, Reservation
+from routing.catalog import Catalog, ModelSpec
+from routing.chain import order_chain
+from routing.classify import Classification, classify
+from routing.context import fits, trim_oldest
+from routing.cost import call_cost, estimate_prompt_tokens
+from routing.health import Health, ModelState
+from routing.limits import UserRateLimiter
+from routing.llm import ChatMessage, Usage
+from routing.policy import TaskKind
+from routing.tiers import Tier
+
+log = structlog.get_logger(__name__)
+
+# Prompt estimates (chars/4) can run short for code or non-English text; reserve with a margin so settling
+# the reported usage does not push a workspace over its hard cap.
+RESERVE_PROMPT_MARGIN = 1.25
+
+NOTE_SOFT_BUDGET = "Budget soft limit reached: answered with a cheaper model."
+NOTE_TRIMMED = "This thread is long, so I only read the most recent {kept} messages ({dropped} older ones left out)."
+
+
+class LearnedScorer(Protocol):
+    """The seam for ``routing/learned.py``: how likely a prompt needs a stronger tier (0..1), None = no opinion."""
+
+    def score(self, prompt_vector: Sequence[float]) -> float | None: ...
+
+
+ScorerLookup = Callable[[str], LearnedScorer | None]
+"""team_id → that workspace's scorer, or None while it is not active there (too few votes)."""
+
+
+@dataclass(frozen=True)
+class RouteRequest:
+    """What the router needs to know. ``messages`` is the whole prompt: system, context oldest first, question last."""
+
+    team_id: str
+    channel_id: str
+    user_id: str
+    text: str
+    messages: Sequence[ChatMessage]
+    command: str | None = None
+    prompt_vector: Sequence[float] | None = None
+    answer_tokens: int | None = None
+
+
+class RefusalReason(StrEnum):
+    CHANNEL_NOT_ALLOWED = "channel_not_allowed"
+    USER_LIMIT = "user_limit"
+    BUDGET_HARD = "budget_hard"
+    TOO_LONG = "too_long"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """No model will be called; ``message`` is the sentence to show the user."""
+
+    reason: RefusalReason
+    message: str
+    classification: Classification | None = None
+
+
+@dataclass
+class RoutePlan:
+    """Everything the generator needs; ``notes`` are sentences to show with the answer."""
+
+    team_id: str
+    tier: Tier
+    requested_tier: Tier
+    chain: list[ModelSpec]
+    classification: Classification
+    messages: list[ChatMessage]
+    answer_tokens: int
+    prompt_tokens_estimate: int
+    reservation: Reservation | None
+    notes: list[str] = field(default_factory=list)
+    probes: dict[str, str] = field(default_factory=dict)  # model id → probe-lock token
+    trimmed_messages: int = 0
+
+
+class Router:
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        budget: Budget,
+        health: Health,
+        limiter: UserRateLimiter,
+        scorers: ScorerLookup | None = None,
+    ) -> None:
+        self._catalog = catalog
+        self._policy = catalog.policy
+        self._budget = budget
+        self._health = health
+        self._limiter = limiter
+        self._scorers = scorers
+
+    async def plan(self, request: RouteRequest) -> RoutePlan | Refusal:
+        if not self._policy.channel_allowed(request.channel_id):
+            return self._refuse(request, RefusalReason.CHANNEL_NOT_ALLOWED,
+                                "I'm not enabled in this channel. A workspace admin can add it to my allowed "
+                                "channels.")
+        verdict = await self._limiter.check_and_count(request.team_id, request.user_id)
+        if not verdict.allowed:
+            return self._refuse(request, RefusalReason.USER_LIMIT,
+                                f"You've reached your limit of {verdict.limit} requests per {verdict.window}. "
+                                "Please try again later.")
+
+        answer_tokens = request.answer_tokens or self._policy.answer_tokens
+        prompt_tokens = estimate_prompt_tokens(request.messages)
+        question_tokens = estimate_prompt_tokens(request.messages[-1:])
+        classification = classify(request.text, command=request.command,
+                                  context_tokens=prompt_tokens - question_tokens)
+        requested = self._tier_for(request, classification)
+
+        state = await self._budget.state(request.team_id)
+        if state.hard:
+            period = "daily" if state.hard_reached[0].startswith("day:") else "monthly"
+            return self._refuse(request, RefusalReason.BUDGET_HARD,
+                                f"This workspace has reached its {period} AI budget, so I can't ask a model right "
+                                "now. Answers I already have still work, and the budget resets "
+                                f"{'tomorrow' if period == 'daily' else 'next month'} (UTC).", classification)
+        tier, notes, ceiling = requested, [], None
+        if state.soft and requested is Tier.PREMIUM:
+            tier = ceiling = requested.down()
+            if await self._budget.claim_soft_note(request.team_id, state.soft_reached[0]):
+                notes.append(NOTE_SOFT_BUDGET)
+
+        states = await self._health.states(m.id for m in self._catalog.models)
+        allowed = [m for m in self._catalog.models if ceiling is None or m.tier.rank <= ceiling.rank]
+        usable = [m for m in allowed if states[m.id] is not ModelState.COOLING]
+        if not usable:  # every model is cooling down: trying one beats refusing outright
+            usable = allowed
+
+        messages, trimmed = list(request.messages), 0
+        fitting = [m for m in usable if fits(m, prompt_tokens, answer_tokens)]
+        if not fitting and classification.task is TaskKind.QA and usable:
+            widest = max(m.context_window for m in usable)
+            result = trim_oldest(messages, widest - answer_tokens)
+            if result is not None:
+                messages, trimmed = result
+                prompt_tokens = estimate_prompt_tokens(messages)
+                fitting = [m for m in usable if fits(m, prompt_tokens, answer_tokens)]
+                notes.append(NOTE_TRIMMED.format(kept=len(messages), dropped=trimmed))
+        if not fitting:
+            return self._refuse(request, RefusalReason.TOO_LONG,
+                                "This conversation is too long for any of my models to read at once.",
+                                classification)
+
+        chain, probes = await self._take_probes(order_chain(tier, fitting, ceiling=ceiling), states)
+        estimate = call_cost(chain[0], Usage(math.ceil(prompt_tokens * RESERVE_PROMPT_MARGIN), answer_tokens))
+        reservation = await self._budget.reserve(request.team_id, estimate)
+        if reservation is None:
+            for model_id, token in probes.items():
+                await self._health.release_probe(model_id, token)
+            return self._refuse(request, RefusalReason.BUDGET_HARD,
+                                "This workspace has reached its AI budget, so I can't ask a model right now. "
+                                "Answers I already have still work.", classification)
+        log.info("router.plan", team_id=request.team_id, task=classification.task,
+                 complexity=classification.complexity, requested_tier=requested, tier=tier,
+                 chain=[m.id for m in chain], trimmed=trimmed, probes=list(probes))
+        return RoutePlan(request.team_id, tier, requested, chain, classification, messages, answer_tokens,
+                         prompt_tokens, reservation, notes, probes, trimmed)
+
+    def _tier_for(self, request: RouteRequest, classification: Classification) -> Tier:
+        tier = self._policy.tier_for(classification.task, classification.complexity)
+        learned = self._policy.learned
+        if learned.enabled and self._scorers is not None and request.prompt_vector is not None:
+            scorer = self._scorers(request.team_id)
+            score = scorer.score(request.prompt_vector) if scorer is not None else None
+            if score is not None and score >= learned.bump_threshold:
+                tier = tier.up()
+        override = self._policy.channel_overrides.get(request.channel_id)
+        return override.apply(tier) if override is not None else tier
+
+    async def _take_probes(
+        self, chain: list[ModelSpec], states: dict[str, ModelState]
+    ) -> tuple[list[ModelSpec], dict[str, str]]:
+        """Keep a model whose cool-down is over only if this request wins its probe lock."""
+        kept: list[ModelSpec] = []
+        probes: dict[str, str] = {}
+        for model in chain:
+            if states[model.id] is ModelState.PROBE_DUE:
+                token = await self._health.acquire_probe(model.id)
+                if token is None:
+                    continue
+                probes[model.id] = token
+            kept.append(model)
+        if not kept:  # every candidate is being probed by someone else: still try rather than refuse
+            kept = chain
+        return kept, probes
+
+    @staticmethod
+    def _refuse(request: RouteRequest, reason: RefusalReason, message: str,
+                classification: Classification | None = None) -> Refusal:
+        log.info("router.refused", team_id=request.team_id, channel_id=request.channel_id, reason=reason)
+        return Refusal(reason, message, classification)

@@ -1,0 +1,71 @@
+"""Classification rules, and what one classification costs."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from routing.classify import classify
+from routing.policy import Complexity, TaskKind
+
+
+@pytest.mark.parametrize(
+    ("text", "command", "task"),
+    [
+        ("", "/summarize", TaskKind.SUMMARIZE),
+        ("can you summarize this thread?", None, TaskKind.SUMMARIZE),
+        ("tl;dr please", None, TaskKind.SUMMARIZE),
+        ("draft an announcement for the launch", None, TaskKind.DRAFT),
+        ("write a reply to Sam saying we agree", None, TaskKind.DRAFT),
+        ("what did we decide about pricing?", None, TaskKind.QA),
+        ("when is the offsite", None, TaskKind.QA),
+        ("thanks!", None, TaskKind.CHAT),
+        ("nice work everyone", None, TaskKind.CHAT),
+    ],
+)
+def test_task_kind(text: str, command: str | None, task: TaskKind) -> None:
+    assert classify(text, command=command).task is task
+
+
+def test_command_wins_over_words() -> None:
+    assert classify("write me a summary", command="/draft").task is TaskKind.DRAFT
+
+
+def test_small_talk_is_simple() -> None:
+    assert classify("hi there").complexity is Complexity.SIMPLE
+
+
+def test_short_question_is_simple() -> None:
+    assert classify("when is the standup?").complexity is Complexity.SIMPLE
+
+
+def test_context_size_drives_complexity() -> None:
+    assert classify("", command="/summarize", context_tokens=500).complexity is Complexity.SIMPLE
+    assert classify("", command="/summarize", context_tokens=5_000).complexity is Complexity.MEDIUM
+    assert classify("", command="/summarize", context_tokens=40_000).complexity is Complexity.COMPLEX
+
+
+def test_reasoning_and_code_make_it_complex() -> None:
+    text = "Analyze the trade-offs of this migration and find the root cause: ```def f(x): return x / 0```"
+    result = classify(text)
+    assert result.complexity is Complexity.COMPLEX
+    assert "code" in result.reasons
+
+
+def test_classification_cost_per_request() -> None:
+    """Not a timed assert (CI machines vary): prints the measured cost for the record."""
+    texts = [
+        "what did we decide about pricing?",
+        "Analyze the trade-offs between the two designs above and recommend one, step by step. " * 20,
+        "thanks!",
+        "draft an email to the customer about the outage " * 50,
+    ]
+    rounds = 500
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for text in texts:
+            classify(text, context_tokens=4_000)
+    per_request_ms = (time.perf_counter() - started) * 1000 / (rounds * len(texts))
+    print(f"\nclassification: {per_request_ms:.4f} ms per request (budget 15 ms)")
+    assert per_request_ms < 15
