@@ -93,7 +93,7 @@ def classify_complexity(text: str, task: TaskKind, context_tokens: int) -> tuple
         reasons.append("detailed request")
     hard = {m.group(0).lower() for m in _HARD_WORDS.finditer(text)}
     if hard:
-        points += min(len(hard), 3)
+        points += min(len(hard), 4)
         reasons.append("reasoning words")
     if _CODE.search(text):
         points += 2

@@ -1,0 +1,88 @@
+"""Budgets in a real Redis: atomic reservations never overshoot a cap, settling keeps the books exact."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from routing.budget import Budget
+from routing.policy import BudgetLimit, Budgets
+
+
+def budgets(daily_hard: str | None = None, daily_soft: str | None = None, monthly_hard: str | None = None) -> Budgets:
+    return Budgets(
+        daily=BudgetLimit(soft_usd=daily_soft and Decimal(daily_soft), hard_usd=daily_hard and Decimal(daily_hard)),
+        monthly=BudgetLimit(hard_usd=monthly_hard and Decimal(monthly_hard)),
+    )
+
+
+async def test_twenty_concurrent_reservations_never_overshoot(redis, clock) -> None:
+    cost = Decimal("0.0125")  # one premium request's estimate
+    budget = Budget(redis, budgets(daily_hard=str(cost * 5)), clock=clock)
+    results = await asyncio.gather(*(budget.reserve("T1", cost) for _ in range(20)))
+    granted = [r for r in results if r is not None]
+    assert len(granted) == 5
+    state = await budget.state("T1")
+    assert state.spent["day:2026-11-18"] == cost * 5
+    assert state.hard
+
+
+async def test_twenty_concurrent_budget_instances_never_overshoot(redis, redis_url, clock) -> None:
+    """Replicas: separate clients and Budget objects on the same Redis."""
+    import redis.asyncio as aioredis
+
+    clients = [aioredis.Redis.from_url(redis_url) for _ in range(4)]
+    try:
+        instances = [Budget(c, budgets(monthly_hard="0.05"), clock=clock) for c in clients]
+        results = await asyncio.gather(*(instances[i % 4].reserve("T1", Decimal("0.01")) for i in range(20)))
+        assert sum(r is not None for r in results) == 5
+    finally:
+        for c in clients:
+            await c.aclose()
+
+
+async def test_settle_replaces_reservation_with_actual(redis, clock) -> None:
+    budget = Budget(redis, budgets(daily_hard="1"), clock=clock)
+    reservation = await budget.reserve("T1", Decimal("0.30"))
+    assert reservation is not None
+    await budget.settle(reservation, Decimal("0.000123456"))
+    await budget.settle(reservation, Decimal("0.5"))  # a second settle is a no-op
+    state = await budget.state("T1")
+    assert state.spent["day:2026-11-18"] == Decimal("0.000123456")
+    assert state.spent["month:2026-11"] == Decimal("0.000123456")
+
+
+async def test_settle_lands_in_the_period_it_reserved(redis, clock) -> None:
+    budget = Budget(redis, budgets(daily_hard="1"), clock=clock)
+    reservation = await budget.reserve("T1", Decimal("0.2"))
+    assert reservation is not None
+    clock.advance(86_400)  # the answer finished after midnight
+    await budget.settle(reservation, Decimal("0.1"))
+    assert (await budget.state("T1", now=clock.now - 86_400)).spent["day:2026-11-18"] == Decimal("0.1")
+    assert (await budget.state("T1")).spent["day:2026-11-19"] == Decimal(0)
+
+
+async def test_extend_respects_the_cap(redis, clock) -> None:
+    budget = Budget(redis, budgets(daily_hard="0.10"), clock=clock)
+    reservation = await budget.reserve("T1", Decimal("0.04"))
+    assert reservation is not None
+    assert await budget.extend(reservation, Decimal("0.10"))
+    assert not await budget.extend(reservation, Decimal("0.11"))
+    assert reservation.amount == Decimal("0.10")
+
+
+async def test_soft_limit_state_and_note_said_once(redis, clock) -> None:
+    budget = Budget(redis, budgets(daily_soft="0.01", daily_hard="1"), clock=clock)
+    assert not (await budget.state("T1")).soft
+    reservation = await budget.reserve("T1", Decimal("0.02"))
+    assert reservation is not None
+    state = await budget.state("T1")
+    assert state.soft and not state.hard and state.soft_reached == ("day:2026-11-18",)
+    assert await budget.claim_soft_note("T1", "day:2026-11-18")
+    assert not await budget.claim_soft_note("T1", "day:2026-11-18")
+    assert await budget.claim_soft_note("T2", "day:2026-11-18")  # per workspace
+
+
+async def test_no_caps_means_no_refusal(redis, clock) -> None:
+    budget = Budget(redis, Budgets(), clock=clock)
+    assert await budget.reserve("T1", Decimal("1000")) is not None
