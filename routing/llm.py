@@ -153,6 +153,13 @@ def classify_api_error(exc: Exception, model: str) -> LLMError:
     return TruncatedStream(f"stream broke: {type(exc).__name__}", model=model)
 
 
+def classify_stream_error(exc: Exception, model: str) -> LLMError:
+    """Like ``classify_api_error``, for failures after the stream opened: a broken transport is a cut stream."""
+    if isinstance(exc, openai.APIConnectionError | openai.APITimeoutError):
+        return TruncatedStream(f"stream broke: {type(exc).__name__}", model=model)
+    return classify_api_error(exc, model)
+
+
 @dataclass(frozen=True)
 class Timeouts:
     connect_s: float = 5.0
@@ -227,7 +234,7 @@ class LLMClient:
                     if choice.finish_reason:
                         finish_reason = choice.finish_reason
         except Exception as exc:
-            raise classify_api_error(exc, model.id) from exc
+            raise classify_stream_error(exc, model.id) from exc
         finally:
             await stream.close()
         if not produced_text:
