@@ -2,7 +2,7 @@
 
 Usage from the assistant::
 
-    routing = build_routing(catalog, redis, scorers=learned_lookup)
+    routing = build_routing(catalog, redis, escalator=workspace_scorers)   # routing.learned.WorkspaceScorers
     plan = await routing.router.plan(RouteRequest(team_id, channel_id, user_id, text, messages, command=cmd,
                                                   prompt_vector=vector))
     if isinstance(plan, Refusal):
@@ -31,7 +31,7 @@ from routing.generate import Generator, StreamingClient
 from routing.health import Health
 from routing.limits import UserRateLimiter
 from routing.llm import LLMClient
-from routing.router import Router, ScorerLookup
+from routing.router import Escalator, Router
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def build_routing(
     redis: aioredis.Redis,
     *,
     client: StreamingClient | None = None,
-    scorers: ScorerLookup | None = None,
+    escalator: Escalator | None = None,
     clock: Callable[[], float] = time.time,
     monotonic: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
@@ -63,7 +63,7 @@ def build_routing(
     health = Health(redis, catalog, policy.health, clock=clock)
     limiter = UserRateLimiter(redis, policy.user_limits, clock=clock)
     llm = client or LLMClient(catalog)
-    router = Router(catalog, budget=budget, health=health, limiter=limiter, scorers=scorers)
+    router = Router(catalog, budget=budget, health=health, limiter=limiter, escalator=escalator)
     generator = Generator(catalog, llm, health=health, budget=budget, retry=policy.retry,
                           monotonic=monotonic, sleep=sleep, rng=rng)
     return Routing(router, generator, budget, health, limiter, llm)

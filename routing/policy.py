@@ -135,12 +135,12 @@ class RetryPolicy(BaseModel):
 
 
 class LearnedPolicy(BaseModel):
-    """The learned scorer's seat in routing: how sure it must be before it moves a prompt up a tier."""
+    """The learned scorer's seat in routing. ``enabled`` is read by the router; ``min_votes`` is for whoever
+    builds the scorer (its own config decides when it turns on and how sure it must be to move a prompt up)."""
 
     model_config = _STRICT
 
     enabled: bool = True
-    bump_threshold: float = Field(default=0.5, ge=0, le=1)
     min_votes: int = Field(default=50, gt=0)
 
 

@@ -9,10 +9,10 @@ read the prompt (``context``), in which order to try them (``chain``). The route
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 
@@ -38,14 +38,14 @@ NOTE_SOFT_BUDGET = "Budget soft limit reached: answered with a cheaper model."
 NOTE_TRIMMED = "This thread is long, so I only read the most recent {kept} messages ({dropped} older ones left out)."
 
 
-class LearnedScorer(Protocol):
-    """The seam for ``routing/learned.py``: how likely a prompt needs a stronger tier (0..1), None = no opinion."""
+class Escalator(Protocol):
+    """The seam for the learned scorer (``routing/learned.py``'s ``WorkspaceScorers`` fits it as is).
 
-    def score(self, prompt_vector: Sequence[float]) -> float | None: ...
+    Structural, so the router needs no import of that module: it asks one question per request and leaves the
+    score, its threshold and "active only after enough votes in this workspace" to the scorer.
+    """
 
-
-ScorerLookup = Callable[[str], LearnedScorer | None]
-"""team_id → that workspace's scorer, or None while it is not active there (too few votes)."""
+    def should_escalate(self, team_id: str, prompt_vector: Any, tier: str, *, text: str | None = None) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class RouteRequest:
     text: str
     messages: Sequence[ChatMessage]
     command: str | None = None
-    prompt_vector: Sequence[float] | None = None
+    prompt_vector: Any = None  # the request's one embedding (numpy array), shared with the cache; optional
     answer_tokens: int | None = None
 
 
@@ -104,14 +104,14 @@ class Router:
         budget: Budget,
         health: Health,
         limiter: UserRateLimiter,
-        scorers: ScorerLookup | None = None,
+        escalator: Escalator | None = None,
     ) -> None:
         self._catalog = catalog
         self._policy = catalog.policy
         self._budget = budget
         self._health = health
         self._limiter = limiter
-        self._scorers = scorers
+        self._escalator = escalator
 
     async def plan(self, request: RouteRequest) -> RoutePlan | Refusal:
         if not self._policy.channel_allowed(request.channel_id):
@@ -182,12 +182,13 @@ class Router:
 
     def _tier_for(self, request: RouteRequest, classification: Classification) -> Tier:
         tier = self._policy.tier_for(classification.task, classification.complexity)
-        learned = self._policy.learned
-        if learned.enabled and self._scorers is not None and request.prompt_vector is not None:
-            scorer = self._scorers(request.team_id)
-            score = scorer.score(request.prompt_vector) if scorer is not None else None
-            if score is not None and score >= learned.bump_threshold:
-                tier = tier.up()
+        if self._policy.learned.enabled and self._escalator is not None and request.prompt_vector is not None:
+            try:
+                if self._escalator.should_escalate(request.team_id, request.prompt_vector, str(tier),
+                                                   text=request.text):
+                    tier = tier.up()
+            except Exception:  # the learned nudge is optional: the rules alone still route
+                log.warning("router.escalator_failed", team_id=request.team_id, exc_info=True)
         override = self._policy.channel_overrides.get(request.channel_id)
         return override.apply(tier) if override is not None else tier
 

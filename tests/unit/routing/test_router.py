@@ -161,24 +161,42 @@ async def test_summaries_are_never_trimmed(redis, clock) -> None:
     assert isinstance(refusal, Refusal) and refusal.reason is RefusalReason.TOO_LONG
 
 
-class StubScorer:
-    def __init__(self, value: float | None) -> None:
-        self.value = value
-        self.seen: list[Sequence[float]] = []
+class StubEscalator:
+    """Stands in for ``routing.learned.WorkspaceScorers`` (same method), recording what it was asked."""
 
-    def score(self, prompt_vector: Sequence[float]) -> float | None:
-        self.seen.append(prompt_vector)
-        return self.value
+    def __init__(self, verdict: bool, active_team: str = "T1") -> None:
+        self.verdict = verdict
+        self.active_team = active_team
+        self.asked: list[tuple[str, str, str | None]] = []
+
+    def should_escalate(self, team_id: str, prompt_vector: Any, tier: str, *, text: str | None = None) -> bool:
+        self.asked.append((team_id, tier, text))
+        return self.verdict and team_id == self.active_team
 
 
-@pytest.mark.parametrize(("value", "active", "tier"), [
-    (0.9, True, Tier.STANDARD), (0.1, True, Tier.ECONOMY), (None, True, Tier.ECONOMY), (0.9, False, Tier.ECONOMY),
+@pytest.mark.parametrize(("verdict", "active_team", "tier"), [
+    (True, "T1", Tier.STANDARD), (False, "T1", Tier.ECONOMY), (True, "T2", Tier.ECONOMY),
 ])
-async def test_learned_scorer_bumps_one_tier_when_active(redis, clock, value, active, tier) -> None:
-    scorer = StubScorer(value)
-    routing = routing_for(redis, clock, scorers=lambda team: scorer if active else None)
+async def test_learned_escalator_moves_up_one_tier(redis, clock, verdict, active_team, tier) -> None:
+    escalator = StubEscalator(verdict, active_team)
+    routing = routing_for(redis, clock, escalator=escalator)
     plan = await plan_of(routing, request(prompt_vector=[0.1, 0.2]))
     assert plan.tier is tier
+    assert escalator.asked == [("T1", "economy", "when is the standup?")]
+
+
+async def test_no_vector_no_escalation(redis, clock) -> None:
+    escalator = StubEscalator(True)
+    plan = await plan_of(routing_for(redis, clock, escalator=escalator), request())
+    assert plan.tier is Tier.ECONOMY and escalator.asked == []
+
+
+def test_learned_workspace_scorers_fit_the_seam() -> None:
+    learned = pytest.importorskip("routing.learned")
+    from routing.router import Escalator
+
+    escalator: Escalator = learned.WorkspaceScorers()
+    assert callable(escalator.should_escalate)
 
 
 async def test_channel_override(redis, clock) -> None:
