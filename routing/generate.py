@@ -255,8 +255,8 @@ class Generator:
                              elapsed: float, probe_token: str | None) -> None:
         if self._health is None:
             return
-        if isinstance(error, LLMError) and error.kind is ErrorKind.MISSING_KEY:
-            return  # our configuration, not the model's health
+        if (isinstance(error, LLMError) and error.kind is ErrorKind.MISSING_KEY) or error == OVERALL_TIMEOUT:
+            return  # our configuration or our own deadline, not the model's health
         if error == TTFT_TIMEOUT:
             ttft = elapsed  # it was at least this slow
         try:
