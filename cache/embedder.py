@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,11 @@ class Embedder:
         """Embed on the single embedding worker so CPU work never blocks the event loop."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self.embed, text)
+
+    async def aembed_many(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Batch version of ``aembed`` (the verifier embeds a handful of words at once)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.embed_many, list(texts))
 
     async def warm_up(self) -> None:
         """Load the model ahead of the first request (called after start-up, never at import time)."""

@@ -1,0 +1,314 @@
+"""Verification of a semantic candidate: is the cached question really the same question?
+
+Embedding similarity says two questions are *about* the same thing; it cannot see that "open" became "closed",
+"14 days" became "40 days" or "Camden" became "Brixton" — and those near-misses score highest. A wrong cache hit is
+worse than a miss, so every candidate above the similarity threshold must pass these checks before it is served:
+
+1. text guards (no model): negation and opposites, numbers/dates/amounts, named entities and IDs, people, the
+   question word (when/where/who/how much) and direction (from X to Y);
+2. word alignment (the second stage): every content word of one question must have a counterpart in the other —
+   the same stem, a typo of it, or a word the embedding model scores as a near-synonym. An extra or swapped
+   content word ("extended warranty", "billing address") is exactly what changes the answer.
+
+The same ``Verifier`` object serves production lookups and the quality benchmark, so measured precision is the
+precision users get.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from cache import lexicon
+from cache.text import raw_words, stem, tokens
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+WordVectors = Callable[[Sequence[str]], Awaitable["NDArray[np.float32]"]]
+
+_NUM_RE = re.compile(r"^([£$€¥]?)(\d[\d,]*(?:\.\d+)?)(?::(\d\d))?(%|[a-z]+)?$")
+_ID_RE = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9_]+(?:[-_.][a-z0-9_]+)*$")
+_STRONG_WH = ("how much", "how many", "how long", "how often", "how far", "how old", "who", "where", "when", "why")
+_THIRD_PERSON = frozenset({"he", "she", "him", "her", "his", "hers", "himself", "herself"})
+_DIRECTIONAL = frozenset({"from", "to", "into", "than", "vs", "versus"})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """``reason`` names the guard that refused the candidate ("ok" when it passed); logged, never shown."""
+
+    ok: bool
+    reason: str
+
+
+PASS = Verdict(True, "ok")
+
+
+@dataclass(frozen=True)
+class _Features:
+    tokens: tuple[str, ...]
+    stems: frozenset[str]
+    content: tuple[str, ...]
+    negations: int
+    numbers: Counter[str]
+    entities: frozenset[str]
+    wh: str | None
+    third_person: bool
+
+
+def _number_features(toks: Sequence[str]) -> Counter[str]:
+    """Numbers, amounts, times, dates and durations in a comparable form ("two weeks" == "14 days")."""
+    feats: Counter[str] = Counter()
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        value: float | None = None
+        kind = "n"
+        match = _NUM_RE.match(tok)
+        if match:
+            currency, digits, minutes, suffix = match.groups()
+            value = float(digits.replace(",", ""))
+            if minutes:
+                value += int(minutes) / 60
+                kind = "t"
+            if suffix in ("pm", "am"):
+                kind = "t"
+                value = value % 12 + (12 if suffix == "pm" else 0)
+            elif suffix == "k":
+                value *= 1000
+            elif suffix in ("m", "bn"):
+                value *= 1_000_000 if suffix == "m" else 1_000_000_000
+            elif suffix in ("st", "nd", "rd", "th"):
+                kind = "o"
+            elif suffix == "%":
+                kind = "%"
+            elif suffix:
+                kind = suffix
+            if currency:
+                kind = "$"
+        elif tok in lexicon.NUMBER_WORDS:
+            value = float(lexicon.NUMBER_WORDS[tok])
+            # "twenty five", "two hundred"
+            while i + 1 < len(toks) and toks[i + 1] in lexicon.NUMBER_WORDS and toks[i + 1] not in ("both",):
+                nxt = float(lexicon.NUMBER_WORDS[toks[i + 1]])
+                value = value * nxt if nxt >= 100 else value + nxt
+                i += 1
+        elif tok in lexicon.ORDINAL_WORDS:
+            value, kind = float(lexicon.ORDINAL_WORDS[tok]), "o"
+        elif tok in lexicon.DATE_WORDS:
+            feats["d:" + stem(tok)] += 1
+        if value is not None:
+            nxt_tok = toks[i + 1] if i + 1 < len(toks) else ""
+            if kind == "n" and nxt_tok in ("pm", "am", "p.m", "a.m"):
+                kind, value = "t", value % 12 + (12 if nxt_tok.startswith("p") else 0)
+                i += 1
+            elif kind in ("n", "o") and nxt_tok in lexicon.DURATION_UNITS:
+                value, kind = value * lexicon.DURATION_UNITS[nxt_tok], "dur"
+                i += 1
+            elif kind in lexicon.DURATION_UNITS:
+                value, kind = value * lexicon.DURATION_UNITS[kind], "dur"
+            elif nxt_tok in ("percent", "per"):
+                kind = "%"
+            feats[f"{kind}:{round(value, 4):g}"] += 1
+        i += 1
+    return feats
+
+
+def _is_numeric_token(tok: str) -> bool:
+    return (bool(_NUM_RE.match(tok)) or tok in lexicon.NUMBER_WORDS or tok in lexicon.ORDINAL_WORDS
+            or tok in lexicon.DATE_WORDS or tok in lexicon.DURATION_UNITS or tok in ("am", "pm", "percent"))
+
+
+def _entities(text: str, toks: Sequence[str]) -> frozenset[str]:
+    """Names and identifiers: capitalised words after the first, acronyms, IDs with digits, Slack references."""
+    found: set[str] = set()
+    words = raw_words(text)
+    shouting = sum(w.isupper() for w in words) > max(2, len(words) // 2)
+    for index, word in enumerate(words):
+        if shouting or word == "I" or word.startswith("I'"):
+            continue
+        bare = word.lower().removesuffix("'s").removesuffix("’s")
+        if bare in lexicon.FUNCTION_WORDS or bare in lexicon.GREETING_WORDS or bare in lexicon.DATE_WORDS:
+            continue
+        if (index > 0 and word[0].isupper()) or (len(word) >= 2 and word.isupper()):
+            found.add(stem(bare))
+    for tok in toks:
+        if tok.startswith("<") or (_ID_RE.match(tok) and not _NUM_RE.match(tok)):
+            found.add(tok)
+    return frozenset(found)
+
+
+def _wh(toks: Sequence[str]) -> str | None:
+    joined = " " + " ".join(toks) + " "
+    joined = re.sub(r" what time ", " when ", joined)
+    joined = re.sub(r" how many (?:minute|hour|day|week|month|year)s? ", " how long ", joined)
+    positions = [(joined.find(f" {wh} "), wh) for wh in _STRONG_WH if f" {wh} " in joined]
+    return min(positions)[1] if positions else None
+
+
+@lru_cache(maxsize=4096)
+def features(text: str) -> _Features:
+    toks = tokens(text)
+    content = tuple(
+        t for i, t in enumerate(toks)
+        if t not in lexicon.FUNCTION_WORDS and t not in lexicon.NEGATORS and t not in _THIRD_PERSON
+        and t not in lexicon.PREPOSITIONS and not _is_numeric_token(t) and not t.startswith("<")
+        and not (t == "time" and i > 0 and toks[i - 1] == "what")  # "what time" is the question word "when"
+    )
+    return _Features(
+        tokens=toks,
+        stems=frozenset(stem(t) for t in toks),
+        content=content,
+        negations=sum(t in lexicon.NEGATORS for t in toks),
+        numbers=_number_features(toks),
+        entities=_entities(text, toks),
+        wh=_wh(toks),
+        third_person=any(t in _THIRD_PERSON for t in toks),
+    )
+
+
+def _typo_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (Levenshtein plus adjacent transpositions)."""
+    if abs(len(a) - len(b)) > 2:
+        return 3
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def is_typo_of(a: str, b: str) -> bool:
+    """One edit for words up to 9 letters, two beyond; numbers, names and opposites never count as typos."""
+    if min(len(a), len(b)) < 4 or (a[0] != b[0] and a[:2] != b[1::-1]):
+        return False
+    if lexicon.are_opposites(a, b) or lexicon.is_morphological_opposite(a, b):
+        return False
+    allowed = 1 if max(len(a), len(b)) <= 9 else 2
+    return _typo_distance(a, b) <= allowed
+
+
+def text_guards(query: str, candidate: str) -> Verdict:
+    """The model-free checks. Cheap (tens of microseconds) and run first."""
+    fa, fb = features(query), features(candidate)
+    if fa.negations % 2 != fb.negations % 2:
+        return Verdict(False, "negation")
+    only_a = [t for t in fa.tokens if stem(t) not in fb.stems]
+    only_b = [t for t in fb.tokens if stem(t) not in fa.stems]
+    for wa in only_a:
+        for wb in only_b:
+            if lexicon.is_morphological_opposite(wa, wb):
+                return Verdict(False, "negation")
+            if lexicon.are_opposites(wa, wb):
+                return Verdict(False, "antonym")
+    if fa.numbers != fb.numbers:
+        return Verdict(False, "number")
+    # An entity written in lower case on the other side is still the same entity.
+    if fa.entities != fb.entities and not (all(e in fb.stems or e in fb.tokens for e in fa.entities)
+                                           and all(e in fa.stems or e in fa.tokens for e in fb.entities)):
+        return Verdict(False, "entity")
+    if fa.third_person != fb.third_person:
+        return Verdict(False, "person")
+    if fa.wh != fb.wh and fa.wh is not None and fb.wh is not None:
+        return Verdict(False, "question_word")
+    # "from MySQL to Postgres" vs "from Postgres to MySQL": the same words in swapped roles.
+    roles_a, roles_b = _roles(fa.tokens), _roles(fb.tokens)
+    for word, preps in roles_a.items():
+        if word in roles_b and not preps & roles_b[word]:
+            return Verdict(False, "direction")
+    return PASS
+
+
+def _roles(toks: Sequence[str]) -> dict[str, set[str]]:
+    """The directional preposition(s) governing each content word: {"mysql": {"from"}, "postgres": {"to"}}."""
+    roles: dict[str, set[str]] = {}
+    for i, tok in enumerate(toks[:-1]):
+        if tok in _DIRECTIONAL:
+            nxt = next((t for t in toks[i + 1:] if t not in lexicon.FUNCTION_WORDS), None)
+            if nxt is not None:
+                roles.setdefault(stem(nxt), set()).add(tok)
+    return roles
+
+
+def _compound_modifier_changed(word: str, others: Sequence[str]) -> bool:
+    """full-time/part-time, check-in/check-out, employed/self-employed: one part kept, the modifier changed.
+
+    Word embeddings score these pairs as near-synonyms, yet they are the classic scope trap.
+    """
+    parts = set(word.split("-"))
+    for other in others:
+        other_parts = set(other.split("-"))
+        if ("-" in word or "-" in other) and parts & other_parts and parts != other_parts:
+            return True
+    return False
+
+
+class Verifier:
+    """Runs the text guards, then the word-alignment stage.
+
+    ``word_vectors`` embeds single words (normalised vectors). Results are kept in a bounded in-process cache:
+    the vocabulary of a workspace's questions is small, so after warm-up the alignment stage rarely touches the
+    model. Without ``word_vectors`` only exact stems and typos align, which is stricter, never looser.
+    """
+
+    def __init__(self, word_vectors: WordVectors | None = None, *, word_threshold: float = 0.75,
+                 max_cached_words: int = 50_000) -> None:
+        self._word_vectors = word_vectors
+        self.word_threshold = word_threshold
+        self._vectors: dict[str, NDArray[np.float32]] = {}
+        self._max_cached = max_cached_words
+
+    async def verify(self, query: str, candidate: str) -> Verdict:
+        verdict = text_guards(query, candidate)
+        if not verdict.ok:
+            return verdict
+        return await self.align(query, candidate)
+
+    async def align(self, query: str, candidate: str) -> Verdict:
+        fa, fb = features(query), features(candidate)
+        pending: list[tuple[str, tuple[str, ...]]] = []
+        for words, other in ((fa.content, fb), (fb.content, fa)):
+            other_content = tuple(t for t in other.content)
+            for word in words:
+                if stem(word) in other.stems:
+                    continue
+                if any(is_typo_of(word, o) or lexicon.are_synonyms(word, o) for o in other_content):
+                    continue
+                if other.wh == "how much" and lexicon.are_synonyms(word, "price"):
+                    continue  # "What's the price of X?" asks "How much is X?"
+                if not other_content or _compound_modifier_changed(word, other_content):
+                    return Verdict(False, "unaligned")
+                pending.append((word, other_content))
+        if not pending:
+            return PASS
+        if self._word_vectors is None:
+            return Verdict(False, "unaligned")
+        vectors = await self._lookup({w for w, others in pending for w in (w, *others)})
+        for word, others in pending:
+            best = max(float(vectors[word] @ vectors[o]) for o in others)
+            if best < self.word_threshold:
+                return Verdict(False, "unaligned")
+        return PASS
+
+    async def _lookup(self, words: set[str]) -> dict[str, NDArray[np.float32]]:
+        missing = sorted(w for w in words if w not in self._vectors)
+        if missing:
+            assert self._word_vectors is not None
+            embedded = await self._word_vectors(missing)
+            if len(self._vectors) + len(missing) > self._max_cached:
+                self._vectors.clear()
+            for word, vec in zip(missing, embedded, strict=True):
+                self._vectors[word] = vec
+        return {w: self._vectors[w] for w in words}

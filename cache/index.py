@@ -1,0 +1,160 @@
+"""In-memory FAISS indexes, one per scope, with removal on every path.
+
+Small scopes use an exact ``IndexIDMap2(IndexFlatIP)`` (vectors are normalised, so inner product is cosine).
+Flat search is linear (about 15 ms at 100k here), so a scope that grows past ``ann_switch_size`` moves to
+IVF-Flat: it keeps ``remove_ids`` (HNSW does not, and would need tombstones and rebuilds), and with a hash-table
+direct map it can also ``reconstruct``. Training the IVF quantiser takes seconds, so the switch is built from a
+snapshot off the event loop while the flat index keeps serving; operations that land meanwhile are replayed.
+
+Indexes hold no truth: Redis does. A search result is only a candidate until re-checked against its entry.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import faiss as _faiss
+import numpy as np
+
+from cache.embedder import EMBEDDING_DIM
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+faiss: Any = _faiss  # the SWIG stubs mistype remove_ids and miss DirectMap
+
+
+@dataclass(frozen=True)
+class Candidate:
+    vector_id: int
+    similarity: float
+
+
+class ScopeIndex:
+    """One scope's vectors. Thread-safe: searches run on the event loop, the ANN build in a worker thread."""
+
+    def __init__(self, *, ann_switch_size: int = 20_000, nprobe: int = 24, dim: int = EMBEDDING_DIM) -> None:
+        self.dim = dim
+        self.ann_switch_size = ann_switch_size
+        self.nprobe = nprobe
+        self._index: Any = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._ids: set[int] = set()
+        self._lock = threading.RLock()
+        self._journal: list[tuple[str, int, NDArray[np.float32] | None]] | None = None
+
+    @property
+    def approximate(self) -> bool:
+        return isinstance(self._index, faiss.IndexIVFFlat)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, vector_id: int) -> bool:
+        return vector_id in self._ids
+
+    def add(self, vector_id: int, vector: NDArray[np.float32]) -> bool:
+        """Add (idempotent: replicas see their own writes again on the change stream). True if it was new."""
+        vec = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, self.dim)
+        with self._lock:
+            if vector_id in self._ids:
+                return False
+            self._index.add_with_ids(vec, np.array([vector_id], dtype=np.int64))
+            self._ids.add(vector_id)
+            if self._journal is not None:
+                self._journal.append(("add", vector_id, vec[0].copy()))
+            return True
+
+    def remove(self, vector_id: int) -> bool:
+        with self._lock:
+            if vector_id not in self._ids:
+                return False
+            self._index.remove_ids(np.array([vector_id], dtype=np.int64))
+            self._ids.discard(vector_id)
+            if self._journal is not None:
+                self._journal.append(("remove", vector_id, None))
+            return True
+
+    def search(self, vector: NDArray[np.float32], k: int) -> list[Candidate]:
+        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, self.dim)
+        with self._lock:
+            if not self._ids:
+                return []
+            scores, ids = self._index.search(query, min(k, len(self._ids)))
+        return [Candidate(int(i), float(s)) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
+
+    def needs_ann(self) -> bool:
+        return not self.approximate and self._journal is None and len(self._ids) > self.ann_switch_size
+
+    def build_ann(self) -> None:
+        """Move to IVF-Flat. Blocking (seconds): call from a worker thread, never on the event loop."""
+        with self._lock:
+            if self.approximate or self._journal is not None:
+                return
+            ids = np.fromiter(self._ids, dtype=np.int64, count=len(self._ids))
+            vectors = np.vstack([self._index.reconstruct(int(i)) for i in ids]).astype(np.float32)
+            self._journal = []
+        try:
+            ivf = _train_ivf(vectors, self.dim, self.nprobe)
+            ivf.add_with_ids(vectors, ids)
+            with self._lock:
+                journal, self._journal = self._journal, None
+                for op, vector_id, vec in journal or []:
+                    selector = np.array([vector_id], dtype=np.int64)
+                    if op == "add" and vec is not None:
+                        ivf.remove_ids(selector)
+                        ivf.add_with_ids(vec.reshape(1, self.dim), selector)
+                    else:
+                        ivf.remove_ids(selector)
+                self._index = ivf
+        finally:
+            with self._lock:
+                self._journal = None
+
+
+def _train_ivf(vectors: NDArray[np.float32], dim: int, nprobe: int) -> Any:
+    count = len(vectors)
+    nlist = max(16, int(4 * math.sqrt(count)))
+    quantizer = faiss.IndexFlatIP(dim)
+    ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    ivf.cp.niter = 10
+    ivf.cp.max_points_per_centroid = 64
+    rng = np.random.default_rng(0)
+    sample = vectors[rng.choice(count, size=min(count, nlist * 64), replace=False)]
+    ivf.train(sample)
+    ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+    ivf.nprobe = nprobe
+    return ivf
+
+
+class IndexSet:
+    """All scopes' indexes in this process, keyed by the index key from ``cache.store``."""
+
+    def __init__(self, *, ann_switch_size: int = 20_000, nprobe: int = 24) -> None:
+        self._ann_switch_size = ann_switch_size
+        self._nprobe = nprobe
+        self._indexes: dict[str, ScopeIndex] = {}
+
+    def get(self, key: str) -> ScopeIndex | None:
+        return self._indexes.get(key)
+
+    def ensure(self, key: str) -> ScopeIndex:
+        index = self._indexes.get(key)
+        if index is None:
+            index = ScopeIndex(ann_switch_size=self._ann_switch_size, nprobe=self._nprobe)
+            self._indexes[key] = index
+        return index
+
+    def remove_everywhere(self, vector_id: int, keys: list[str]) -> None:
+        for key in keys:
+            index = self._indexes.get(key)
+            if index is not None:
+                index.remove(vector_id)
+
+    def clear(self) -> None:
+        self._indexes.clear()
+
+    def items(self) -> list[tuple[str, ScopeIndex]]:
+        return list(self._indexes.items())

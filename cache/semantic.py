@@ -1,0 +1,336 @@
+"""``SemanticCache``: the cache the assistant talks to — exact layer, semantic layer, verification, sync.
+
+A lookup goes: key plan (policy.py) → exact key in the query's channel → semantic search in the channel's FAISS
+index (and the team's shared public index when allowed) → every candidate re-checked against its Redis entry
+(exists, not expired, same scope or still-public shared, same task, context fingerprint, thread and user) →
+verification guards (guards.py) → hit. A wrong hit is worse than a miss, so each step only ever says no.
+
+Replicas stay in sync through the change stream in Redis: ``start`` records the stream position, rebuilds
+every index from the entries, then tails the stream from the recorded position. A process applies its own writes
+at once and sees them again on the stream; index adds and removals are idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+import structlog
+
+from cache import policy
+from cache.guards import Verifier
+from cache.index import IndexSet
+from cache.store import SHARED_CHANNEL, Change, Entry, EntryStore, index_key, parse_entry_id
+from cache.values import CacheHit, CacheQuery, CacheSettings, Visibility
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+    from numpy.typing import NDArray
+
+log = structlog.get_logger(__name__)
+
+
+class EmbedderLike(Protocol):
+    async def aembed(self, text: str) -> NDArray[np.float32]: ...
+
+    async def aembed_many(self, texts: Sequence[str]) -> NDArray[np.float32]: ...
+
+
+class SemanticCache:
+    """Scoped exact + semantic answer cache over Redis and per-process FAISS indexes.
+
+    ``clock`` is injected so tests can move time (TTL) without sleeping; every public method also takes ``now``.
+    """
+
+    def __init__(self, redis: aioredis.Redis, embedder: EmbedderLike, settings: CacheSettings | None = None, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings or CacheSettings()
+        self._store = EntryStore(redis, stream_maxlen=self.settings.stream_maxlen)
+        self._embedder = embedder
+        self._clock = clock
+        self._indexes = IndexSet(ann_switch_size=self.settings.ann_switch_size, nprobe=self.settings.ann_nprobe)
+        self.verifier = Verifier(embedder.aembed_many, word_threshold=self.settings.word_threshold)
+        self._stream_pos = "0-0"
+        self._tail_task: asyncio.Task[None] | None = None
+        self._sweep_task: asyncio.Task[None] | None = None
+        self._ann_builds: set[asyncio.Task[None]] = set()
+        self.ready = asyncio.Event()
+        self._closing = False
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def start(self, *, background_sweep: bool = True) -> None:
+        """Rebuild the indexes from Redis, then follow the change stream. ``/readyz`` waits for ``ready``."""
+        await self._rebuild()
+        self._tail_task = asyncio.create_task(self._tail(), name="penny-cache-tail")
+        if background_sweep:
+            self._sweep_task = asyncio.create_task(self._sweep_forever(), name="penny-cache-sweep")
+        self.ready.set()
+
+    async def close(self) -> None:
+        self._closing = True
+        tasks = [t for t in (self._tail_task, self._sweep_task, *self._ann_builds) if t is not None]
+        for task in tasks:
+            task.cancel()
+        # A cancellation that lands inside redis-py's reconnect logic can be swallowed; the tail loop then
+        # exits on ``_closing`` within one block interval, so never wait forever here.
+        if tasks:
+            await asyncio.wait(tasks, timeout=2.0)
+        self._tail_task = self._sweep_task = None
+
+    async def _rebuild(self) -> None:
+        # Position first: a change made during the scan is then replayed by the tail (idempotently).
+        self._stream_pos = await self._store.stream_tail_id()
+        self._indexes.clear()
+        entries = await self._store.scan_entries()
+        for entry in entries:
+            self._apply_add(entry.vector_id, entry.index_keys(), entry.vector)
+        self._schedule_ann_builds()
+        log.info("cache.rebuilt", entries=len(entries), indexes=len(self._indexes.items()))
+
+    async def _tail(self) -> None:
+        backoff = 0.1
+        while not self._closing:
+            try:
+                trimmed = await self._store.stream_trimmed_up_to()
+                if trimmed is not None and _stream_lt(self._stream_pos, trimmed):
+                    # The capped stream dropped changes we never saw: only a full rebuild is safe.
+                    log.warning("cache.stream_gap", position=self._stream_pos, trimmed=trimmed)
+                    await self._rebuild()
+                changes = await self._store.read_changes(self._stream_pos, block_ms=1000)
+                for change in changes:
+                    self._apply_change(change)
+                    self._stream_pos = change.stream_id
+                if changes:
+                    self._schedule_ann_builds()
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis restart or network blip: keep the indexes, retry
+                log.warning("cache.tail_error", error=type(exc).__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def _apply_change(self, change: Change) -> None:
+        if change.op == "add":
+            self._apply_add(change.vector_id, change.index_keys, change.vector)
+        else:
+            self._indexes.remove_everywhere(change.vector_id, change.index_keys)
+
+    def _apply_add(self, vector_id: int, keys: Sequence[str], vector: bytes) -> None:
+        if not vector:
+            return
+        vec = np.frombuffer(vector, dtype=np.float32)
+        for key in keys:
+            self._indexes.ensure(key).add(vector_id, vec)
+
+    def _schedule_ann_builds(self) -> None:
+        for _key, index in self._indexes.items():
+            if index.needs_ann():
+                task = asyncio.create_task(asyncio.to_thread(index.build_ann))
+                self._ann_builds.add(task)
+                task.add_done_callback(self._ann_builds.discard)
+
+    async def wait_for_ann_builds(self) -> None:
+        """For tests and benchmarks: wait until pending IVF builds are in place."""
+        while self._ann_builds:
+            await asyncio.gather(*list(self._ann_builds), return_exceptions=True)
+
+    def index_size(self, team_id: str, channel_id: str) -> int:
+        index = self._indexes.get(index_key(team_id, channel_id))
+        return 0 if index is None else len(index)
+
+    def index_is_approximate(self, team_id: str, channel_id: str) -> bool:
+        index = self._indexes.get(index_key(team_id, channel_id))
+        return index is not None and index.approximate
+
+    def indexed(self, entry_id: str) -> bool:
+        """Whether any of this process's FAISS indexes still holds the entry's vector (ghost check)."""
+        _team, vector_id = parse_entry_id(entry_id)
+        return any(vector_id in index for _key, index in self._indexes.items())
+
+    # ---------------------------------------------------------------- lookup
+
+    async def lookup(self, query: CacheQuery, *, now: float | None = None) -> CacheHit | None:
+        now = self._clock() if now is None else now
+        plan = policy.plan(query, share_public=self.settings.share_public_workspace_wide, now=now)
+        if not plan.cacheable:
+            return None
+        exact = await self._store.resolve_exact(query.scope.team_id, plan.exact_digest)
+        if exact is not None and self._recheck(exact, query, plan, now, same_channel_only=True):
+            await self._store.touch(exact, now)
+            return _hit(exact, 1.0, "exact")
+        if not plan.semantic:
+            return None
+        vector = query.vector if query.vector is not None else await self._embedder.aembed(query.question)
+        return await self._semantic(query, plan, vector, now)
+
+    async def _semantic(self, query: CacheQuery, plan: policy.KeyPlan, vector: NDArray[np.float32],
+                        now: float) -> CacheHit | None:
+        team = query.scope.team_id
+        keys = [index_key(team, query.scope.channel_id)]
+        if policy.may_read_shared(query, share_public=self.settings.share_public_workspace_wide):
+            keys.append(index_key(team, SHARED_CHANNEL))
+        found: dict[int, float] = {}
+        for key in keys:
+            index = self._indexes.get(key)
+            if index is None:
+                continue
+            for cand in index.search(vector, self.settings.candidates):
+                if cand.similarity >= self.settings.similarity_threshold:
+                    found[cand.vector_id] = max(found.get(cand.vector_id, -1.0), cand.similarity)
+        if not found:
+            return None
+        ranked = sorted(found.items(), key=lambda kv: -kv[1])
+        entries = await self._store.get_many(team, [vid for vid, _ in ranked])
+        current = await self._store.visibilities(team, {e.channel_id for e in entries if e is not None})
+        for (vector_id, similarity), entry in zip(ranked, entries, strict=True):
+            if entry is None:
+                # Removed in Redis but still in this index: the stream will catch up; never serve it.
+                log.debug("cache.ghost_candidate", vector_id=vector_id)
+                continue
+            if not self._recheck(entry, query, plan, now, same_channel_only=False,
+                                 channel_visibility=current.get(entry.channel_id)):
+                continue
+            verdict = await self.verifier.verify(query.question, entry.question)
+            if not verdict.ok:
+                log.info("cache.candidate_refused", reason=verdict.reason, similarity=round(similarity, 3))
+                continue
+            await self._store.touch(entry, now)
+            return _hit(entry, similarity, "semantic")
+        return None
+
+    def _recheck(self, entry: Entry, query: CacheQuery, plan: policy.KeyPlan, now: float, *,
+                 same_channel_only: bool, channel_visibility: str | None = None) -> bool:
+        """The Redis entry, not the index, decides: scope, freshness and what the answer depended on."""
+        scope = query.scope
+        if entry.team_id != scope.team_id or entry.expires <= now:
+            return False
+        if entry.channel_id != scope.channel_id:
+            if same_channel_only or not entry.shared or entry.visibility != "public":
+                return False
+            if not policy.may_read_shared(query, share_public=self.settings.share_public_workspace_wide):
+                return False
+            if (channel_visibility or entry.visibility) != "public":
+                return False  # the source channel turned private since: stop serving it anywhere else
+        if entry.task != query.task or entry.fingerprint != query.context_fingerprint:
+            return False
+        if entry.channel_id == scope.channel_id and entry.thread_ts != (query.thread_ts or ""):
+            return False
+        return not (entry.user_id and entry.user_id != query.user_id) and not (
+            plan.personal_user and entry.user_id != plan.personal_user)
+
+    # ---------------------------------------------------------------- store and evict
+
+    async def store(self, query: CacheQuery, answer: str, *, model: str, tier: str, source_ts: Sequence[str] = (),
+                    now: float | None = None) -> str | None:
+        """Cache an answer; returns its entry id, or ``None`` when policy says this must not be cached."""
+        now = self._clock() if now is None else now
+        plan = policy.plan(query, share_public=self.settings.share_public_workspace_wide, now=now)
+        if not plan.cacheable or not answer.strip():
+            return None
+        vector = b""
+        if plan.semantic:
+            vec = query.vector if query.vector is not None else await self._embedder.aembed(query.question)
+            vector = np.ascontiguousarray(vec, dtype=np.float32).tobytes()
+        team, channel = query.scope.team_id, query.scope.channel_id
+        entry = Entry(
+            vector_id=await self._store.next_vector_id(), team_id=team, channel_id=channel,
+            visibility=query.scope.visibility, task=query.task, question=query.question, answer=answer,
+            model=model, tier=tier, created=now, expires=now + self.settings.ttl_seconds,
+            exact_digest=plan.exact_digest, fingerprint=query.context_fingerprint,
+            thread_ts=query.thread_ts or "", user_id=plan.personal_user, semantic=plan.semantic,
+            shared=plan.shareable, sources=list(source_ts), vector=vector,
+        )
+        previous_visibility = await self._store.set_visibility(team, channel, query.scope.visibility)
+        if previous_visibility == "public" and query.scope.visibility != "public":
+            await self._unshare_channel(team, channel)
+        replaced = await self._store.resolve_exact(team, plan.exact_digest)
+        await self._store.add(entry)
+        self._apply_add(entry.vector_id, entry.index_keys(), entry.vector)
+        if replaced is not None:
+            await self._remove(replaced)  # the Fresh answer button replaces the entry
+        await self._enforce_cap(team, channel)
+        self._schedule_ann_builds()
+        log.info("cache.stored", entry_id=entry.entry_id, task=query.task, semantic=plan.semantic,
+                 shared=plan.shareable)
+        return entry.entry_id
+
+    async def evict(self, entry_id: str) -> None:
+        """Remove one entry everywhere (👎 feedback, the Fresh answer button)."""
+        team, vector_id = parse_entry_id(entry_id)
+        entry = await self._store.get(team, vector_id)
+        if entry is not None:
+            await self._remove(entry)
+
+    async def evict_by_source(self, team_id: str, channel_id: str, ts: str) -> int:
+        """A source message was deleted: every answer built from it goes."""
+        removed = 0
+        for vector_id in await self._store.by_source(team_id, channel_id, ts):
+            entry = await self._store.get(team_id, vector_id)
+            if entry is not None:
+                await self._remove(entry)
+                removed += 1
+        return removed
+
+    async def on_visibility_change(self, team_id: str, channel_id: str, visibility: Visibility) -> None:
+        """A channel changed visibility (e.g. public → private): its entries stop being served elsewhere."""
+        previous = await self._store.set_visibility(team_id, channel_id, visibility)
+        if visibility != "public" and previous != visibility:
+            await self._unshare_channel(team_id, channel_id)
+
+    async def sweep_expired(self, *, now: float | None = None) -> int:
+        """Remove entries past their TTL (and their vectors). Runs periodically; tests call it with ``now``."""
+        now = self._clock() if now is None else now
+        removed = 0
+        for team in await self._store.teams():
+            for vector_id in await self._store.expired(team, now):
+                entry = await self._store.get(team, vector_id)
+                if entry is not None:
+                    await self._remove(entry)
+                    removed += 1
+        return removed
+
+    async def _sweep_forever(self) -> None:
+        while not self._closing:
+            await asyncio.sleep(self.settings.sweep_interval_seconds)
+            try:
+                await self.sweep_expired()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("cache.sweep_error", error=type(exc).__name__)
+
+    async def _enforce_cap(self, team_id: str, channel_id: str) -> None:
+        excess = await self._store.scope_size(team_id, channel_id) - self.settings.max_entries_per_scope
+        if excess <= 0:
+            return
+        for vector_id in await self._store.least_recently_used(team_id, channel_id, excess):
+            entry = await self._store.get(team_id, vector_id)
+            if entry is not None:
+                await self._remove(entry)
+
+    async def _unshare_channel(self, team_id: str, channel_id: str) -> None:
+        for vector_id in await self._store.in_channel(team_id, channel_id):
+            entry = await self._store.get(team_id, vector_id)
+            if entry is not None and entry.shared:
+                await self._store.unshare(entry)
+                self._indexes.remove_everywhere(vector_id, [index_key(team_id, SHARED_CHANNEL)])
+
+    async def _remove(self, entry: Entry) -> None:
+        await self._store.remove(entry)
+        self._indexes.remove_everywhere(entry.vector_id, entry.index_keys())
+
+
+def _hit(entry: Entry, similarity: float, kind: str) -> CacheHit:
+    return CacheHit(entry_id=entry.entry_id, answer=entry.answer, model=entry.model, tier=entry.tier,
+                    created_at=entry.created, similarity=similarity, kind=kind)  # type: ignore[arg-type]
+
+
+def _stream_lt(a: str, b: str) -> bool:
+    ams, _, aseq = a.partition("-")
+    bms, _, bseq = b.partition("-")
+    return (int(ams), int(aseq or 0)) < (int(bms), int(bseq or 0))

@@ -1,0 +1,331 @@
+"""Cache entries in Redis: the one source of truth every replica's FAISS indexes are rebuilt from.
+
+Key names live here and nowhere else. Per-team keys carry a ``{team}`` hash tag so a team's keys share a
+Redis Cluster slot, which keeps the MULTI/EXEC blocks below legal there. The change stream is process-wide
+(every replica tails one stream), so it is tagged by itself.
+
+Redis runs with ``noeviction`` and Penny does its own expiry: an entry carries ``expires``, a per-team sorted set
+orders entries by expiry and a per-scope sorted set by last use (LRU). Every add and removal is written to the
+change stream in the same transaction as the entry itself, so no replica can miss a removal and keep a ghost
+vector in FAISS.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+    from numpy.typing import NDArray
+
+PREFIX = "penny:"
+STREAM_KEY = PREFIX + "{cache}:changes"
+SEQUENCE_KEY = PREFIX + "{cache}:seq"
+TEAMS_KEY = PREFIX + "{cache}:teams"
+SHARED_CHANNEL = "*public"  # index key suffix of a team's workspace-shared (public-channel) index
+
+
+def entry_key(team_id: str, vector_id: int) -> str:
+    return f"{PREFIX}{{{team_id}}}:cache:entry:{vector_id}"
+
+
+def entry_pattern(team_id: str = "*") -> str:
+    return f"{PREFIX}{{{team_id}}}:cache:entry:*"
+
+
+def exact_key(team_id: str, digest: str) -> str:
+    return f"{PREFIX}{{{team_id}}}:cache:exact:{digest}"
+
+
+def lru_key(team_id: str, channel_id: str) -> str:
+    return f"{PREFIX}{{{team_id}}}:cache:lru:{channel_id}"
+
+
+def expiry_key(team_id: str) -> str:
+    return f"{PREFIX}{{{team_id}}}:cache:expiry"
+
+
+def source_key(team_id: str, channel_id: str, ts: str) -> str:
+    return f"{PREFIX}{{{team_id}}}:cache:source:{channel_id}:{ts}"
+
+
+def channel_entries_key(team_id: str, channel_id: str) -> str:
+    return f"{PREFIX}{{{team_id}}}:cache:channel:{channel_id}"
+
+
+def visibility_key(team_id: str, channel_id: str) -> str:
+    return f"{PREFIX}{{{team_id}}}:cache:visibility:{channel_id}"
+
+
+def index_key(team_id: str, channel_id: str) -> str:
+    """The in-memory FAISS index an entry lives in (a channel, or the team's shared public index)."""
+    return f"{team_id}/{channel_id}"
+
+
+def make_entry_id(team_id: str, vector_id: int) -> str:
+    return f"{team_id}:{vector_id}"
+
+
+def parse_entry_id(entry_id: str) -> tuple[str, int]:
+    team_id, _, number = entry_id.rpartition(":")
+    if not team_id or not number.isdigit():
+        raise ValueError(f"not a cache entry id: {entry_id!r}")
+    return team_id, int(number)
+
+
+@dataclass
+class Entry:
+    """One cached answer. ``vector`` is empty for exact-only entries (summaries, personal, non-English...)."""
+
+    vector_id: int
+    team_id: str
+    channel_id: str
+    visibility: str
+    task: str
+    question: str
+    answer: str
+    model: str
+    tier: str
+    created: float
+    expires: float
+    exact_digest: str
+    fingerprint: str = ""
+    thread_ts: str = ""
+    user_id: str = ""  # set when the answer is personal: only reused for the same user
+    semantic: bool = False
+    shared: bool = False  # also indexed in the team's workspace-shared index
+    sources: list[str] = field(default_factory=list)
+    last_hit: float = 0.0
+    hits: int = 0
+    vector: bytes = b""
+
+    @property
+    def entry_id(self) -> str:
+        return make_entry_id(self.team_id, self.vector_id)
+
+    def index_keys(self) -> list[str]:
+        if not self.semantic:
+            return []
+        keys = [index_key(self.team_id, self.channel_id)]
+        if self.shared:
+            keys.append(index_key(self.team_id, SHARED_CHANNEL))
+        return keys
+
+    def vector_array(self) -> NDArray[np.float32]:
+        return np.frombuffer(self.vector, dtype=np.float32)
+
+    def to_mapping(self) -> dict[str, str | bytes | float | int]:
+        return {
+            "vector_id": self.vector_id, "team": self.team_id, "channel": self.channel_id,
+            "visibility": self.visibility, "task": self.task, "question": self.question, "answer": self.answer,
+            "model": self.model, "tier": self.tier, "created": self.created, "expires": self.expires,
+            "exact": self.exact_digest, "fingerprint": self.fingerprint, "thread_ts": self.thread_ts,
+            "user": self.user_id, "semantic": int(self.semantic), "shared": int(self.shared),
+            "sources": json.dumps(self.sources), "last_hit": self.last_hit, "hits": self.hits,
+            "vector": self.vector,
+        }
+
+    @classmethod
+    def from_mapping(cls, raw: dict[bytes, bytes]) -> Entry:
+        get = {k.decode(): v for k, v in raw.items()}
+
+        def text(name: str) -> str:
+            return get.get(name, b"").decode()
+
+        return cls(
+            vector_id=int(text("vector_id")), team_id=text("team"), channel_id=text("channel"),
+            visibility=text("visibility"), task=text("task"), question=text("question"), answer=text("answer"),
+            model=text("model"), tier=text("tier"), created=float(text("created") or 0),
+            expires=float(text("expires") or 0), exact_digest=text("exact"), fingerprint=text("fingerprint"),
+            thread_ts=text("thread_ts"), user_id=text("user"), semantic=text("semantic") == "1",
+            shared=text("shared") == "1", sources=json.loads(text("sources") or "[]"),
+            last_hit=float(text("last_hit") or 0), hits=int(text("hits") or 0), vector=get.get("vector", b""),
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One record of the change stream: ``op`` is "add", "remove" or "unshare"."""
+
+    stream_id: str
+    op: str
+    team_id: str
+    vector_id: int
+    index_keys: list[str]
+    vector: bytes
+
+
+class EntryStore:
+    """All Redis reads and writes of the cache. Stateless apart from the injected client."""
+
+    def __init__(self, redis: aioredis.Redis, *, stream_maxlen: int = 200_000) -> None:
+        # redis-py's stubs type replies as unions of bytes/str/awaitables; the client here always returns bytes.
+        self._redis: Any = redis
+        self._stream_maxlen = stream_maxlen
+
+    async def next_vector_id(self) -> int:
+        return int(await self._redis.incr(SEQUENCE_KEY))
+
+    async def add(self, entry: Entry) -> None:
+        """Write the entry, its exact key, LRU/expiry/source bookkeeping and the "add" change atomically."""
+        t, c = entry.team_id, entry.channel_id
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(entry_key(t, entry.vector_id), mapping=entry.to_mapping())
+        pipe.set(exact_key(t, entry.exact_digest), entry.vector_id)
+        pipe.zadd(lru_key(t, c), {str(entry.vector_id): entry.created})
+        pipe.zadd(expiry_key(t), {str(entry.vector_id): entry.expires})
+        pipe.sadd(channel_entries_key(t, c), entry.vector_id)
+        for ts in entry.sources:
+            pipe.sadd(source_key(t, c, ts), entry.vector_id)
+        pipe.sadd(TEAMS_KEY, t)
+        if entry.index_keys():
+            pipe.xadd(STREAM_KEY, self._change_fields("add", entry), maxlen=self._stream_maxlen, approximate=True)
+        await pipe.execute()
+
+    async def remove(self, entry: Entry) -> None:
+        """Delete the entry and everything pointing at it, and post the removal for every replica."""
+        t, c = entry.team_id, entry.channel_id
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.delete(entry_key(t, entry.vector_id))
+        # Only drop the exact key if it still points at this entry (a newer answer may have replaced it).
+        pipe.zrem(lru_key(t, c), str(entry.vector_id))
+        pipe.zrem(expiry_key(t), str(entry.vector_id))
+        pipe.srem(channel_entries_key(t, c), entry.vector_id)
+        for ts in entry.sources:
+            pipe.srem(source_key(t, c, ts), entry.vector_id)
+        if entry.index_keys():
+            pipe.xadd(STREAM_KEY, self._change_fields("remove", entry), maxlen=self._stream_maxlen,
+                      approximate=True)
+        await pipe.execute()
+        await self._redis.eval(_DEL_IF_EQUALS, 1, exact_key(t, entry.exact_digest), str(entry.vector_id))
+
+    async def unshare(self, entry: Entry) -> None:
+        """Stop serving the entry outside its own channel (its channel stopped being public)."""
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(entry_key(entry.team_id, entry.vector_id), mapping={"shared": 0, "visibility": "private"})
+        pipe.xadd(STREAM_KEY, {"op": "unshare", "team": entry.team_id, "id": entry.vector_id,
+                               "idx": index_key(entry.team_id, SHARED_CHANNEL), "vec": b""},
+                  maxlen=self._stream_maxlen, approximate=True)
+        await pipe.execute()
+
+    @staticmethod
+    def _change_fields(op: str, entry: Entry) -> dict[str, Any]:
+        return {"op": op, "team": entry.team_id, "id": entry.vector_id, "idx": ",".join(entry.index_keys()),
+                "vec": entry.vector if op == "add" else b""}
+
+    async def get(self, team_id: str, vector_id: int) -> Entry | None:
+        raw = await self._redis.hgetall(entry_key(team_id, vector_id))
+        return Entry.from_mapping(raw) if raw else None
+
+    async def get_many(self, team_id: str, vector_ids: Sequence[int]) -> list[Entry | None]:
+        pipe = self._redis.pipeline(transaction=False)
+        for vector_id in vector_ids:
+            pipe.hgetall(entry_key(team_id, vector_id))
+        raws = await pipe.execute()
+        return [Entry.from_mapping(raw) if raw else None for raw in raws]
+
+    async def resolve_exact(self, team_id: str, digest: str) -> Entry | None:
+        vector_id = await self._redis.get(exact_key(team_id, digest))
+        return None if vector_id is None else await self.get(team_id, int(vector_id))
+
+    async def touch(self, entry: Entry, now: float) -> None:
+        """Record a hit: LRU position, last hit and the hit counter (only while the entry still exists)."""
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.zadd(lru_key(entry.team_id, entry.channel_id), {str(entry.vector_id): now}, xx=True)
+        pipe.hset(entry_key(entry.team_id, entry.vector_id), "last_hit", now)
+        pipe.hincrby(entry_key(entry.team_id, entry.vector_id), "hits", 1)
+        await pipe.execute()
+
+    async def scope_size(self, team_id: str, channel_id: str) -> int:
+        return int(await self._redis.zcard(lru_key(team_id, channel_id)))
+
+    async def least_recently_used(self, team_id: str, channel_id: str, count: int) -> list[int]:
+        members = await self._redis.zrange(lru_key(team_id, channel_id), 0, count - 1)
+        return [int(m) for m in members]
+
+    async def expired(self, team_id: str, now: float, limit: int = 500) -> list[int]:
+        members = await self._redis.zrangebyscore(expiry_key(team_id), "-inf", now, start=0, num=limit)
+        return [int(m) for m in members]
+
+    async def by_source(self, team_id: str, channel_id: str, ts: str) -> list[int]:
+        members = await self._redis.smembers(source_key(team_id, channel_id, ts))
+        return sorted(int(m) for m in members)
+
+    async def in_channel(self, team_id: str, channel_id: str) -> list[int]:
+        members = await self._redis.smembers(channel_entries_key(team_id, channel_id))
+        return sorted(int(m) for m in members)
+
+    async def teams(self) -> list[str]:
+        return sorted(m.decode() for m in await self._redis.smembers(TEAMS_KEY))
+
+    async def set_visibility(self, team_id: str, channel_id: str, visibility: str) -> str | None:
+        """Record a channel's visibility; returns the previous one."""
+        previous = await self._redis.set(visibility_key(team_id, channel_id), visibility, get=True)
+        return previous.decode() if previous is not None else None
+
+    async def visibilities(self, team_id: str, channel_ids: Iterable[str]) -> dict[str, str | None]:
+        channels = sorted(set(channel_ids))
+        if not channels:
+            return {}
+        values = await self._redis.mget([visibility_key(team_id, c) for c in channels])
+        return {c: (v.decode() if v is not None else None) for c, v in zip(channels, values, strict=True)}
+
+    async def stream_tail_id(self) -> str:
+        """The id of the newest change, recorded before a rebuild scan so nothing in between is missed."""
+        last = await self._redis.xrevrange(STREAM_KEY, count=1)
+        return last[0][0].decode() if last else "0-0"
+
+    async def stream_trimmed_up_to(self) -> str | None:
+        """The newest id the capped stream has dropped (Redis >= 7); None when unknown or nothing dropped."""
+        try:
+            info = await self._redis.xinfo_stream(STREAM_KEY)
+        except Exception:  # no stream yet
+            return None
+        value = info.get("max-deleted-entry-id")
+        if value is None:
+            return None
+        text = value.decode() if isinstance(value, bytes) else str(value)
+        return None if text == "0-0" else text
+
+    async def read_changes(self, after: str, *, block_ms: int, count: int = 500) -> list[Change]:
+        answer = await self._redis.xread({STREAM_KEY: after}, count=count, block=block_ms)
+        changes: list[Change] = []
+        for _stream, records in answer or []:
+            for stream_id, fields in records:
+                changes.append(Change(
+                    stream_id=stream_id.decode(), op=fields[b"op"].decode(), team_id=fields[b"team"].decode(),
+                    vector_id=int(fields[b"id"]),
+                    index_keys=[k for k in fields.get(b"idx", b"").decode().split(",") if k],
+                    vector=fields.get(b"vec", b""),
+                ))
+        return changes
+
+    async def scan_entries(self, batch: int = 500) -> list[Entry]:
+        """Every semantic entry of every team, for a rebuild. Reads only the fields the index needs."""
+        entries: list[Entry] = []
+        keys: list[bytes] = []
+        async for key in self._redis.scan_iter(match=entry_pattern(), count=batch):
+            keys.append(key)
+            if len(keys) >= batch:
+                entries.extend(await self._load(keys))
+                keys = []
+        if keys:
+            entries.extend(await self._load(keys))
+        return [e for e in entries if e.semantic]
+
+    async def _load(self, keys: list[bytes]) -> list[Entry]:
+        pipe = self._redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.hgetall(key)
+        return [Entry.from_mapping(raw) for raw in await pipe.execute() if raw]
+
+
+_DEL_IF_EQUALS = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""

@@ -1,0 +1,77 @@
+"""The cache's public value types and settings: plain frozen dataclasses the assistant builds and reads."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+Visibility = Literal["public", "private", "dm", "shared"]  # "shared" = Slack Connect
+Task = Literal["qa", "summarize", "draft", "chat"]
+HitKind = Literal["exact", "semantic"]
+
+
+@dataclass(frozen=True)
+class CacheScope:
+    """Where a question was asked. ``visibility`` comes from ``conversations.info``, never from the ID prefix."""
+
+    team_id: str
+    channel_id: str
+    visibility: Visibility
+
+
+@dataclass(frozen=True)
+class CacheQuery:
+    """One question as the cache sees it.
+
+    ``context_fingerprint`` is what the answer depended on besides the question, computed cheaply by the caller
+    with :func:`context_fingerprint`: for ``qa`` the thread ts, latest reply ts and pinned-docs version; for
+    ``summarize`` the thread ts and the latest message ts (so a new message makes a new key). ``vector`` is the
+    question's embedding when the caller already has it (it is shared with the router); ``None`` makes the cache
+    embed the question itself, and only when a semantic lookup is allowed.
+    """
+
+    scope: CacheScope
+    task: Task
+    question: str
+    user_id: str
+    thread_ts: str | None = None
+    context_fingerprint: str = ""
+    vector: NDArray[np.float32] | None = None
+
+
+@dataclass(frozen=True)
+class CacheHit:
+    entry_id: str
+    answer: str
+    model: str
+    tier: str
+    created_at: float  # unix seconds; the "asked 3 days ago" label
+    similarity: float  # 1.0 for exact hits
+    kind: HitKind
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    """Thresholds and limits; defaults are the values calibrated by ``benchmarks/cache_quality.py``."""
+
+    similarity_threshold: float = 0.75
+    word_threshold: float = 0.75
+    ttl_seconds: float = 7 * 24 * 3600
+    max_entries_per_scope: int = 5_000
+    share_public_workspace_wide: bool = False
+    ann_switch_size: int = 20_000
+    ann_nprobe: int = 24
+    candidates: int = 5
+    stream_maxlen: int = 200_000
+    sweep_interval_seconds: float = 60.0
+
+
+def context_fingerprint(*parts: str | int | None) -> str:
+    """A short stable digest of whatever the answer depended on (thread ts, latest reply ts, pins version...)."""
+    joined = "\x1f".join("" if p is None else str(p) for p in parts)
+    return hashlib.blake2b(joined.encode(), digest_size=12).hexdigest() if joined.strip("\x1f") else ""
