@@ -6,6 +6,8 @@ miss, so the lists err towards "these words change the answer".
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -21,7 +23,8 @@ FUNCTION_WORDS = _words(
     even exactly quite please pls plz thanks thank thx cheers hi hello hey morning evening afternoon
     there um uh erm er hmm like okay ok well oh sorry bother silly question tell know let anyone someone
     somebody possible way go going get got able allowed wondering wonder want wanted need needed would
-    like quick quickly help kindly again when where who why whether much many often far"""
+    like quick quickly help kindly again when where who why whether much many often far process
+    procedure steps method"""
 )
 
 # Chat and politeness words that never change the answer ("Morning! how do I ..."). Kept apart from
@@ -33,6 +36,13 @@ GREETING_WORDS = frozenset({"hi", "hello", "hey", "morning", "evening", "afterno
 PREPOSITIONS = _words(
     """under over above below through via during within between across around near off out up down after
     before onto upon per since until till towards toward beside besides inside outside"""
+)
+
+# Time and place relations: replacing one by another ("within"/"after", "over"/"under") changes the answer,
+# while adding one ("registered under Part P") usually does not.
+RELATION_PREPOSITIONS = _words(
+    """before after within during until till since by over under above below inside outside beyond between
+    near"""
 )
 
 NEGATORS = frozenset({"not", "no", "never", "without", "none", "nothing", "nobody", "nowhere", "neither", "nor"})
@@ -141,6 +151,8 @@ _SYNONYMS: tuple[frozenset[str], ...] = tuple(
     frozenset(group.split())
     for group in (
         "change update modify edit amend alter switch",
+        "mute silence",
+        "deliver delivery delivered ship shipping shipped postage",
         "cancel terminate end",
         "delete remove erase",
         "send submit email",
@@ -173,8 +185,24 @@ _SYNONYMS: tuple[frozenset[str], ...] = tuple(
 )
 
 
-def are_synonyms(a: str, b: str) -> bool:
-    return any(a in group and b in group for group in _SYNONYMS)
+def are_synonyms(a: str, b: str, stem: Callable[[str], str] | None = None) -> bool:
+    """Same synonym group, comparing stems when ``stem`` is given ("submitting" meets "file")."""
+    if any(a in group and b in group for group in _SYNONYMS):
+        return True
+    if stem is None:
+        return False
+    sa, sb = stem(a), stem(b)
+    return any(sa in stems and sb in stems for stems in _synonym_stems(stem))
+
+
+_SYNONYM_STEMS: dict[int, tuple[frozenset[str], ...]] = {}
+
+
+def _synonym_stems(stem: Callable[[str], str]) -> tuple[frozenset[str], ...]:
+    key = id(stem)
+    if key not in _SYNONYM_STEMS:
+        _SYNONYM_STEMS[key] = tuple(frozenset(stem(w) for w in group) for group in _SYNONYMS)
+    return _SYNONYM_STEMS[key]
 
 
 def are_opposites(a: str, b: str) -> bool:
