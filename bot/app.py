@@ -1,12 +1,14 @@
 """The composition root: build the Bolt ``AsyncApp``, its clients and the assistant, and wire the handlers.
 
-Everything stateful is created here and passed down, so handlers stay thin and tests can build the very same app
-against local emulators by changing settings only.
+Everything stateful is created here and passed down, so handlers stay thin and tests can build the very same
+app against local emulators by changing settings only. The embedder is created here too and injected into both
+the cache and the assistant (which hands the vector to the router), so one loaded model serves everything.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -19,13 +21,19 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.assistant import Assistant, AssistantSettings
+from bot.channels import ChannelDirectory, Visibility
 from bot.config import ConfigError, Settings
 from bot.event_claims import EventClaims
 from bot.ledger import Ledger
 from bot.observability import DUPLICATE_EVENTS
 from bot.state import RedisHandle
-from handlers import mentions
+from cache.embedder import Embedder
+from cache.semantic import SemanticCache
+from cache.values import CacheSettings
+from handlers import actions, mentions
 from routing.catalog import Catalog, load_catalog
+from routing.factory import Routing, build_routing
+from routing.learned import WorkspaceScorers
 from routing.llm import LLMClient, Timeouts
 
 log = structlog.get_logger(__name__)
@@ -39,11 +47,32 @@ class Penny:
     app: AsyncApp
     slack: AsyncWebClient
     redis: RedisHandle
-    llm: LLMClient
+    routing: Routing
     assistant: Assistant
+    cache: SemanticCache | None = None
+    embedder: Embedder | None = None
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Rebuild cache indexes and warm the embedding model after the server is up (``/readyz`` waits)."""
+        if self.cache is not None:
+            self.background.append(asyncio.create_task(self.cache.start()))
+        if self.embedder is not None:
+            self.background.append(asyncio.create_task(self.embedder.warm_up()))
+
+    def ready(self) -> bool:
+        return all(task.done() and not task.cancelled() and task.exception() is None for task in self.background)
 
     async def close(self) -> None:
-        await self.llm.close()
+        for task in self.background:
+            task.cancel()
+        if self.cache is not None:
+            await self.cache.close()
+        if self.embedder is not None:
+            self.embedder.close()
+        client = self.routing.client
+        if isinstance(client, LLMClient):
+            await client.close()
         await self.redis.close()
 
 
@@ -53,6 +82,14 @@ def check_provider_keys(catalog: Catalog) -> None:
         provider = catalog.providers[name]
         if provider.api_key() is None:
             raise ConfigError(f"{provider.api_key_env} is not set (API key for provider '{name}' in the catalog)")
+
+
+def validate_startup(settings: Settings) -> Catalog:
+    """Everything that can be checked before touching the network; raises ``ConfigError``/``CatalogError``."""
+    settings.require_runnable()
+    catalog = load_catalog(settings.catalog)
+    check_provider_keys(catalog)
+    return catalog
 
 
 def build_slack_client(settings: Settings) -> AsyncWebClient:
@@ -84,12 +121,15 @@ def dedup_middleware(claims: EventClaims) -> Any:
     return claim_event
 
 
-def validate_startup(settings: Settings) -> Catalog:
-    """Everything that can be checked before touching the network; raises ``ConfigError``/``CatalogError``."""
-    settings.require_runnable()
-    catalog = load_catalog(settings.catalog)
-    check_provider_keys(catalog)
-    return catalog
+def build_cache(settings: Settings, redis: RedisHandle, embedder: Embedder) -> SemanticCache:
+    return SemanticCache(
+        redis.client, embedder,
+        CacheSettings(
+            ttl_seconds=settings.cache_ttl_days * 86400,
+            max_entries_per_scope=settings.cache_max_entries_per_channel,
+            share_public_workspace_wide=settings.cache_share_public,
+        ),
+    )
 
 
 async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) -> Penny:
@@ -105,16 +145,32 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     llm = LLMClient(
         catalog, timeouts=Timeouts(connect_s=settings.llm_connect_timeout_s, read_s=settings.llm_read_timeout_s)
     )
+    # The learned scorer escalates prompts that resemble badly rated ones, once a workspace has enough votes;
+    # votes come from 👍/👎 reactions (the feedback issue wires them), so until then it never fires.
+    routing = build_routing(catalog, redis.client, client=llm, escalator=WorkspaceScorers())
+    channels = ChannelDirectory(slack, ttl_s=settings.channel_info_ttl_s)
+    embedder = Embedder() if settings.cache_enabled else None
+    cache = build_cache(settings, redis, embedder) if embedder is not None else None
+    if cache is not None:
+        async def on_visibility_change(team_id: str, channel_id: str, visibility: Visibility) -> None:
+            await cache.on_visibility_change(team_id, channel_id, visibility.value)
+
+        channels.on_change(on_visibility_change)
     assistant = Assistant(
         slack=slack,
-        llm=llm,
+        routing=routing,
         catalog=catalog,
         ledger=Ledger(redis.client),
+        channels=channels,
         settings=AssistantSettings(
             stream_interval_s=settings.stream_update_interval_s,
             max_message_chars=settings.max_message_chars,
             context_messages=settings.thread_context_messages,
         ),
+        cache=cache,
+        embed=embedder.aembed if embedder is not None else None,
     )
     mentions.register(app, assistant.answer)
-    return Penny(settings=settings, app=app, slack=slack, redis=redis, llm=llm, assistant=assistant)
+    actions.register(app, assistant.answer)
+    return Penny(settings=settings, app=app, slack=slack, redis=redis, routing=routing, assistant=assistant,
+                 cache=cache, embedder=embedder)

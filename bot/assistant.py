@@ -1,47 +1,49 @@
 """The one orchestrator: a ``Request`` in, a streamed Slack reply and exactly one ledger row out.
 
 Order matters for perceived speed and for correctness: the placeholder goes up before any CPU or model work; the
-ledger row is written in ``finally`` so failures are counted too; the event claim is finished last, so a crash
-anywhere before leaves the event retryable (and the placeholder is reused by the retry, never doubled).
+question is embedded once and the vector shared by the cache and the router; the ledger row is written in
+``finally`` so failures are counted too; the event claim is finished last, so a crash anywhere before leaves the
+event retryable (and the retry reuses the placeholder, never doubling the reply).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import replies
+from bot.channels import ChannelDirectory, Visibility
 from bot.event_claims import EventClaim
 from bot.ledger import Ledger, LedgerEntry
-from bot.prompts import chat_messages
-from bot.request import Request
-from bot.slack_context import ContextUnavailable, thread_messages
+from bot.prompts import before, chat_messages
+from bot.request import AnswerOptions, Request
+from bot.slack_context import ContextMessage, ContextUnavailable, thread_messages
 from bot.streamer import MessageStreamer
-from routing.catalog import Catalog, Tier
-from routing.llm import EmptyCompletion, LLMClient, StreamEnd, TextDelta
+from cache.values import CacheHit, CacheQuery, CacheScope, context_fingerprint
+from routing.catalog import Catalog
+from routing.classify import TaskKind, classify_task
+from routing.cost import call_cost, estimate_usage
+from routing.factory import Routing
+from routing.llm import TextDelta
+from routing.outcome import Outcome
+from routing.router import Refusal, RouteRequest
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from cache.semantic import SemanticCache
 
 log = structlog.get_logger(__name__)
 
-HELP_TEXT = (
-    "Hi, I'm Penny :wave: Mention me with a question, e.g. `@Penny what did we decide about the launch date?`, "
-    "or ask me to summarize or draft a reply in a thread. I answer in the thread."
-)
-EMPTY_ANSWER_TEXT = (
-    ":warning: Sorry, I couldn't produce an answer this time (the model returned nothing). "
-    "Please try again in a moment."
-)
-MODEL_FAILED_TEXT = (
-    ":warning: Sorry, I can't reach a language model right now, so I couldn't answer. "
-    "Please try again in a few minutes."
-)
-CONTEXT_FAILED_TEXT = (
-    ":warning: I can't read this conversation (`{reason}`). Invite me to the channel with `/invite @Penny` "
-    "and ask again."
-)
+EmbedFn = Callable[[str], Awaitable["NDArray[np.float32]"]]
+CACHEABLE_TASKS = {TaskKind.QA, TaskKind.CHAT, TaskKind.SUMMARIZE}
 
 
 @dataclass(frozen=True)
@@ -58,55 +60,64 @@ class Assistant:
         self,
         *,
         slack: AsyncWebClient,
-        llm: LLMClient,
+        routing: Routing,
         catalog: Catalog,
         ledger: Ledger,
+        channels: ChannelDirectory,
         settings: AssistantSettings,
+        cache: SemanticCache | None = None,
+        embed: EmbedFn | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._slack = slack
-        self._llm = llm
+        self._routing = routing
         self._catalog = catalog
         self._ledger = ledger
+        self._channels = channels
         self._settings = settings
+        self._cache = cache
+        self._embed = embed
         self._clock = clock
+        self._wall_clock = wall_clock
 
-    async def answer(self, request: Request, claim: EventClaim | None = None) -> None:
+    async def answer(
+        self, request: Request, claim: EventClaim | None = None, options: AnswerOptions | None = None
+    ) -> None:
         started = self._clock()
         entry = LedgerEntry(
             request_id=request.request_id, team_id=request.scope.team_id, channel_id=request.scope.channel_id,
-            user_id=request.user_id, surface=request.surface.value, task="chat", outcome="failed",
+            user_id=request.user_id, surface=request.surface.value, task="unknown", outcome="failed",
         )
         if claim is not None:
             claim.start_heartbeat()
         try:
-            entry = await self._answer(request, claim, entry)
+            entry = await self._answer(request, claim, options or AnswerOptions(), entry)
         except SlackApiError as exc:
             log.warning("assistant.slack_error", error=exc.response.get("error"), request_id=request.request_id)
         except Exception:
             log.exception("assistant.unexpected_error", request_id=request.request_id)
-            raise
+            await self._best_effort_notice(request, replies.UNEXPECTED_TEXT)
         finally:
             entry = replace(entry, latency_ms=int((self._clock() - started) * 1000))
             await self._ledger.record(entry)
             if claim is not None:
                 await claim.finish()
 
-    async def _answer(self, request: Request, claim: EventClaim | None, entry: LedgerEntry) -> LedgerEntry:
+    async def _answer(
+        self, request: Request, claim: EventClaim | None, options: AnswerOptions, entry: LedgerEntry
+    ) -> LedgerEntry:
         channel = request.scope.channel_id
+        reuse_ts = options.reply_ts or (claim.previous_reply_ts if claim is not None else None)
+        if request.is_empty:
+            await self._post_or_update(channel, request.thread_ts, reuse_ts, replies.HELP_TEXT)
+            return replace(entry, outcome="help", task="help")
+
         streamer = MessageStreamer(
             self._slack, channel, request.thread_ts,
             interval_s=self._settings.stream_interval_s, max_chars=self._settings.max_message_chars,
             clock=self._clock,
         )
-        reuse_ts = claim.previous_reply_ts if claim is not None else None
-        if request.is_empty:
-            if reuse_ts:
-                await self._slack.chat_update(channel=channel, ts=reuse_ts, text=HELP_TEXT)
-            else:
-                await self._slack.chat_postMessage(channel=channel, thread_ts=request.thread_ts, text=HELP_TEXT)
-            return replace(entry, outcome="help")
-
         placeholder_ts = await streamer.open(reuse_ts=reuse_ts)
         if claim is not None and reuse_ts is None:
             await claim.remember_reply(channel, placeholder_ts)
@@ -116,28 +127,100 @@ class Assistant:
                 self._slack, channel, request.thread_ts, limit=self._settings.context_messages
             )
         except ContextUnavailable as exc:
-            await streamer.fail(CONTEXT_FAILED_TEXT.format(reason=exc.reason))
+            await streamer.fail(replies.CONTEXT_FAILED_TEXT.format(reason=exc.reason))
             return entry
+        task, _ = classify_task(request.text, request.command)
+        entry = replace(entry, task=task.value)
         messages = chat_messages(request.text, context, current_ts=request.message_ts)
 
-        model = self._catalog.models_in_tier(Tier.ECONOMY)[0]
-        entry = replace(entry, model=model.id, tier=model.tier.value, attempts=1)
-        try:
-            async for event in self._llm.stream(model, messages):
-                if isinstance(event, TextDelta):
-                    streamer.append(event.text)
-                elif isinstance(event, StreamEnd) and event.usage is not None:
-                    entry = replace(
-                        entry, prompt_tokens=event.usage.prompt_tokens,
-                        completion_tokens=event.usage.completion_tokens,
-                    )
-        except EmptyCompletion:
-            log.warning("assistant.empty_completion", model=model.id, request_id=request.request_id)
-            await streamer.fail(EMPTY_ANSWER_TEXT)
+        vector = await self._embed(request.text) if self._embed is not None else None
+        query = await self._cache_query(request, task, context, vector)
+        if options.evict_entry and self._cache is not None:
+            await self._cache.evict(options.evict_entry)
+        if query is not None and not options.bypass_cache and self._cache is not None:
+            hit = await self._cache.lookup(query)
+            if hit is not None:
+                return await self._serve_cached(request, streamer, hit, messages, entry)
+
+        plan = await self._routing.router.plan(RouteRequest(
+            team_id=request.scope.team_id, channel_id=channel, user_id=request.user_id, text=request.text,
+            messages=messages, command=request.command,
+            prompt_vector=vector.tolist() if vector is not None else None,
+        ))
+        if isinstance(plan, Refusal):
+            await streamer.fail(f":no_entry: {plan.message}")
+            return replace(entry, outcome="refused")
+
+        outcome: Outcome | None = None
+        async for item in self._routing.generator.stream(plan):
+            if isinstance(item, TextDelta):
+                streamer.append(item.text)
+            else:
+                outcome = item
+        assert outcome is not None, "the generator always ends with an Outcome"
+        entry = _with_outcome(entry, outcome)
+        if not outcome.ok:
+            await streamer.fail(f":warning: {outcome.error_message or replies.MODEL_FAILED_TEXT}")
             return entry
-        except Exception as exc:  # any provider failure ends in one clear sentence; the log keeps the type
-            log.warning("assistant.model_failed", model=model.id, error=type(exc).__name__)
-            await streamer.fail(MODEL_FAILED_TEXT)
-            return entry
-        await streamer.finish()
+        answer = streamer.text
+        await streamer.finish(replies.with_notes(answer, [*plan.notes, *outcome.notes]))
+        if query is not None and self._cache is not None and outcome.model is not None:
+            await self._cache.store(query, answer, model=outcome.model, tier=outcome.tier,
+                                    source_ts=[m.ts for m in context])
         return replace(entry, outcome="answered")
+
+    async def _cache_query(
+        self, request: Request, task: TaskKind, context: list[ContextMessage], vector: Any
+    ) -> CacheQuery | None:
+        if self._cache is None or task not in CACHEABLE_TASKS:
+            return None
+        try:
+            visibility = await self._channels.visibility(request.scope.team_id, request.scope.channel_id)
+        except SlackApiError:
+            visibility = Visibility.PRIVATE  # unknown → the most restrictive boundary
+        # A question that opens a thread depends on nothing but itself, so it may reuse answers from any thread of
+        # the channel; a follow-up depends on its thread, so the thread and its latest earlier message key it.
+        earlier = [m.ts for m in before(context, request.message_ts)]
+        fingerprint = context_fingerprint(request.thread_ts, earlier[-1]) if earlier else ""
+        thread_key = request.thread_ts if earlier else None
+        return CacheQuery(
+            scope=CacheScope(request.scope.team_id, request.scope.channel_id, visibility.value),
+            task=task.value,  # type: ignore[arg-type]
+            question=request.text, user_id=request.user_id, thread_ts=thread_key,
+            context_fingerprint=fingerprint, vector=vector,
+        )
+
+    async def _serve_cached(
+        self, request: Request, streamer: MessageStreamer, hit: CacheHit, messages: list[dict[str, str]],
+        entry: LedgerEntry,
+    ) -> LedgerEntry:
+        label = replies.cache_label(hit.created_at, now=self._wall_clock())
+        button = {"entry": hit.entry_id, "q": request.text[:1500], "thread": request.thread_ts,
+                  "question_ts": request.message_ts}
+        blocks = replies.cached_answer_blocks(hit.answer, label, button)
+        await streamer.finish(f"{hit.answer}\n\n_{label}_", blocks=blocks)
+        would_have = estimate_usage(messages, hit.answer)
+        baseline = call_cost(self._catalog.baseline_model, would_have)
+        log.info("assistant.cache_hit", kind=hit.kind, similarity=round(hit.similarity, 3), entry=hit.entry_id)
+        return replace(entry, outcome="cache_hit", model=hit.model, tier=hit.tier, baseline_cost_usd=baseline,
+                       estimated=True)
+
+    async def _post_or_update(self, channel: str, thread_ts: str, reuse_ts: str | None, text: str) -> None:
+        if reuse_ts:
+            await self._slack.chat_update(channel=channel, ts=reuse_ts, text=text, blocks=[])
+        else:
+            await self._slack.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+
+    async def _best_effort_notice(self, request: Request, text: str) -> None:
+        try:
+            await self._slack.chat_postMessage(channel=request.scope.channel_id, thread_ts=request.thread_ts, text=text)
+        except SlackApiError:
+            log.warning("assistant.notice_failed", request_id=request.request_id)
+
+
+def _with_outcome(entry: LedgerEntry, outcome: Outcome) -> LedgerEntry:
+    return replace(
+        entry, model=outcome.model or "", tier=outcome.tier, prompt_tokens=outcome.prompt_tokens,
+        completion_tokens=outcome.completion_tokens, cost_usd=outcome.cost, baseline_cost_usd=outcome.baseline_cost,
+        estimated=outcome.estimated, attempts=len(outcome.attempts), task=outcome.task or entry.task,
+    )

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     llm_read_timeout_s: float = Field(default=60.0, gt=0)
     thread_context_messages: int = Field(default=50, ge=0)
 
+    cache_enabled: bool = True
+    cache_share_public: bool = Field(default=False, description="share public-channel answers workspace-wide")
+    cache_ttl_days: float = Field(default=7.0, gt=0)
+    cache_max_entries_per_channel: int = Field(default=5000, gt=0)
+    channel_info_ttl_s: float = Field(default=300.0, ge=0)
+
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None

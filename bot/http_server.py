@@ -5,6 +5,8 @@ Bolt verifies the signature and the 5-minute timestamp window before any listene
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -13,7 +15,7 @@ from slack_bolt.async_app import AsyncApp
 EVENTS_PATH = "/slack/events"
 
 
-def build_web_app(app: AsyncApp) -> web.Application:
+def build_web_app(app: AsyncApp, ready: Callable[[], bool] = lambda: True) -> web.Application:
     async def slack_events(request: web.Request) -> web.Response:
         bolt_request = await to_bolt_request(request)
         return await to_aiohttp_response(await app.async_dispatch(bolt_request))
@@ -21,19 +23,26 @@ def build_web_app(app: AsyncApp) -> web.Application:
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"ok": True})
 
+    async def readyz(_: web.Request) -> web.Response:
+        """Ready once cache indexes are rebuilt and the embedding model is loaded (load balancers wait)."""
+        is_ready = ready()
+        return web.json_response({"ok": is_ready}, status=200 if is_ready else 503)
+
     async def metrics(_: web.Request) -> web.Response:
         return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     web_app = web.Application(client_max_size=2 * 1024 * 1024)
     web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.router.add_get("/healthz", healthz)
-    web_app.router.add_get("/readyz", healthz)
+    web_app.router.add_get("/readyz", readyz)
     web_app.router.add_get("/metrics", metrics)
     return web_app
 
 
-async def start_http(app: AsyncApp, host: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(build_web_app(app), access_log=None)
+async def start_http(
+    app: AsyncApp, host: str, port: int, ready: Callable[[], bool] = lambda: True
+) -> web.AppRunner:
+    runner = web.AppRunner(build_web_app(app, ready), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host=host, port=port).start()
     return runner

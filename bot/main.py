@@ -37,6 +37,7 @@ async def _serve(settings: Settings) -> None:
     catalog = validate_startup(settings)
     redis = await connect_redis(settings)
     penny = await build_penny(settings, catalog, redis)
+    await penny.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -53,7 +54,7 @@ async def _serve(settings: Settings) -> None:
             await socket_handler.connect_async()
             log.info("penny.started", mode="socket")
         else:
-            runner = await start_http(penny.app, settings.http_host, settings.http_port)
+            runner = await start_http(penny.app, settings.http_host, settings.http_port, ready=penny.ready)
             log.info("penny.started", mode="http", host=settings.http_host, port=settings.http_port)
         await stop.wait()
     finally:

@@ -19,11 +19,17 @@ def strip_mentions(text: str) -> str:
     return _MENTION.sub("", text).strip()
 
 
+def before(context: list[ContextMessage], current_ts: str) -> list[ContextMessage]:
+    """Messages older than the question: the reply's own placeholder and anything later are not context."""
+    cutoff = float(current_ts)
+    return [m for m in context if m.ts and float(m.ts) < cutoff]
+
+
 def chat_messages(question: str, context: list[ContextMessage], *, current_ts: str) -> list[dict[str, str]]:
     """System prompt, then earlier thread turns (bot turns as assistant), then the question."""
     messages: list[dict[str, str]] = [{"role": "system", "content": SYSTEM_PROMPT}]
-    for message in context:
-        if message.ts == current_ts or not message.text.strip():
+    for message in before(context, current_ts):
+        if not message.text.strip():
             continue
         if message.from_bot:
             messages.append({"role": "assistant", "content": message.text})

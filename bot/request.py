@@ -12,6 +12,7 @@ class Surface(StrEnum):
     MENTION = "mention"
     THREAD = "thread"
     COMMAND = "command"
+    ACTION = "action"
 
 
 @dataclass(frozen=True)
@@ -39,3 +40,12 @@ class Request:
     @property
     def is_empty(self) -> bool:
         return not self.text.strip()
+
+
+@dataclass(frozen=True)
+class AnswerOptions:
+    """How to answer: ``bypass_cache`` for the Fresh answer button, which also replaces ``evict_entry``."""
+
+    bypass_cache: bool = False
+    reply_ts: str | None = None  # edit this message instead of posting a placeholder
+    evict_entry: str | None = None

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
@@ -100,13 +101,13 @@ class MessageStreamer:
         self._raw = self._raw[: self._offset]
         self._dirty.set()
 
-    async def finish(self, final_text: str | None = None) -> list[str]:
-        """Stop streaming and make the message(s) show exactly the final text."""
+    async def finish(self, final_text: str | None = None, *, blocks: list[dict[str, Any]] | None = None) -> list[str]:
+        """Stop streaming and make the message(s) show exactly the final text (``blocks`` on the last one)."""
         await self._stop_flusher()
         if final_text is not None:
             self._raw = self._raw[: self._offset] + final_text if self._offset else final_text
         async with self._lock:
-            await self._sync(final=True)
+            await self._sync(final=True, blocks=blocks)
         return self.message_ts
 
     async def fail(self, message: str) -> list[str]:
@@ -131,7 +132,7 @@ class MessageStreamer:
             async with self._lock:
                 await self._sync(final=False)
 
-    async def _sync(self, *, final: bool) -> None:
+    async def _sync(self, *, final: bool, blocks: list[dict[str, Any]] | None = None) -> None:
         while (cut := split_point(self._raw[self._offset :], self._max_chars)) is not None:
             head = self._raw[self._offset : self._offset + cut]
             await self._wait_turn()
@@ -146,18 +147,21 @@ class MessageStreamer:
         tail = self._raw[self._offset :]
         body = to_slack(tail) if tail else PLACEHOLDER
         wanted = body if final else body + CURSOR
-        if wanted == self._shown:
+        if wanted == self._shown and blocks is None:
             return
         await self._wait_turn()
-        await self._edit(wanted, rendered=True)
+        await self._edit(wanted, rendered=True, blocks=blocks)
 
     async def _wait_turn(self) -> None:
         wait = self._last_edit + self._interval_s - self._clock()
         if wait > 0:
             await asyncio.sleep(wait)
 
-    async def _edit(self, text: str, *, rendered: bool = False) -> None:
+    async def _edit(self, text: str, *, rendered: bool = False, blocks: list[dict[str, Any]] | None = None) -> None:
         shown = text if rendered else to_slack(text)
-        await self._client.chat_update(channel=self._channel, ts=self._message_ts[-1], text=shown)
+        # blocks=[] clears buttons a previous version of the message had (e.g. a cached answer being refreshed).
+        await self._client.chat_update(
+            channel=self._channel, ts=self._message_ts[-1], text=shown, blocks=blocks if blocks is not None else []
+        )
         self._last_edit = self._clock()
         self._shown = shown

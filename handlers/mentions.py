@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.request import Request, Scope, Surface
 
-AnswerFn = Callable[[Request, Any], Awaitable[None]]
+AnswerFn = Callable[..., Awaitable[None]]  # (Request, claim, AnswerOptions | None)
 
 _MENTION_PREFIX_CHARS = " \t\n,:"
 

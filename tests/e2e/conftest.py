@@ -57,6 +57,7 @@ def penny_env(
         "PENNY_CATALOG": str(write_test_catalog(tmp_path / "catalog.yaml", llm.base_url)),
         LLM_KEY_ENV: LLM_KEY,
         "PENNY_LOG_LEVEL": "DEBUG",
+        "PENNY_CACHE_ENABLED": "false",  # the cache e2e tests turn it on (loading MiniLM costs seconds)
     }
 
 

@@ -1,0 +1,76 @@
+"""Every sentence Penny shows a user, in one place so wording is reviewed (and translated) once.
+
+Failures get a clear sentence; the log gets the exception — raw error text never reaches Slack.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from bot.sanitize import to_slack
+
+HELP_TEXT = (
+    "Hi, I'm Penny :wave: Mention me with a question, e.g. `@Penny what did we decide about the launch date?`, "
+    "or ask me to summarize or draft a reply in a thread. I answer in the thread."
+)
+EMPTY_ANSWER_TEXT = (
+    ":warning: Sorry, I couldn't produce an answer this time (the model returned nothing). "
+    "Please try again in a moment."
+)
+MODEL_FAILED_TEXT = (
+    ":warning: Sorry, I can't reach a language model right now, so I couldn't answer. "
+    "Please try again in a few minutes."
+)
+CONTEXT_FAILED_TEXT = (
+    ":warning: I can't read this conversation (`{reason}`). Invite me to the channel with `/invite @Penny` "
+    "and ask again."
+)
+UNEXPECTED_TEXT = ":warning: Sorry, something went wrong on my side while answering. Please try again."
+
+FRESH_ANSWER_ACTION = "penny_fresh_answer"
+SECTION_LIMIT = 2900  # Slack caps a section's text at 3,000 characters
+
+
+def with_notes(answer: str, notes: list[str] | tuple[str, ...]) -> str:
+    """Append routing notes (budget, trimmed context) as a quiet italic line under the answer."""
+    if not notes:
+        return answer
+    return answer + "\n\n" + "\n".join(f"_{note}_" for note in notes)
+
+
+def humanize_age(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''} ago"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours} hour{'s' if hours != 1 else ''} ago"
+    days = hours // 24
+    return f"{days} day{'s' if days != 1 else ''} ago"
+
+
+def cache_label(created_at: float, *, now: float | None = None) -> str:
+    age = (time.time() if now is None else now) - created_at
+    return f"⚡ from cache · asked {humanize_age(max(age, 0.0))}"
+
+
+def cached_answer_blocks(answer: str, label: str, button_value: dict[str, str]) -> list[dict[str, Any]]:
+    """The cached answer as sections, a context label, and a **Fresh answer** button (re-ask bypassing the cache)."""
+    safe = to_slack(answer)
+    sections = [safe[i : i + SECTION_LIMIT] for i in range(0, len(safe), SECTION_LIMIT)] or [" "]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": part}} for part in sections[:45]
+    ]
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": label}]})
+    blocks.append({
+        "type": "actions",
+        "elements": [{
+            "type": "button", "action_id": FRESH_ANSWER_ACTION, "text": {"type": "plain_text", "text": "Fresh answer"},
+            "value": json.dumps(button_value)[:2000],
+        }],
+    })
+    return blocks
