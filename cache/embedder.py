@@ -59,7 +59,29 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def embed(self, text: str) -> NDArray[np.float32]:
-        return self.embed_many([text])[0]
+        """One question, straight through the transformer.
+
+        ``SentenceTransformer.encode`` spends a few milliseconds per call on batching machinery that a single
+        short question does not need; on the request path that is a quarter of the embedding time. The result is
+        the same vector (same tokenizer, mean pooling and normalisation as the model's own modules).
+        """
+        model = self._load()
+        modules = list(model)
+        pooling = modules[1] if len(modules) == 3 else None
+        mean_pooling = getattr(pooling, "pooling_mode", None) == "mean" or getattr(
+            pooling, "pooling_mode_mean_tokens", False) is True
+        if type(pooling).__name__ != "Pooling" or not mean_pooling or type(modules[2]).__name__ != "Normalize":
+            return self.embed_many([text])[0]  # not the MiniLM layout: let sentence-transformers do it
+        import torch
+
+        with torch.inference_mode():
+            encoded = model.tokenizer([text], padding=True, truncation=True,
+                                      max_length=model.max_seq_length, return_tensors="pt")
+            hidden = modules[0].auto_model(**encoded).last_hidden_state
+            mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            vector = torch.nn.functional.normalize(pooled, dim=1)[0]
+        return np.ascontiguousarray(vector.numpy(), dtype=np.float32)
 
     async def aembed(self, text: str) -> NDArray[np.float32]:
         """Embed on the single embedding worker so CPU work never blocks the event loop."""

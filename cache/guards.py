@@ -35,7 +35,8 @@ WordVectors = Callable[[Sequence[str]], Awaitable["NDArray[np.float32]"]]
 
 _NUM_RE = re.compile(r"^([£$€¥]?)(\d[\d,]*(?:\.\d+)?)(?::(\d\d))?(%|[a-z]+)?$")
 _ID_RE = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9_]+(?:[-_.][a-z0-9_]+)*$")
-_STRONG_WH = ("how much", "how many", "how long", "how often", "how far", "how old", "who", "where", "when", "why")
+_STRONG_WH = ("how much", "how many", "how long", "how often", "how far", "how old", "how soon", "who", "where",
+              "when", "why")
 _ONE_AS_PRONOUN = frozenset({"a", "an", "the", "this", "that", "which", "each", "every", "any", "no", "new", "other",
                              "another", "right", "wrong", "same", "old", "last", "next", "better", "cheaper"})
 _THIRD_PERSON = frozenset({"he", "she", "him", "her", "his", "hers", "himself", "herself"})
@@ -95,7 +96,7 @@ def _number_features(toks: Sequence[str]) -> Counter[str]:
             elif suffix == "%":
                 kind = "%"
             elif suffix:
-                kind = suffix
+                kind = lexicon.UNIT_ALIASES.get(suffix, suffix)
             if currency:
                 kind = "$"
         elif tok == "one" and (i + 1 == len(toks) or (i > 0 and toks[i - 1] in _ONE_AS_PRONOUN)):
@@ -111,6 +112,8 @@ def _number_features(toks: Sequence[str]) -> Counter[str]:
             value, kind = float(lexicon.ORDINAL_WORDS[tok]), "o"
         elif tok in lexicon.DATE_WORDS:
             feats["d:" + stem(tok)] += 1
+        elif len(tok) >= 5 and tok.isalpha() and (date := _date_typo(tok)) is not None:
+            feats["d:" + stem(date)] += 1  # "Mondys"
         if value is not None:
             nxt_tok = toks[i + 1] if i + 1 < len(toks) else ""
             if kind == "n" and nxt_tok in ("pm", "am", "p.m", "a.m"):
@@ -123,9 +126,17 @@ def _number_features(toks: Sequence[str]) -> Counter[str]:
                 value, kind = value * lexicon.DURATION_UNITS[kind], "dur"
             elif nxt_tok in ("percent", "per"):
                 kind = "%"
+            elif kind == "n" and nxt_tok in lexicon.UNIT_ALIASES:
+                kind = lexicon.UNIT_ALIASES[nxt_tok]
+                i += 1
             feats[f"{kind}:{round(value, 4):g}"] += 1
         i += 1
     return feats
+
+
+@lru_cache(maxsize=2048)
+def _date_typo(tok: str) -> str | None:
+    return next((d for d in lexicon.DATE_WORDS if len(d) >= 5 and is_typo_of(tok, d)), None)
 
 
 def _is_numeric_token(tok: str) -> bool:
@@ -168,6 +179,7 @@ def features(text: str) -> _Features:
         if t not in lexicon.FUNCTION_WORDS and t not in lexicon.NEGATORS and t not in _THIRD_PERSON
         and t not in lexicon.PREPOSITIONS and not _is_numeric_token(t) and not t.startswith("<")
         and not (t == "time" and i > 0 and toks[i - 1] == "what")  # "what time" is the question word "when"
+        and not (t in ("long", "old", "soon") and i > 0 and toks[i - 1] == "how")  # part of the question word
     )
     return _Features(
         tokens=toks,

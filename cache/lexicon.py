@@ -132,6 +132,9 @@ _OPPOSITES: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(
         ("encrypt encrypted", "decrypt decrypted"),
         ("install installed", "uninstall uninstalled"),
         ("merge merged", "split"),
+        ("login signin", "logout signout"),
+        ("optin", "optout"),
+        ("checkin", "checkout"),
         ("landlord landlords", "tenant tenants renter renters"),
         ("buyer buyers", "seller sellers vendor"),
         ("employer employers", "employee employees staff"),
@@ -166,6 +169,10 @@ _SYNONYMS: tuple[frozenset[str], ...] = tuple(
         "phone call telephone ring",
         "find locate",
         "register enrol enroll signup",
+        "login signin",
+        "logout signout",
+        "install setup",
+        "author writer wrote write written",
         "dispute challenge contest",
         "luggage baggage bags",
         "show display",
@@ -244,6 +251,19 @@ DURATION_UNITS = {
     "hr": 1 / 24, "hrs": 1 / 24, "day": 1, "days": 1, "week": 7, "weeks": 7, "fortnight": 14, "month": 30,
     "months": 30, "year": 365, "years": 365,
 }
+# Units folded into the number they follow, so "2kg" and "2 kilos" agree and "2kg" and "2lb" do not.
+UNIT_ALIASES = {
+    alias: unit
+    for unit, aliases in {
+        "kg": "kg kgs kilo kilos kilogram kilograms", "g": "g gram grams", "lb": "lb lbs",
+        "ml": "ml millilitre millilitres milliliter milliliters", "l": "l litre litres liter liters",
+        "km": "km kms kilometre kilometres kilometer kilometers", "mi": "mile miles", "m": "metre metres meter meters",
+        "gb": "gb gig gigs gigabyte gigabytes", "mb": "mb megabyte megabytes", "tb": "tb terabyte terabytes",
+        "x": "x times",
+    }.items()
+    for alias in aliases.split()
+}
+
 DATE_WORDS = _words(
     """monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays
     fridays saturdays sundays weekday weekdays weekend weekends january february march april june july

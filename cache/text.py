@@ -64,8 +64,15 @@ def expand_contractions(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def tokens(text: str) -> tuple[str, ...]:
-    """Lower-case word tokens after contraction expansion; Slack refs (``<@U1>``, ``<#C1|x>``) stay whole."""
-    return tuple(_TOKEN_RE.findall(expand_contractions(text)))
+    """Lower-case word tokens after contraction expansion; Slack refs (``<@U1>``, ``<#C1|x>``) stay whole.
+
+    Phrasal verbs that name one action are joined ("sign up" → "signup", "log in" → "login") so they can be
+    compared with their one-word synonyms and opposites.
+    """
+    return tuple(_TOKEN_RE.findall(_PHRASAL_RE.sub(lambda m: m.group(1) + m.group(2), expand_contractions(text))))
+
+
+_PHRASAL_RE = re.compile(r"\b(sign|log|set|check|opt|back)[ -](up|in|out|on|off)\b")
 
 
 def raw_words(text: str) -> list[str]:
@@ -99,7 +106,7 @@ def stem(word: str) -> str:
 # questions never reuse an answer semantically and their exact key carries the day (see semantic.py).
 _TIME_RELATIVE = {
     "today", "tonight", "tomorrow", "yesterday", "now", "currently", "current", "latest", "recent", "recently",
-    "upcoming", "soon", "later", "ago", "this morning", "this afternoon", "this evening", "this week",
+    "upcoming", "ago", "this morning", "this afternoon", "this evening", "this week",
     "this weekend", "this month", "this year", "this quarter", "next week", "next month", "last week",
     "last month", "right now", "so far", "at the moment", "these days",
 }

@@ -1,0 +1,264 @@
+"""Semantic-cache latency and memory: embed + search at 1k, 10k and 100k entries in one scope, ANN recall, exact hits.
+
+- The query set is fixed: the first 300 distinct ``b`` questions of the fow pairs, embedded live (the
+  production ``Embedder``: one torch thread) on every lookup, because embed + search is what a request pays.
+- The index is the production ``ScopeIndex`` with the production ``CacheSettings`` (flat up to
+  ``ann_switch_size``, IVF-Flat above). Scopes are filled with real MiniLM embeddings of real questions and
+  dialogue turns (``../shared/eval``), padded with random unit vectors up to the target size.
+- ANN recall@10: the IVF index's top 10 against exact inner-product search, on >= 10k real embeddings only, and
+  again at 100k.
+- Exact-layer latency: ``SemanticCache.lookup`` end to end against a real redis-server (policy, normalisation,
+  GET + HGETALL + hit bookkeeping) for a question stored verbatim.
+- Memory: FAISS resident growth for 100k vectors, and Redis bytes per entry (measured on 5k entries, scaled).
+
+    python benchmarks/cache_latency.py [--sizes 1000 10000 100000] [--queries 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import redis.asyncio as aioredis  # noqa: E402
+import structlog  # noqa: E402
+from cache_quality import EVAL_DIR, FOW_PAIRS, cached_embeddings, file_digest, load_pairs  # noqa: E402
+
+from bot.embedded_redis import RedisServerProcess  # noqa: E402
+from cache.embedder import EMBEDDING_DIM, Embedder  # noqa: E402
+from cache.index import ScopeIndex  # noqa: E402
+from cache.semantic import SemanticCache  # noqa: E402
+from cache.values import CacheQuery, CacheScope, CacheSettings  # noqa: E402
+
+DIALOGSUM = EVAL_DIR / "conversations" / "dialogsum_dev.jsonl"
+MMLU = EVAL_DIR / "router" / "mmlu_dev.csv"
+CLINC = EVAL_DIR / "cache" / "clinc150_pairs.csv"
+
+
+def corpus_texts() -> tuple[list[str], list[Path]]:
+    """Real short texts to index: questions, intents, dialogue turns and exam prompts."""
+    texts: list[str] = []
+    for pair in load_pairs(FOW_PAIRS):
+        texts += [pair.a, pair.b]
+    with CLINC.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            texts += [row["text_a"], row["text_b"]]
+    with DIALOGSUM.open() as fh:
+        for line in fh:
+            for turn in json.loads(line)["dialogue"].split("\n"):
+                turn = turn.split(":", 1)[-1].strip()
+                if len(turn) > 12:
+                    texts.append(turn[:300])
+    with MMLU.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            texts.append(row["prompt"].split("\n")[0][:300])
+    unique = sorted(set(texts))
+    return unique, [FOW_PAIRS, CLINC, DIALOGSUM, MMLU]
+
+
+def random_units(count: int, seed: int) -> NDArray[np.float32]:
+    rng = np.random.default_rng(seed)
+    vectors = rng.standard_normal((count, EMBEDDING_DIM)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def build_index(real: NDArray[np.float32], size: int, settings: CacheSettings) -> ScopeIndex:
+    index = ScopeIndex(ann_switch_size=settings.ann_switch_size, nprobe=settings.ann_nprobe)
+    take = min(size, len(real))
+    vectors = real[:take] if take == size else np.vstack([real[:take], random_units(size - take, seed=size)])
+    for i, vec in enumerate(vectors):
+        index.add(i, vec)
+    if index.needs_ann():
+        index.build_ann()
+    return index
+
+
+def percentiles(values: Sequence[float]) -> tuple[float, float]:
+    return float(np.percentile(values, 50)), float(np.percentile(values, 99))
+
+
+def timed_lookups(index: ScopeIndex, queries: Sequence[str], embedder: Embedder, k: int) -> list[float]:
+    timings = []
+    for text in queries:
+        start = time.perf_counter()
+        vector = embedder.embed(text)
+        index.search(vector, k)
+        timings.append((time.perf_counter() - start) * 1000)
+    return timings
+
+
+def recall_at_10(real: NDArray[np.float32], queries: NDArray[np.float32], nprobes: Sequence[int],
+                 pad_to: int | None = None) -> dict[int, tuple[float, float]]:
+    """recall@10 of the production IVF-Flat against exact search, and search p50 (ms), per nprobe."""
+    vectors = real if pad_to is None else np.vstack([real, random_units(pad_to - len(real), seed=7)])
+    exact = ScopeIndex(ann_switch_size=len(vectors) + 1)
+    ann = ScopeIndex(ann_switch_size=0)
+    for i, vec in enumerate(vectors):
+        exact.add(i, vec)
+        ann.add(i, vec)
+    ann.build_ann()
+    assert ann.approximate
+    truths = [{c.vector_id for c in exact.search(q, 10)} for q in queries]
+    out = {}
+    for nprobe in nprobes:
+        ann.set_nprobe(nprobe)
+        found, timings = 0, []
+        for q, truth in zip(queries, truths, strict=True):
+            start = time.perf_counter()
+            got = ann.search(q, 10)
+            timings.append((time.perf_counter() - start) * 1000)
+            found += len(truth & {c.vector_id for c in got})
+        out[nprobe] = (found / (10 * len(queries)), float(np.percentile(timings, 50)))
+    return out
+
+
+async def exact_and_redis(embedder: Embedder, url: str, questions: Sequence[str],
+                          paraphrases: Sequence[tuple[str, str]]) -> tuple[float, float, float]:
+    """Exact-hit lookup p50/p99 end to end, Redis bytes per entry, and the full semantic path for reference."""
+    client = aioredis.Redis.from_url(url)
+    await client.flushall()
+    base = (await client.info("memory"))["used_memory"]
+    cache = SemanticCache(client, embedder, CacheSettings(max_entries_per_scope=100_000))
+    await cache.start(background_sweep=False)
+    vectors = embedder.embed_many(list(questions))
+    scope = CacheScope("TBENCH", "C1", "public")
+    stored = 0
+    for i in range(5000):
+        q = questions[i % len(questions)] + ("" if i < len(questions) else f" (variant {i})")
+        vec = vectors[i % len(questions)]
+        if await cache.store(CacheQuery(scope, "qa", q, "U1", None, "", vec), "An answer of about two hundred "
+                             "characters, which is a typical cached Slack reply length for a short factual "
+                             "question about a workplace process, policy or tool." * 1, model="m",
+                             tier="economy"):
+            stored += 1
+    used = (await client.info("memory"))["used_memory"] - base
+    timings = []
+    for i in range(2000):
+        q = questions[i % len(questions)]
+        start = time.perf_counter()
+        hit = await cache.lookup(CacheQuery(scope, "qa", q, "U1", None, "", None))
+        timings.append((time.perf_counter() - start) * 1000)
+        assert hit is not None and hit.kind == "exact", q
+    p50, p99 = percentiles(timings)
+
+    # The whole semantic path as the assistant calls it: embed, FAISS, Redis re-check, verification.
+    paraphrase_scope = CacheScope("TBENCH", "C2", "public")
+    for a, _b in paraphrases:
+        await cache.store(CacheQuery(paraphrase_scope, "qa", a, "U1", None, "", None), "answer", model="m",
+                          tier="economy")
+    full, hits = [], 0
+    for _a, b in paraphrases:
+        start = time.perf_counter()
+        hit = await cache.lookup(CacheQuery(paraphrase_scope, "qa", b, "U1", None, "", None))
+        full.append((time.perf_counter() - start) * 1000)
+        hits += hit is not None
+    f50, f99 = percentiles(full)
+    print(f"full SemanticCache.lookup, non-exact questions ({len(paraphrases)} fow 'b' questions against their "
+          f"'a' questions, {hits} hits): p50={f50:.2f} ms p99={f99:.2f} ms (embed + FAISS + Redis re-check + "
+          f"verification, first sight of every word)")
+    await cache.close()
+    await client.aclose()
+    return p50, p99, used / stored
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", type=int, default=[1_000, 10_000, 100_000])
+    parser.add_argument("--queries", type=int, default=300)
+    args = parser.parse_args(argv)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(30))
+    settings = CacheSettings()
+
+    embedder = Embedder()
+    texts, sources = corpus_texts()
+    started = time.perf_counter()
+    vectors = cached_embeddings(texts, "latency-" + file_digest(sources), embedder)
+    print(f"corpus: {len(texts)} real texts embedded in {time.perf_counter() - started:.1f}s (cached on disk)")
+    queries = list(dict.fromkeys(p.b for p in load_pairs(FOW_PAIRS)))[: args.queries]
+    query_set = set(queries)
+    real = np.vstack([vectors[t] for t in texts if t not in query_set]).astype(np.float32)
+    query_vectors = np.vstack([vectors[q] for q in queries]).astype(np.float32)
+    print(f"index corpus: {len(real)} real embeddings; query set: {len(queries)} questions (kept out of the index)")
+    print(f"settings: ann_switch_size={settings.ann_switch_size} nprobe={settings.ann_nprobe} "
+          f"candidates={settings.candidates}")
+
+    embedder.embed("warm up")
+    embed_only = []
+    for text in queries:
+        start = time.perf_counter()
+        embedder.embed(text)
+        embed_only.append((time.perf_counter() - start) * 1000)
+    e50, e99 = percentiles(embed_only)
+    print(f"\nembed only: p50={e50:.2f} ms p99={e99:.2f} ms")
+
+    results: dict[int, tuple[float, float]] = {}
+    print(f"\n  {'entries':>8} {'index':>9} {'build_s':>8} {'p50_ms':>8} {'p99_ms':>8} {'search_p50':>11} "
+          f"{'search_p99':>11}")
+    mem_per_100k = 0.0
+    for size in args.sizes:
+        start = time.perf_counter()
+        index = build_index(real, size, settings)
+        build_s = time.perf_counter() - start
+        timings = timed_lookups(index, queries, embedder, settings.candidates)
+        search = []
+        for q in query_vectors:
+            t0 = time.perf_counter()
+            index.search(q, settings.candidates)
+            search.append((time.perf_counter() - t0) * 1000)
+        p50, p99 = percentiles(timings)
+        s50, s99 = percentiles(search)
+        results[size] = (p50, p99)
+        kind = "ivf-flat" if index.approximate else "flat"
+        print(f"  {size:>8} {kind:>9} {build_s:>8.1f} {p50:>8.2f} {p99:>8.2f} {s50:>11.3f} {s99:>11.3f}")
+        if size == 100_000:
+            mem_per_100k = index.memory_bytes() / 2**20
+        del index
+
+    nprobes = sorted({8, 16, 32, 48, 64, 96, settings.ann_nprobe})
+    on_real = recall_at_10(real, query_vectors, nprobes)
+    at_100k = recall_at_10(real, query_vectors, nprobes, pad_to=100_000)
+    print(f"\nANN (IVF-Flat) recall@10 vs exact search, {len(queries)} queries:")
+    print(f"  {'nprobe':>6} {'recall_real':>12} {'search_p50_ms':>14} {'recall_100k':>12} {'search_p50_ms':>14}")
+    for nprobe in nprobes:
+        mark = "  <- production" if nprobe == settings.ann_nprobe else ""
+        print(f"  {nprobe:>6} {on_real[nprobe][0]:>12.4f} {on_real[nprobe][1]:>14.3f} {at_100k[nprobe][0]:>12.4f} "
+              f"{at_100k[nprobe][1]:>14.3f}{mark}")
+    recall_real = on_real[settings.ann_nprobe][0]
+    print(f"  real embeddings: {len(real)}; the 100k index is those plus random unit vectors")
+
+    with tempfile.TemporaryDirectory(prefix="penny-bench-redis-") as tmp:
+        server = RedisServerProcess(data_dir=Path(tmp)).start()
+        try:
+            paraphrases = [(p.a, p.b) for p in load_pairs(FOW_PAIRS)]
+            x50, x99, redis_bytes = asyncio.run(exact_and_redis(embedder, server.url, queries, paraphrases))
+        finally:
+            server.stop()
+    print(f"exact-layer hit (SemanticCache.lookup, real redis-server): p50={x50:.3f} ms p99={x99:.3f} ms")
+    print(f"memory per 100k entries: FAISS {mem_per_100k:.0f} MiB in each process (IVF-Flat, serialised size; "
+          f"vectors alone {100_000 * EMBEDDING_DIM * 4 / 2**20:.0f} MiB); Redis {redis_bytes * 100_000 / 2**20:.0f} "
+          f"MiB ({redis_bytes:.0f} bytes/entry incl. question, answer and vector)")
+
+    p50, p99 = results.get(100_000, (float("nan"), float("nan")))
+    print(f"RESULT cache_latency entries=100000 p50_ms={p50:.2f} p99_ms={p99:.2f} exact_p50_ms={x50:.3f} "
+          f"ann_recall_at_10={recall_real:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
