@@ -53,7 +53,7 @@ class SemanticCache:
         self._clock = clock
         self._indexes = IndexSet(ann_switch_size=self.settings.ann_switch_size, nprobe=self.settings.ann_nprobe)
         self.verifier = Verifier(embedder.aembed_many, word_threshold=self.settings.word_threshold)
-        self._stream_pos = "0-0"
+        self._positions: dict[str, tuple[str, int]] = {}  # team -> (last stream id, last sequence number)
         self._tail_task: asyncio.Task[None] | None = None
         self._sweep_task: asyncio.Task[None] | None = None
         self._ann_builds: set[asyncio.Task[None]] = set()
@@ -82,8 +82,8 @@ class SemanticCache:
         self._tail_task = self._sweep_task = None
 
     async def _rebuild(self) -> None:
-        # Position first: a change made during the scan is then replayed by the tail (idempotently).
-        self._stream_pos = await self._store.stream_tail_id()
+        # Positions first: a change made during the scan is then replayed by the tail (idempotently).
+        self._positions = await self._store.stream_positions(await self._store.teams())
         self._indexes.clear()
         entries = await self._store.scan_entries()
         for entry in entries:
@@ -95,15 +95,19 @@ class SemanticCache:
         backoff = 0.1
         while not self._closing:
             try:
-                trimmed = await self._store.stream_trimmed_up_to()
-                if trimmed is not None and _stream_lt(self._stream_pos, trimmed):
-                    # The capped stream dropped changes we never saw: only a full rebuild is safe.
-                    log.warning("cache.stream_gap", position=self._stream_pos, trimmed=trimmed)
-                    await self._rebuild()
-                changes = await self._store.read_changes(self._stream_pos, block_ms=1000)
+                for team in await self._store.teams():
+                    self._positions.setdefault(team, ("0-0", 0))  # a new team: replay its stream from the start
+                changes = await self._store.read_changes(
+                    {team: pos for team, (pos, _seq) in self._positions.items()}, block_ms=1000)
                 for change in changes:
+                    _pos, last_seq = self._positions[change.team_id]
+                    if change.seq > last_seq + 1:
+                        # The capped stream dropped changes this process never saw: only a rebuild is safe.
+                        log.warning("cache.stream_gap", team=change.team_id, expected=last_seq + 1, got=change.seq)
+                        await self._rebuild()
+                        break
                     self._apply_change(change)
-                    self._stream_pos = change.stream_id
+                    self._positions[change.team_id] = (change.stream_id, max(last_seq, change.seq))
                 if changes:
                     self._schedule_ann_builds()
                 backoff = 0.1
@@ -159,6 +163,10 @@ class SemanticCache:
         plan = policy.plan(query, share_public=self.settings.share_public_workspace_wide, now=now)
         if not plan.cacheable:
             return None
+        if self.settings.share_public_workspace_wide:
+            # Every lookup reports its channel's visibility (from conversations.info), so a channel that
+            # turned private stops sharing even if no conversion event ever reached Penny.
+            await self._note_visibility(query.scope.team_id, query.scope.channel_id, query.scope.visibility)
         exact = await self._store.resolve_exact(query.scope.team_id, plan.exact_digest)
         if exact is not None and self._recheck(exact, query, plan, now, same_channel_only=True):
             await self._store.touch(exact, now)
@@ -245,9 +253,7 @@ class SemanticCache:
             thread_ts=query.thread_ts or "", user_id=plan.personal_user, semantic=plan.semantic,
             shared=plan.shareable, sources=list(source_ts), vector=vector,
         )
-        previous_visibility = await self._store.set_visibility(team, channel, query.scope.visibility)
-        if previous_visibility == "public" and query.scope.visibility != "public":
-            await self._unshare_channel(team, channel)
+        await self._note_visibility(team, channel, query.scope.visibility)
         replaced = await self._store.resolve_exact(team, plan.exact_digest)
         await self._store.add(entry)
         self._apply_add(entry.vector_id, entry.index_keys(), entry.vector)
@@ -280,6 +286,11 @@ class SemanticCache:
         """A channel changed visibility (e.g. public → private): its entries stop being served elsewhere."""
         previous = await self._store.set_visibility(team_id, channel_id, visibility)
         if visibility != "public" and previous != visibility:
+            await self._unshare_channel(team_id, channel_id)
+
+    async def _note_visibility(self, team_id: str, channel_id: str, visibility: str) -> None:
+        previous = await self._store.set_visibility(team_id, channel_id, visibility)
+        if previous == "public" and visibility != "public":
             await self._unshare_channel(team_id, channel_id)
 
     async def sweep_expired(self, *, now: float | None = None) -> int:
@@ -328,9 +339,3 @@ class SemanticCache:
 def _hit(entry: Entry, similarity: float, kind: str) -> CacheHit:
     return CacheHit(entry_id=entry.entry_id, answer=entry.answer, model=entry.model, tier=entry.tier,
                     created_at=entry.created, similarity=similarity, kind=kind)  # type: ignore[arg-type]
-
-
-def _stream_lt(a: str, b: str) -> bool:
-    ams, _, aseq = a.partition("-")
-    bms, _, bseq = b.partition("-")
-    return (int(ams), int(aseq or 0)) < (int(bms), int(bseq or 0))

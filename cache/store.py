@@ -1,13 +1,14 @@
 """Cache entries in Redis: the one source of truth every replica's FAISS indexes are rebuilt from.
 
-Key names live here and nowhere else. Per-team keys carry a ``{team}`` hash tag so a team's keys share a
-Redis Cluster slot, which keeps the MULTI/EXEC blocks below legal there. The change stream is process-wide
-(every replica tails one stream), so it is tagged by itself.
+Key names live here and nowhere else. Every key of a team's cache, its change stream included, carries the
+``{team}`` hash tag, so a team's keys share a Redis Cluster slot and the MULTI/EXEC blocks below stay legal there.
+Only the list of teams and the entry-id sequence live outside a team (``{cache}``), written outside transactions.
 
 Redis runs with ``noeviction`` and Penny does its own expiry: an entry carries ``expires``, a per-team sorted set
-orders entries by expiry and a per-scope sorted set by last use (LRU). Every add and removal is written to the
-change stream in the same transaction as the entry itself, so no replica can miss a removal and keep a ghost
-vector in FAISS.
+orders entries by expiry and a per-scope sorted set by last use (LRU). Every add and removal of a vector is written
+to the team's change stream in the same transaction as the entry itself, so no replica can miss a removal and keep
+a ghost vector in FAISS. Each change carries a per-team sequence number: a reader that sees a jump knows the
+capped stream dropped changes it never read, and rebuilds (this works on any Redis version).
 """
 
 from __future__ import annotations
@@ -24,10 +25,17 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 PREFIX = "penny:"
-STREAM_KEY = PREFIX + "{cache}:changes"
 SEQUENCE_KEY = PREFIX + "{cache}:seq"
 TEAMS_KEY = PREFIX + "{cache}:teams"
 SHARED_CHANNEL = "*public"  # index key suffix of a team's workspace-shared (public-channel) index
+
+
+def stream_key(team_id: str) -> str:
+    return f"{PREFIX}{{{team_id}}}:cache:changes"
+
+
+def change_seq_key(team_id: str) -> str:
+    return f"{PREFIX}{{{team_id}}}:cache:changes:seq"
 
 
 def entry_key(team_id: str, vector_id: int) -> str:
@@ -150,9 +158,10 @@ class Entry:
 
 @dataclass(frozen=True)
 class Change:
-    """One record of the change stream: ``op`` is "add", "remove" or "unshare"."""
+    """One record of a team's change stream: ``op`` is "add", "remove" or "unshare"."""
 
     stream_id: str
+    seq: int
     op: str
     team_id: str
     vector_id: int
@@ -182,10 +191,10 @@ class EntryStore:
         pipe.sadd(channel_entries_key(t, c), entry.vector_id)
         for ts in entry.sources:
             pipe.sadd(source_key(t, c, ts), entry.vector_id)
-        pipe.sadd(TEAMS_KEY, t)
         if entry.index_keys():
-            pipe.xadd(STREAM_KEY, self._change_fields("add", entry), maxlen=self._stream_maxlen, approximate=True)
+            self._post(pipe, "add", entry)
         await pipe.execute()
+        await self._redis.sadd(TEAMS_KEY, t)  # tailers pick the team up; they replay its stream from the start
 
     async def remove(self, entry: Entry) -> None:
         """Delete the entry and everything pointing at it, and post the removal for every replica."""
@@ -199,8 +208,7 @@ class EntryStore:
         for ts in entry.sources:
             pipe.srem(source_key(t, c, ts), entry.vector_id)
         if entry.index_keys():
-            pipe.xadd(STREAM_KEY, self._change_fields("remove", entry), maxlen=self._stream_maxlen,
-                      approximate=True)
+            self._post(pipe, "remove", entry)
         await pipe.execute()
         await self._redis.eval(_DEL_IF_EQUALS, 1, exact_key(t, entry.exact_digest), str(entry.vector_id))
 
@@ -208,15 +216,18 @@ class EntryStore:
         """Stop serving the entry outside its own channel (its channel stopped being public)."""
         pipe = self._redis.pipeline(transaction=True)
         pipe.hset(entry_key(entry.team_id, entry.vector_id), mapping={"shared": 0, "visibility": "private"})
-        pipe.xadd(STREAM_KEY, {"op": "unshare", "team": entry.team_id, "id": entry.vector_id,
-                               "idx": index_key(entry.team_id, SHARED_CHANNEL), "vec": b""},
-                  maxlen=self._stream_maxlen, approximate=True)
+        self._post(pipe, "unshare", entry, keys=[index_key(entry.team_id, SHARED_CHANNEL)])
         await pipe.execute()
 
-    @staticmethod
-    def _change_fields(op: str, entry: Entry) -> dict[str, Any]:
-        return {"op": op, "team": entry.team_id, "id": entry.vector_id, "idx": ",".join(entry.index_keys()),
-                "vec": entry.vector if op == "add" else b""}
+    def _post(self, pipe: Any, op: str, entry: Entry, keys: list[str] | None = None) -> None:
+        """Queue one change record (numbered by the team's sequence) in the caller's transaction."""
+        t = entry.team_id
+        fields = {"op": op, "team": t, "id": entry.vector_id, "idx": ",".join(keys or entry.index_keys()),
+                  "vec": entry.vector if op == "add" else b""}
+        flat = [item for pair in fields.items() for item in pair]
+        # Exact trimming for small caps (tests); "~" trimming, which only drops whole nodes, for real ones.
+        trim = "~" if self._stream_maxlen >= 1000 else "="
+        pipe.eval(_XADD_NUMBERED, 2, stream_key(t), change_seq_key(t), trim, self._stream_maxlen, *flat)
 
     async def get(self, team_id: str, vector_id: int) -> Entry | None:
         raw = await self._redis.hgetall(entry_key(team_id, vector_id))
@@ -275,31 +286,30 @@ class EntryStore:
         values = await self._redis.mget([visibility_key(team_id, c) for c in channels])
         return {c: (v.decode() if v is not None else None) for c, v in zip(channels, values, strict=True)}
 
-    async def stream_tail_id(self) -> str:
-        """The id of the newest change, recorded before a rebuild scan so nothing in between is missed."""
-        last = await self._redis.xrevrange(STREAM_KEY, count=1)
-        return last[0][0].decode() if last else "0-0"
+    async def stream_positions(self, teams: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """Per team: the newest change id and its sequence number, read atomically (recorded before a rebuild
+        scan, so nothing written between the scan and the tail is missed)."""
+        positions: dict[str, tuple[str, int]] = {}
+        for team in teams:
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.xrevrange(stream_key(team), count=1)
+            pipe.get(change_seq_key(team))
+            last, seq = await pipe.execute()
+            positions[team] = (last[0][0].decode() if last else "0-0", int(seq or 0))
+        return positions
 
-    async def stream_trimmed_up_to(self) -> str | None:
-        """The newest id the capped stream has dropped (Redis >= 7); None when unknown or nothing dropped."""
-        try:
-            info = await self._redis.xinfo_stream(STREAM_KEY)
-        except Exception:  # no stream yet
-            return None
-        value = info.get("max-deleted-entry-id")
-        if value is None:
-            return None
-        text = value.decode() if isinstance(value, bytes) else str(value)
-        return None if text == "0-0" else text
-
-    async def read_changes(self, after: str, *, block_ms: int, count: int = 500) -> list[Change]:
-        answer = await self._redis.xread({STREAM_KEY: after}, count=count, block=block_ms)
+    async def read_changes(self, positions: dict[str, str], *, block_ms: int, count: int = 500) -> list[Change]:
+        """Changes after each team's position; blocks up to ``block_ms`` when there are none."""
+        if not positions:
+            return []
+        answer = await self._redis.xread({stream_key(t): pos for t, pos in positions.items()}, count=count,
+                                         block=block_ms)
         changes: list[Change] = []
         for _stream, records in answer or []:
             for stream_id, fields in records:
                 changes.append(Change(
-                    stream_id=stream_id.decode(), op=fields[b"op"].decode(), team_id=fields[b"team"].decode(),
-                    vector_id=int(fields[b"id"]),
+                    stream_id=stream_id.decode(), seq=int(fields.get(b"seq", 0)), op=fields[b"op"].decode(),
+                    team_id=fields[b"team"].decode(), vector_id=int(fields[b"id"]),
                     index_keys=[k for k in fields.get(b"idx", b"").decode().split(",") if k],
                     vector=fields.get(b"vec", b""),
                 ))
@@ -324,6 +334,12 @@ class EntryStore:
             pipe.hgetall(key)
         return [Entry.from_mapping(raw) for raw in await pipe.execute() if raw]
 
+
+# XADD numbered by the team's change counter, in one step so the number and the record cannot diverge.
+_XADD_NUMBERED = """
+local seq = redis.call('INCR', KEYS[2])
+return redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], ARGV[2], '*', 'seq', seq, unpack(ARGV, 3))
+"""
 
 _DEL_IF_EQUALS = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end

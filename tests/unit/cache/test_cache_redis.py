@@ -309,3 +309,33 @@ async def test_non_english_question_is_exact_only(make_cache: CacheFactory) -> N
     assert await cache.store(query(q), "En Confluence.", model="m", tier="e", now=NOW)
     assert cache.index_size("T1", "C1") == 0
     assert await cache.lookup(query(q), now=NOW) is not None
+
+
+async def test_replica_that_missed_trimmed_changes_rebuilds(make_cache: CacheFactory) -> None:
+    """A capped stream can drop changes a stalled replica never read: the sequence gap forces a rebuild."""
+    settings = CacheSettings(stream_maxlen=3)
+    writer, stalled = await make_cache(settings), await make_cache(settings)
+    first = await writer.store(query("first question about gaps", vector=random_unit(80)), "a", model="m",
+                               tier="e", now=NOW)
+    assert first is not None
+    assert await _eventually(lambda: _true(stalled.indexed(first)))
+    await stalled.close()  # stop tailing, keep the in-memory indexes
+    later = [await writer.store(query(f"later question {i} about gaps", vector=random_unit(81 + i)), "b",
+                                model="m", tier="e", now=NOW) for i in range(6)]
+    await writer.evict(first)  # a removal the stalled replica must not miss
+    # Resume tailing from where it stopped (what a long network partition looks like to this process).
+    stalled._closing = False
+    stalled._tail_task = asyncio.create_task(stalled._tail())
+    assert await _eventually(lambda: _true(not stalled.indexed(first)), timeout=3.0)
+    assert all(stalled.indexed(e) for e in later if e is not None)
+
+
+async def test_lookup_reporting_a_now_private_channel_stops_sharing(make_cache: CacheFactory) -> None:
+    """No conversion event needed: the visibility a lookup carries (conversations.info) is enough."""
+    cache = await make_cache(CacheSettings(share_public_workspace_wide=True))
+    vec = random_unit(90)
+    q = "Where is the brand kit?"
+    assert await cache.store(query(q, channel="C1", vector=vec), "Figma.", model="m", tier="e", now=NOW)
+    assert await cache.lookup(query(q, channel="C2", vector=vec), now=NOW) is not None
+    assert await cache.lookup(query(q, channel="C1", visibility="private", vector=vec), now=NOW) is not None
+    assert await cache.lookup(query(q, channel="C2", vector=vec), now=NOW) is None
