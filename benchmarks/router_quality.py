@@ -13,7 +13,9 @@ untouched by this script, so nothing is tuned to the test file; ``--shuffle-test
     python benchmarks/router_quality.py [--train FILE...] [--test FILE...] [--seed N...] [--shuffle-test-labels]
 
 A file named in both --train and --test is split (per file, fixed seed, 80/20 by default); a file named only in
---test is used whole, which is how the scorer is checked on prompts it was never shown.
+--test is used whole, which is how the scorer is checked on prompts it was never shown. Splits are by prompt text:
+repeated prompts (MMLU dev holds 46 verbatim pairs) land on one side together, and a test prompt whose exact text
+is among the training prompts is dropped from the test set, so no answer is looked up rather than predicted.
 """
 
 from __future__ import annotations
@@ -143,22 +145,41 @@ def split(
     sets: dict[Path, RouterSet], vectors: dict[Path, NDArray[np.float32]], train: list[Path], test: list[Path],
     seed: int, test_fraction: float,
 ) -> tuple[Part, Part]:
-    """Per-file split: stratified by file so both sources appear in train and test in their own proportions."""
-    train_parts, test_parts = [], []
+    """Per-file split: stratified by file so both sources appear in train and test in their own proportions.
+
+    Rows are grouped by prompt text before splitting (a repeated prompt never straddles the split), and test rows
+    whose text is a training prompt are dropped (e.g. a --test file overlapping a --train file).
+    """
+    chosen: dict[Path, tuple[NDArray[np.intp], NDArray[np.intp]]] = {}
     for path, data in sets.items():
-        n = len(data.prompts)
-        order = np.random.default_rng([seed, int(data.digest[:8], 16)]).permutation(n)
+        groups: dict[str, list[int]] = {}
+        for i, prompt in enumerate(data.prompts):
+            groups.setdefault(prompt, []).append(i)
+        members = list(groups.values())
+        order = np.random.default_rng([seed, int(data.digest[:8], 16)]).permutation(len(members))
         if path in train and path in test:
-            n_test = round(n * test_fraction)
-            test_idx, train_idx = order[:n_test], order[n_test:]
+            n_test = round(len(members) * test_fraction)
+            test_groups, train_groups = order[:n_test], order[n_test:]
         elif path in test:
-            test_idx, train_idx = order, order[:0]
+            test_groups, train_groups = order, order[:0]
         else:
-            test_idx, train_idx = order[:0], order
+            test_groups, train_groups = order[:0], order
+        chosen[path] = (
+            np.array([i for g in train_groups for i in members[g]], dtype=np.intp),
+            np.array([i for g in test_groups for i in members[g]], dtype=np.intp),
+        )
+    seen = {sets[path].prompts[i] for path, (train_idx, _) in chosen.items() for i in train_idx}
+    train_parts: list[Part] = []
+    test_parts: list[Part] = []
+    for path, (train_idx, test_idx) in chosen.items():
+        data = sets[path]
+        test_idx = np.array([i for i in test_idx if data.prompts[i] not in seen], dtype=np.intp)
         for idx, bucket in ((train_idx, train_parts), (test_idx, test_parts)):
             if len(idx):
                 bucket.append(Part(vectors[path][idx], [data.prompts[i] for i in idx],
                                    data.weak[idx], data.strong[idx]))
+    if not train_parts or not test_parts:
+        raise SystemExit("empty train or test split")
     return Part.join(train_parts), Part.join(test_parts)
 
 
@@ -208,8 +229,6 @@ def run_seed(
     seed: int, args: argparse.Namespace,
 ) -> dict[str, float]:
     train_part, test_part = split(sets, vectors, train, test, seed, args.test_fraction)
-    if not len(train_part.prompts) or not len(test_part.prompts):
-        raise SystemExit("empty train or test split")
     rng = np.random.default_rng(seed)
     if args.shuffle_test_labels:  # keep each prompt's (weak, strong) pair together, detach it from the prompt
         perm = rng.permutation(len(test_part.prompts))
@@ -283,7 +302,8 @@ def main(argv: list[str] | None = None) -> None:
               f"strong {data.strong.mean():.3f}, sha256 {data.digest[:12]} — {role}")
     config = ScorerConfig()
     print(f"scorer: LearnedScorer k={config.k} knn_weight={config.knn_weight} ridge_alpha={config.ridge_alpha} "
-          f"feature_scale={config.feature_scale} (production defaults)")
+          f"feature_scale={config.feature_scale} word_buckets={config.word_buckets} "
+          f"word_scale={config.word_scale} (production defaults)")
 
     results = [run_seed(sets, vectors, train, test, seed, args) for seed in args.seed]
     mean = {k: float(np.mean([r[k] for r in results])) for k in results[0]}

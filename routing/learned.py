@@ -7,8 +7,9 @@ average of two estimates over past votes of that tier:
 
 * a k-nearest-neighbour vote over the prompt embeddings (cosine; vectors arrive normalised), which catches
   "this looks like prompts that went badly";
-* a ridge regression on the embedding plus binned cheap text features (``routing/features.py``), which
-  generalises across topics where few neighbours exist and sees difficulty the embedding misses.
+* a ridge regression on the embedding plus binned cheap text features and a hashed bag of words
+  (``routing/features.py``), which generalises across topics where few neighbours exist and sees difficulty
+  (question forms, "EXCEPT", arithmetic) the topic-level embedding misses.
 
 Scoring the gain rather than only ``P(bad | here)`` matters: a prompt that every model gets wrong gains nothing
 from a pricier model. Both parts were chosen with ``benchmarks/router_quality.py``.
@@ -29,9 +30,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from routing.features import N_FEATURES, text_features
+from routing.features import N_FEATURES, bucket_matrix, text_features, word_buckets
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2 added the hashed words; version-1 states load with no words
 DEFAULT_TIERS: tuple[str, ...] = ("economy", "standard", "premium")
 
 FloatArray = NDArray[np.float32]
@@ -51,6 +52,11 @@ class ScorerConfig:
     ridge_alpha: float = 30.0
     feature_scale: float = 0.3  # weight of the binned text features next to the unit-length embedding
     feature_bins: int = 5
+    # Hashed bag of words in the ridge part. word_scale was picked by 5-fold cross-validation inside the
+    # benchmark's training splits only (0 / 0.5 / 1 / 2, and k, knn_weight, ridge_alpha around it), by the area
+    # under the quality-vs-share curve; test prompts played no part.
+    word_buckets: int = 1024  # hashed bag-of-words width (bits kept per vote: 128 bytes at 1024)
+    word_scale: float = 1.0  # weight of the unit-length word vector in the ridge design; 0 turns words off
     prior_bad_rate: float = 0.2  # assumed for a tier nobody has rated yet
     max_votes: int = 20_000  # oldest votes are forgotten beyond this (taste and models change)
     refit_every: int = 50  # refit the ridge part after this many new votes
@@ -64,6 +70,8 @@ class ScorerConfig:
             raise ValueError("knn_weight must lie in [0, 1]")
         if self.feature_bins < 2:
             raise ValueError("feature_bins must be at least 2")
+        if self.word_buckets < 8 or self.word_buckets % 8 or self.word_scale < 0.0:
+            raise ValueError("word_buckets must be a positive multiple of 8 and word_scale non-negative")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ScorerConfig:
@@ -90,13 +98,19 @@ class LearnedScorer:
         self._dim = dim
         self._vectors: FloatArray = np.zeros((0, dim or 0), dtype=np.float32)
         self._features: FloatArray = np.zeros((0, N_FEATURES), dtype=np.float32)
+        self._words: NDArray[np.uint8] = np.zeros((0, self._word_bytes), dtype=np.uint8)
         self._tiers: NDArray[np.int8] = np.zeros(0, dtype=np.int8)
         self._bad: NDArray[np.bool_] = np.zeros(0, dtype=np.bool_)
         self._n = 0
         self._fit: _Fit | None = None
         self._recorded_since_fit = 0
+        self._groups: dict[tuple[int, ...], tuple[FloatArray, NDArray[np.float64]]] = {}
 
     # -- votes -------------------------------------------------------------------------------------------
+
+    @property
+    def _word_bytes(self) -> int:
+        return self.config.word_buckets // 8
 
     @property
     def n_votes(self) -> int:
@@ -113,12 +127,13 @@ class LearnedScorer:
         self._append(
             vector[None, :],
             text_features(text or "")[None, :],
+            word_buckets(text or "", self.config.word_buckets)[None, :],
             np.array([self._tier_index(tier)], dtype=np.int8),
             np.array([not good], dtype=np.bool_),
         )
 
     def record_many(
-        self, vectors: NDArray[Any], tiers: Sequence[str], good: Sequence[bool], *,
+        self, vectors: NDArray[Any], tiers: Sequence[str], good: Sequence[bool] | NDArray[np.bool_], *,
         texts: Sequence[str] | None = None,
     ) -> None:
         """Bulk ``record`` (rebuilding from storage, benchmarks); same meaning, one array copy."""
@@ -130,10 +145,11 @@ class LearnedScorer:
         if len(matrix) == 0:
             return
         self._check_vector(matrix[0])
-        feats = np.stack([text_features(t or "") for t in (texts or [""] * len(tiers))])
+        feats, words = self._text_rows(texts, len(tiers))
         self._append(
             matrix,
             feats,
+            words,
             np.array([self._tier_index(t) for t in tiers], dtype=np.int8),
             ~np.asarray(good, dtype=np.bool_),
         )
@@ -148,8 +164,8 @@ class LearnedScorer:
         the caller's ``should_escalate`` decision.
         """
         vector = self._check_vector(prompt_vector)
-        feats = text_features(text or "")
-        return float(self._score_matrix(vector[None, :], feats[None, :], self._tier_index(tier))[0])
+        feats, words = self._text_rows([text or ""], 1)
+        return float(self._score_matrix(vector[None, :], feats, words, self._tier_index(tier))[0])
 
     def score_many(
         self, vectors: NDArray[Any], *, tier: str | None = None, texts: Sequence[str] | None = None,
@@ -160,8 +176,8 @@ class LearnedScorer:
             raise ValueError("vectors must be a 2-d array")
         if texts is not None and len(texts) != len(matrix):
             raise ValueError("texts must match vectors")
-        feats = np.stack([text_features(t or "") for t in (texts or [""] * len(matrix))])
-        return self._score_matrix(matrix, feats, self._tier_index(tier))
+        feats, words = self._text_rows(texts, len(matrix))
+        return self._score_matrix(matrix, feats, words, self._tier_index(tier))
 
     def should_escalate(
         self, prompt_vector: NDArray[Any], tier: str, *, text: str | None = None,
@@ -202,6 +218,7 @@ class LearnedScorer:
             "n": str(n).encode(),
             "vectors": self._vectors[:n].astype("<f4").tobytes(),
             "features": self._features[:n].astype("<f4").tobytes(),
+            "words": self._words[:n].tobytes(),
             "tiers": self._tiers[:n].tobytes(),
             "bad": self._bad[:n].astype(np.uint8).tobytes(),
         }
@@ -219,15 +236,22 @@ class LearnedScorer:
             value = fields[name]
             return value if isinstance(value, bytes) else value.encode("latin-1")
 
-        if int(text("version")) != STATE_VERSION:
-            raise ValueError(f"unsupported scorer state version {text('version')}")
+        version = int(text("version"))
+        if version not in (1, STATE_VERSION):
+            raise ValueError(f"unsupported scorer state version {version}")
         config = ScorerConfig.from_dict(json.loads(text("config")))
         dim, n = int(text("dim")), int(text("n"))
         scorer = cls(config, dim=dim or None)
         if n:
+            word_bytes = scorer._word_bytes
+            words = (
+                np.frombuffer(raw("words"), dtype=np.uint8).reshape(n, word_bytes).copy()
+                if "words" in fields else np.zeros((n, word_bytes), dtype=np.uint8)
+            )
             scorer._append(
                 np.frombuffer(raw("vectors"), dtype="<f4").reshape(n, dim).astype(np.float32),
                 np.frombuffer(raw("features"), dtype="<f4").reshape(n, N_FEATURES).astype(np.float32),
+                words,
                 np.frombuffer(raw("tiers"), dtype=np.int8).copy(),
                 np.frombuffer(raw("bad"), dtype=np.uint8).astype(np.bool_),
             )
@@ -256,6 +280,18 @@ class LearnedScorer:
         except ValueError:
             raise ValueError(f"unknown tier {tier!r}; expected one of {self.config.tiers}") from None
 
+    def _text_rows(
+        self, texts: Sequence[str | None] | None, n: int
+    ) -> tuple[FloatArray, NDArray[np.uint8]]:
+        """Text features and packed word buckets of each text (an absent text counts as empty)."""
+        rows = list(texts) if texts is not None else [""] * n
+        feats = np.zeros((len(rows), N_FEATURES), dtype=np.float32)
+        words = np.zeros((len(rows), self._word_bytes), dtype=np.uint8)
+        for i, t in enumerate(rows):
+            feats[i] = text_features(t or "")
+            words[i] = word_buckets(t or "", self.config.word_buckets)
+        return feats, words
+
     def _check_vector(self, vector: NDArray[Any]) -> FloatArray:
         flat = np.asarray(vector, dtype=np.float32).reshape(-1)
         if self._dim is None:
@@ -266,48 +302,64 @@ class LearnedScorer:
         return flat
 
     def _append(
-        self, vectors: FloatArray, feats: FloatArray, tiers: NDArray[np.int8], bad: NDArray[np.bool_]
+        self, vectors: FloatArray, feats: FloatArray, words: NDArray[np.uint8], tiers: NDArray[np.int8],
+        bad: NDArray[np.bool_],
     ) -> None:
         if self._dim is None:
             self._check_vector(vectors[0])
         n_new = len(tiers)
         self._vectors = np.concatenate([self._vectors[: self._n], vectors.astype(np.float32)])
         self._features = np.concatenate([self._features[: self._n], feats.astype(np.float32)])
+        self._words = np.concatenate([self._words[: self._n], words.astype(np.uint8)])
         self._tiers = np.concatenate([self._tiers[: self._n], tiers])
         self._bad = np.concatenate([self._bad[: self._n], bad])
         self._n += n_new
         if self._n > self.config.max_votes:
             drop = self._n - self.config.max_votes
             self._vectors, self._features = self._vectors[drop:], self._features[drop:]
+            self._words = self._words[drop:]
             self._tiers, self._bad = self._tiers[drop:], self._bad[drop:]
             self._n = self.config.max_votes
         self._recorded_since_fit += n_new
+        self._groups.clear()
 
-    def _score_matrix(self, vectors: FloatArray, feats: FloatArray, tier: int) -> NDArray[np.float64]:
+    def _score_matrix(
+        self, vectors: FloatArray, feats: FloatArray, words: NDArray[np.uint8], tier: int
+    ) -> NDArray[np.float64]:
         if tier >= len(self.config.tiers) - 1:
             return np.zeros(len(vectors))  # nothing above the top tier to gain
         here = (tier,)
         above = tuple(range(tier + 1, len(self.config.tiers)))
-        return self._bad_rate(vectors, feats, here) - self._bad_rate(vectors, feats, above)
+        return self._bad_rate(vectors, feats, words, here) - self._bad_rate(vectors, feats, words, above)
 
-    def _bad_rate(self, vectors: FloatArray, feats: FloatArray, group: tuple[int, ...]) -> NDArray[np.float64]:
+    def _bad_rate(
+        self, vectors: FloatArray, feats: FloatArray, words: NDArray[np.uint8], group: tuple[int, ...]
+    ) -> NDArray[np.float64]:
         """P(bad) for answers from ``group``: kNN vote blended with the ridge model, or the prior if unrated."""
-        mask = np.isin(self._tiers[: self._n], np.asarray(group, dtype=np.int8))
-        n_group = int(mask.sum())
-        if n_group == 0:
+        group_vectors, group_bad = self._group_votes(group)
+        if len(group_bad) == 0:
             return np.full(len(vectors), self.config.prior_bad_rate)
         weight = self.config.knn_weight
         estimate = np.zeros(len(vectors))
         if weight > 0.0:
-            estimate += weight * self._knn_vote(vectors, mask, n_group)
+            estimate += weight * self._knn_vote(vectors, group_vectors, group_bad)
         if weight < 1.0:
-            estimate += (1.0 - weight) * self._ridge_predict(vectors, feats, group)
+            estimate += (1.0 - weight) * self._ridge_predict(vectors, feats, words, group)
         return estimate
 
-    def _knn_vote(self, vectors: FloatArray, mask: NDArray[np.bool_], n_group: int) -> NDArray[np.float64]:
-        bad = self._bad[: self._n][mask].astype(np.float64)
+    def _group_votes(self, group: tuple[int, ...]) -> tuple[FloatArray, NDArray[np.float64]]:
+        """Vectors and bad flags of one group's votes, kept between calls (``score`` must not copy all votes)."""
+        cached = self._groups.get(group)
+        if cached is None:
+            mask = np.isin(self._tiers[: self._n], np.asarray(group, dtype=np.int8))
+            cached = (np.ascontiguousarray(self._vectors[: self._n][mask]), self._bad[: self._n][mask].astype(float))
+            self._groups[group] = cached
+        return cached
+
+    def _knn_vote(self, vectors: FloatArray, votes: FloatArray, bad: NDArray[np.float64]) -> NDArray[np.float64]:
+        n_group = len(bad)
         k = min(self.config.k, n_group)
-        sims = vectors @ self._vectors[: self._n][mask].T
+        sims = vectors @ votes.T
         if k < n_group:
             nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         else:
@@ -315,16 +367,31 @@ class LearnedScorer:
         result: NDArray[np.float64] = bad[nearest].mean(axis=1)
         return result
 
-    def _ridge_predict(self, vectors: FloatArray, feats: FloatArray, group: tuple[int, ...]) -> NDArray[np.float64]:
+    def _ridge_predict(
+        self, vectors: FloatArray, feats: FloatArray, words: NDArray[np.uint8], group: tuple[int, ...]
+    ) -> NDArray[np.float64]:
         fit = self._current_fit()
         weights = fit.weights.get(group)
         if weights is None:
-            mask = np.isin(self._tiers[: self._n], np.asarray(group, dtype=np.int8))
-            design = self._design(self._vectors[: self._n][mask], self._features[: self._n][mask], fit.edges)
-            weights = _ridge(design, self._bad[: self._n][mask].astype(np.float64), self.config.ridge_alpha)
+            rows = np.nonzero(np.isin(self._tiers[: self._n], np.asarray(group, dtype=np.int8)))[0]
+            weights = self._ridge_fit(rows, fit.edges)
             fit.weights[group] = weights
-        result: NDArray[np.float64] = self._design(vectors, feats, fit.edges) @ weights
+        result: NDArray[np.float64] = self._design(vectors, feats, words, fit.edges) @ weights
         return result
+
+    def _ridge_fit(self, rows: NDArray[np.intp], edges: list[NDArray[np.float64]]) -> NDArray[np.float64]:
+        """Closed-form ridge on these votes, the Gram matrix built in chunks (the design is ~1.5k wide)."""
+        target = self._bad[rows].astype(np.float64)
+        gram: NDArray[np.float64] | None = None
+        moment: NDArray[np.float64] | None = None
+        for start in range(0, len(rows), _CHUNK):
+            part = rows[start : start + _CHUNK]
+            design = self._design(self._vectors[part], self._features[part], self._words[part], edges)
+            gram = design.T @ design if gram is None else gram + design.T @ design
+            step = design.T @ target[start : start + _CHUNK]
+            moment = step if moment is None else moment + step
+        assert gram is not None and moment is not None  # callers pass at least one row
+        return _ridge_solve(gram, moment, self.config.ridge_alpha)
 
     def _current_fit(self) -> _Fit:
         if self._fit is None or self._recorded_since_fit >= self.config.refit_every:
@@ -340,23 +407,28 @@ class LearnedScorer:
         return _Fit(n_votes=self._n, edges=edges)
 
     def _design(
-        self, vectors: FloatArray, feats: FloatArray, edges: list[NDArray[np.float64]]
+        self, vectors: FloatArray, feats: FloatArray, words: NDArray[np.uint8], edges: list[NDArray[np.float64]]
     ) -> NDArray[np.float64]:
         columns = [vectors.astype(np.float64)]
         for j, cuts in enumerate(edges):
             if len(cuts):
                 columns.append((feats[:, j : j + 1] > cuts).astype(np.float64) * self.config.feature_scale)
+        if self.config.word_scale > 0.0:
+            columns.append(bucket_matrix(words, self.config.word_buckets) * self.config.word_scale)
         columns.append(np.ones((len(vectors), 1)))
         return np.hstack(columns)
 
 
-def _ridge(design: NDArray[np.float64], target: NDArray[np.float64], alpha: float) -> NDArray[np.float64]:
-    """Closed-form ridge with an unpenalised intercept (the last column): small, exact, no extra dependency."""
-    gram = design.T @ design
-    penalty = np.full(design.shape[1], alpha)
+_CHUNK = 2048  # design rows materialised at once while fitting
+
+
+def _ridge_solve(gram: NDArray[np.float64], moment: NDArray[np.float64], alpha: float) -> NDArray[np.float64]:
+    """Ridge weights from ``XᵀX`` and ``Xᵀy`` with an unpenalised intercept (the last column); no extra dependency."""
+    gram = gram.copy()
+    penalty = np.full(gram.shape[0], alpha)
     penalty[-1] = 0.0
     gram[np.diag_indices_from(gram)] += penalty + 1e-9
-    return np.asarray(np.linalg.solve(gram, design.T @ target), dtype=np.float64)
+    return np.asarray(np.linalg.solve(gram, moment), dtype=np.float64)
 
 
 class WorkspaceScorers:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import sys
+
 import numpy as np
 import pytest
 from numpy.typing import NDArray
@@ -159,3 +162,82 @@ def test_text_features_shape_and_signal() -> None:
     assert plain.shape == mathy.shape == (N_FEATURES,)
     assert plain.dtype == np.float32
     assert mathy.sum() > plain.sum()
+
+
+def test_word_buckets_are_stable_packed_and_case_blind() -> None:
+    from routing.features import bucket_matrix, word_buckets
+
+    first = word_buckets("Which of the following is NOT a prime?", 64)
+    assert first.shape == (8,) and first.dtype == np.uint8
+    np.testing.assert_array_equal(first, word_buckets("which OF the following is not a prime", 64))
+    assert not word_buckets("", 64).any() and not word_buckets("a ? !", 64).any()  # one-letter words don't count
+    rows = bucket_matrix(np.stack([first, word_buckets("", 64)]), 64)
+    assert rows.shape == (2, 64)
+    assert np.linalg.norm(rows[0]) == pytest.approx(1.0) and not rows[1].any()
+    with pytest.raises(ValueError):
+        word_buckets("x", 12)
+
+
+def test_words_separate_prompts_the_embedding_cannot(rng: np.random.Generator) -> None:
+    """Same vector, different wording: only the hashed words can tell the hard phrasing from the easy one."""
+    same = unit(rng.standard_normal(DIM))
+    config = ScorerConfig(min_votes=0, knn_weight=0.0, ridge_alpha=1.0)
+    scorer = LearnedScorer(config)
+    for i in range(40):
+        hard = i % 2 == 0
+        text = f"scenario zebra giraffe item {i}" if hard else f"plain question about item {i}"
+        scorer.record(same, "economy", good=not hard, text=text)
+        scorer.record(same, "premium", good=True, text=text)
+    hard_score = scorer.score(same, text="scenario zebra giraffe item 99")
+    easy_score = scorer.score(same, text="plain question about item 99")
+    assert hard_score > easy_score + 0.3
+    blind = LearnedScorer(ScorerConfig(min_votes=0, knn_weight=0.0, ridge_alpha=1.0, word_scale=0.0))
+    blind.record_many(np.stack([same] * len(scorer._tiers)), [config.tiers[t] for t in scorer._tiers],
+                      ~scorer._bad, texts=[""] * len(scorer._tiers))
+    assert abs(blind.score(same, text="scenario zebra giraffe") - blind.score(same, text="plain question")) < 0.05
+
+
+def test_version_one_state_loads_without_words(rng: np.random.Generator, centres: tuple) -> None:
+    """States written before the hashed words existed still load (no words: the ridge sees empty bags)."""
+    scorer = trained(rng, centres)
+    state = scorer.to_state()
+    state["version"] = b"1"
+    del state["words"]
+    config = json.loads(state["config"])
+    for key in ("word_buckets", "word_scale"):
+        config.pop(key)
+    state["config"] = json.dumps(config).encode()
+    old = LearnedScorer.from_state(state)
+    assert old.n_votes == scorer.n_votes
+    probe = unit(centres[0])
+    assert old.score(probe) == pytest.approx(scorer.score(probe))  # no text: identical designs
+    with pytest.raises(ValueError, match="version"):
+        LearnedScorer.from_state({**state, "version": b"99"})
+
+
+def test_benchmark_split_keeps_repeated_prompts_together_and_drops_seen_ones(tmp_path) -> None:
+    """benchmarks/router_quality.py: a verbatim repeat never straddles the split; test prompts seen in training go."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "benchmarks" / "router_quality.py"
+    spec = importlib.util.spec_from_file_location("router_quality", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("router_quality", bench)  # dataclasses resolve annotations through it
+    spec.loader.exec_module(bench)
+
+    def write(name: str, prompts: list[str]) -> Path:
+        file = tmp_path / name
+        lines = ["prompt,weak_correct,strong_correct"] + [f"{p},True,False" for p in prompts]
+        file.write_text("\n".join(lines) + "\n")
+        return file
+
+    dev = write("dev.csv", [f"q{i % 30}" for i in range(60)])  # every prompt twice
+    other = write("other.csv", ["q1", "q2", "fresh"])
+    sets = {p: bench.load_router_csv(p, "weak", "strong") for p in (dev, other)}
+    vectors = {p: np.zeros((len(d.prompts), 4), dtype=np.float32) for p, d in sets.items()}
+    for seed in range(5):
+        train, test = bench.split(sets, vectors, [dev], [dev, other], seed, 0.2)
+        assert not set(train.prompts) & set(test.prompts)
+        assert "fresh" in test.prompts and len(train.prompts) == 48
