@@ -34,11 +34,12 @@ class KeyPlan:
     exact_digest: str
     personal_user: str  # "" when any user of the scope may reuse the answer
     shareable: bool  # may be served outside its channel (public channel + opt-in)
+    time_relative: bool = False  # the key carries the UTC day, so the entry is useless after it
 
 
 def plan(query: CacheQuery, *, share_public: bool, now: float | None = None) -> KeyPlan:
     if query.task not in EXACT_TASKS or not query.question.strip():
-        return KeyPlan(False, False, "", "", False)
+        return KeyPlan(False, False, "", "", False, False)
     features = traits(query.question)
     personal_user = query.user_id if features.personal else ""
     day = time.strftime("%Y-%m-%d", time.gmtime(time.time() if now is None else now))
@@ -49,7 +50,7 @@ def plan(query: CacheQuery, *, share_public: bool, now: float | None = None) -> 
     )
     semantic = query.task in SEMANTIC_TASKS and features.english and not features.time_relative
     shareable = share_public and query.scope.visibility == "public" and query.task == "qa"
-    return KeyPlan(True, semantic, digest, personal_user, shareable)
+    return KeyPlan(True, semantic, digest, personal_user, shareable, features.time_relative)
 
 
 def exact_digest(*, channel: str, task: str, question: str, fingerprint: str, thread_ts: str, user: str,

@@ -226,8 +226,8 @@ class SemanticCache:
                 return False  # the source channel turned private since: stop serving it anywhere else
         if entry.task != query.task or entry.fingerprint != query.context_fingerprint:
             return False
-        if entry.channel_id == scope.channel_id and entry.thread_ts != (query.thread_ts or ""):
-            return False
+        if entry.thread_ts != (query.thread_ts or ""):
+            return False  # a follow-up only reuses answers from its own thread
         return not (entry.user_id and entry.user_id != query.user_id) and not (
             plan.personal_user and entry.user_id != plan.personal_user)
 
@@ -248,7 +248,7 @@ class SemanticCache:
         entry = Entry(
             vector_id=await self._store.next_vector_id(), team_id=team, channel_id=channel,
             visibility=query.scope.visibility, task=query.task, question=query.question, answer=answer,
-            model=model, tier=tier, created=now, expires=now + self.settings.ttl_seconds,
+            model=model, tier=tier, created=now, expires=_expiry(now, self.settings.ttl_seconds, plan),
             exact_digest=plan.exact_digest, fingerprint=query.context_fingerprint,
             thread_ts=query.thread_ts or "", user_id=plan.personal_user, semantic=plan.semantic,
             shared=plan.shareable, sources=list(source_ts), vector=vector,
@@ -339,3 +339,9 @@ class SemanticCache:
 def _hit(entry: Entry, similarity: float, kind: str) -> CacheHit:
     return CacheHit(entry_id=entry.entry_id, answer=entry.answer, model=entry.model, tier=entry.tier,
                     created_at=entry.created, similarity=similarity, kind=kind)  # type: ignore[arg-type]
+
+
+def _expiry(now: float, ttl: float, plan: policy.KeyPlan) -> float:
+    """Penny's TTL; a time-relative answer ("who is on call today?") also ends with its UTC day."""
+    end_of_day = (now // 86_400 + 1) * 86_400
+    return min(now + ttl, end_of_day) if plan.time_relative else now + ttl
