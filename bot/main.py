@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 
@@ -66,7 +67,15 @@ async def _serve(settings: Settings) -> None:
         await penny.close()
 
 
+def _one_blas_thread() -> None:
+    """CPU discipline (DESIGN.md): one BLAS/OpenMP thread. Multi-threaded BLAS made the learned scorer's kNN
+    product ~50x slower on a loaded 2-core machine. Runs before numpy is first imported (``_serve``)."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+
 def main(argv: list[str] | None = None) -> int:
+    _one_blas_thread()
     args = _parser().parse_args(argv)
     # Provider keys (e.g. GLOBAL_API_KEY) may live in .env too; look in the working directory, like pydantic-settings.
     load_dotenv(find_dotenv(usecwd=True), override=False)
