@@ -11,7 +11,6 @@ Time comes from Redis itself (``TIME``) so replicas with skewed clocks agree on 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,6 +19,7 @@ import redis.asyncio as aioredis
 import structlog
 
 from bot.state import event_claim_key
+from bot.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -110,11 +110,8 @@ class EventClaim:
                 return
 
     async def finish(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
-            self._heartbeat = None
+        await cancel_and_wait(self._heartbeat)
+        self._heartbeat = None
         await self.store.finish(self)
 
 

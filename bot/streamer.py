@@ -10,7 +10,6 @@ waited out by slack_sdk's retry handler on the client (``Retry-After``), never d
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +18,7 @@ import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sanitize import to_slack
+from bot.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -119,11 +119,8 @@ class MessageStreamer:
         return self.message_ts
 
     async def _stop_flusher(self) -> None:
-        if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
-            self._flusher = None
+        await cancel_and_wait(self._flusher)
+        self._flusher = None
 
     async def _flush_forever(self) -> None:
         while True:
