@@ -30,7 +30,7 @@ from bot.state import RedisHandle
 from cache.embedder import Embedder
 from cache.semantic import SemanticCache
 from cache.values import CacheSettings
-from handlers import actions, mentions
+from handlers import actions, deletions, mentions
 from routing.catalog import Catalog, load_catalog
 from routing.factory import Routing, build_routing
 from routing.learned import WorkspaceScorers
@@ -172,5 +172,7 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     )
     mentions.register(app, assistant.answer)
     actions.register(app, assistant.answer)
+    if cache is not None:
+        deletions.register(app, cache.evict_by_source)
     return Penny(settings=settings, app=app, slack=slack, redis=redis, routing=routing, assistant=assistant,
                  cache=cache, embedder=embedder)

@@ -95,3 +95,23 @@ def test_private_channel_answer_is_not_served_elsewhere(
     elsewhere = slack.mention(general.id, alice.id, "What is the project codename?")
     reply = _wait_final(slack, general.id, elsewhere.ts or "", "codename")
     assert "BLUEBIRD" not in reply.text and "from cache" not in reply.text
+
+
+def test_deleting_the_source_message_evicts_its_cached_answer(
+    slack: SlackEmulator, llm: OpenAIServer, start_penny: PennyFactory
+) -> None:
+    alice = slack.add_user("alice")
+    general = slack.add_channel("general", members=[alice.id])
+    llm.set_answer(ANY_MODEL, "The office wifi password rotates every Monday.")
+    start_penny(PENNY_CACHE_ENABLED="true")
+
+    first = slack.mention(general.id, alice.id, "When does the office wifi password change?")
+    _wait_final(slack, general.id, first.ts or "", "rotates")
+    delivery = slack.deliver_event(slack.delete_event(general.id, first.ts or ""))
+    assert delivery.final.status == 200
+    time.sleep(1.0)
+    calls_before = len(llm.chat_requests())
+    again = slack.mention(general.id, alice.id, "When does the office wifi password change?")
+    reply = _wait_final(slack, general.id, again.ts or "", "rotates")
+    assert "from cache" not in reply.text
+    assert len(llm.chat_requests()) == calls_before + 1, "the entry died with its source message"
