@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 import structlog
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError, TimeoutError
 
 from bot.config import Settings
 from bot.embedded_redis import RedisServerProcess
@@ -61,11 +64,20 @@ async def connect_redis(settings: Settings) -> RedisHandle:
         embedded = RedisServerProcess(data_dir=(settings.data_dir / "redis").resolve()).start()
         url = embedded.url
         log.info("redis.embedded", binary=embedded.binary, data_dir=str(embedded.data_dir), port=embedded.port)
-    client = aioredis.Redis.from_url(url, decode_responses=False, health_check_interval=30)
+    client = aioredis.Redis.from_url(
+        url, decode_responses=False, health_check_interval=30, retry=_ride_through_restarts(),
+        retry_on_error=[ConnectionError, TimeoutError, OSError],
+    )
     await client.ping()
     if embedded is None:
         log.info("redis.connected", url=_redact(url))
     return RedisHandle(client=client, embedded=embedded)
+
+
+def _ride_through_restarts() -> Retry:
+    """Retry connection errors with jittered backoff for about 8 s: a Redis restart or failover then costs a
+    request some latency instead of a lost reply or a lost ledger row."""
+    return Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=12)
 
 
 def _redact(url: str) -> str:
