@@ -26,6 +26,7 @@ from bot.config import ConfigError, Settings
 from bot.event_claims import EventClaims
 from bot.ledger import Ledger
 from bot.observability import DUPLICATE_EVENTS
+from bot.slack_budget import UpdateBudget
 from bot.state import RedisHandle
 from cache.embedder import Embedder
 from cache.semantic import SemanticCache
@@ -169,6 +170,7 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
         ),
         cache=cache,
         embed=embedder.aembed if embedder is not None else None,
+        update_budget=UpdateBudget(redis.client, per_minute=settings.slack_updates_per_minute),
     )
     mentions.register(app, assistant.answer)
     actions.register(app, assistant.answer)

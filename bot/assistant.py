@@ -23,6 +23,7 @@ from bot.event_claims import EventClaim
 from bot.ledger import Ledger, LedgerEntry
 from bot.prompts import before, chat_messages
 from bot.request import AnswerOptions, Request
+from bot.slack_budget import UpdateBudget
 from bot.slack_context import ContextMessage, ContextUnavailable, thread_messages
 from bot.streamer import MessageStreamer
 from cache.values import CacheHit, CacheQuery, CacheScope, context_fingerprint
@@ -67,6 +68,7 @@ class Assistant:
         settings: AssistantSettings,
         cache: SemanticCache | None = None,
         embed: EmbedFn | None = None,
+        update_budget: UpdateBudget | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -78,6 +80,7 @@ class Assistant:
         self._settings = settings
         self._cache = cache
         self._embed = embed
+        self._update_budget = update_budget
         self._clock = clock
         self._wall_clock = wall_clock
 
@@ -117,6 +120,7 @@ class Assistant:
             self._slack, channel, request.thread_ts,
             interval_s=self._settings.stream_interval_s, max_chars=self._settings.max_message_chars,
             clock=self._clock,
+            budget=self._update_budget.for_team(request.scope.team_id) if self._update_budget else None,
         )
         placeholder_ts = await streamer.open(reuse_ts=reuse_ts)
         if claim is not None and reuse_ts is None:

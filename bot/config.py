@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
 
     stream_update_interval_s: float = Field(default=1.0, gt=0)
+    slack_updates_per_minute: float = Field(default=50.0, gt=0, description="chat.update budget per workspace")
     max_message_chars: int = Field(default=3900, ge=200, le=40000)
     event_lease_s: float = Field(default=30.0, gt=0)
     event_record_ttl_s: int = Field(default=86400, gt=0)

@@ -39,6 +39,10 @@ def ledger_seen_key(team_id: str, request_id: str) -> str:
     return f"{_tag(team_id)}:ledger:seen:{request_id}"
 
 
+def slack_budget_key(team_id: str) -> str:
+    return f"{_tag(team_id)}:slack:update_budget"
+
+
 def message_request_key(team_id: str, channel_id: str, ts: str) -> str:
     return f"{_tag(team_id)}:msg:{channel_id}:{ts}"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
@@ -41,6 +41,14 @@ def split_point(raw: str, max_chars: int) -> int | None:
     return limit
 
 
+class EditBudget(Protocol):
+    """Workspace-wide edit budget: optional edits ask ``try_take``; edits that must happen ``take`` (may wait)."""
+
+    async def try_take(self) -> bool: ...
+
+    async def take(self) -> None: ...
+
+
 class MessageStreamer:
     """Owns the message(s) of one reply: placeholder, throttled edits, final text."""
 
@@ -53,8 +61,10 @@ class MessageStreamer:
         interval_s: float = 1.0,
         max_chars: int = 3900,
         clock: Callable[[], float] = time.monotonic,
+        budget: EditBudget | None = None,
     ) -> None:
         self._client = client
+        self._budget = budget
         self._channel = channel
         self._thread_ts = thread_ts
         self._interval_s = interval_s
@@ -115,6 +125,7 @@ class MessageStreamer:
         await self._stop_flusher()
         async with self._lock:
             await self._wait_turn()
+            await self._take_budget()
             await self._edit(message, rendered=True)
         return self.message_ts
 
@@ -127,12 +138,17 @@ class MessageStreamer:
             await self._dirty.wait()
             self._dirty.clear()
             async with self._lock:
-                await self._sync(final=False)
+                shown = await self._sync(final=False)
+            if not shown:  # the workspace budget said no: try again a turn later with more text
+                await asyncio.sleep(self._interval_s)
+                self._dirty.set()
 
-    async def _sync(self, *, final: bool, blocks: list[dict[str, Any]] | None = None) -> None:
+    async def _sync(self, *, final: bool, blocks: list[dict[str, Any]] | None = None) -> bool:
+        """Bring Slack up to date; False when an optional streaming edit was skipped for the workspace budget."""
         while (cut := split_point(self._raw[self._offset :], self._max_chars)) is not None:
             head = self._raw[self._offset : self._offset + cut]
             await self._wait_turn()
+            await self._take_budget()
             await self._edit(head)
             self._offset += cut
             response = await self._client.chat_postMessage(
@@ -145,9 +161,18 @@ class MessageStreamer:
         body = to_slack(tail) if tail else PLACEHOLDER
         wanted = body if final else body + CURSOR
         if wanted == self._shown and blocks is None:
-            return
+            return True
         await self._wait_turn()
+        if final:
+            await self._take_budget()
+        elif self._budget is not None and not await self._budget.try_take():
+            return False
         await self._edit(wanted, rendered=True, blocks=blocks)
+        return True
+
+    async def _take_budget(self) -> None:
+        if self._budget is not None:
+            await self._budget.take()
 
     async def _wait_turn(self) -> None:
         wait = self._last_edit + self._interval_s - self._clock()

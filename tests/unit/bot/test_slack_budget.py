@@ -1,0 +1,54 @@
+"""The workspace-wide chat.update budget: many concurrent streams share it; final edits are never dropped."""
+
+import asyncio
+import time
+
+import redis.asyncio as aioredis
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack_budget import UpdateBudget
+from bot.streamer import MessageStreamer
+from tests.harness.slack_emulator import SlackEmulator
+
+
+async def test_bucket_grants_burst_then_rate(redis_url: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    budget = UpdateBudget(client, per_minute=60, burst=3)
+    grants = [await budget.try_take("T1") for _ in range(5)]
+    assert grants == [True, True, True, False, False]
+    assert await budget.try_take("T2"), "budgets are per workspace"
+    await asyncio.sleep(1.05)
+    assert await budget.try_take("T1"), "one token a second comes back"
+    await client.aclose()
+
+
+async def test_concurrent_streams_stay_within_the_workspace_budget(redis_url: str) -> None:
+    redis = aioredis.Redis.from_url(redis_url)
+    budget = UpdateBudget(redis, per_minute=120, burst=2)  # 2 edits/s for the whole workspace
+    with SlackEmulator() as slack:
+        alice = slack.add_user("alice")
+        channel = slack.add_channel("general", members=[alice.id]).id
+        client = AsyncWebClient(token=slack.bot_token, base_url=slack.base_url)
+
+        async def stream(n: int) -> tuple[str, str]:
+            question = slack.post_user_message(channel, alice.id, f"q{n}")
+            streamer = MessageStreamer(client, channel, question.ts, interval_s=0.1,
+                                       budget=budget.for_team(slack.team_id))
+            await streamer.open()
+            words = [f"w{n}-{i} " for i in range(30)]
+            for word in words:
+                streamer.append(word)
+                await asyncio.sleep(0.07)
+            await streamer.finish()
+            return question.ts, "".join(words)
+
+        started = time.monotonic()
+        results = await asyncio.gather(*(stream(n) for n in range(4)))
+        elapsed = time.monotonic() - started
+        for question_ts, text in results:
+            assert slack.bot_replies(channel, question_ts)[0].text == text, "every final edit landed"
+        updates = len(slack.calls("chat.update"))
+        allowed = 2 + 2 * elapsed + 1  # burst + rate x time (+1 for timing slack)
+        assert updates <= allowed, f"{updates} chat.update calls in {elapsed:.1f}s, budget allows {allowed:.0f}"
+        assert updates >= 4, "at least the final edits"
+    await redis.aclose()
