@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from redis.exceptions import RedisError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -103,9 +104,16 @@ class Assistant:
             await self._best_effort_notice(request, replies.UNEXPECTED_TEXT)
         finally:
             entry = replace(entry, latency_ms=int((self._clock() - started) * 1000))
-            await self._ledger.record(entry)
+            try:
+                await self._ledger.record(entry)
+            except RedisError:
+                # Redis stayed down past the client's retries: the reply is out; say loudly what was not counted.
+                log.error("ledger.write_failed", request_id=request.request_id, outcome=entry.outcome)
             if claim is not None:
-                await claim.finish()
+                try:
+                    await claim.finish()
+                except RedisError:
+                    log.error("event_claim.finish_failed", request_id=request.request_id)
 
     async def _answer(
         self, request: Request, claim: EventClaim | None, options: AnswerOptions, entry: LedgerEntry
@@ -125,7 +133,20 @@ class Assistant:
         placeholder_ts = await streamer.open(reuse_ts=reuse_ts)
         if claim is not None and reuse_ts is None:
             await claim.remember_reply(channel, placeholder_ts)
+        try:
+            return await self._answer_into(request, options, entry, streamer)
+        except SlackApiError:
+            raise
+        except Exception:
+            # The placeholder is ours to fix: replace it (and stop its flusher) rather than leave a dangling cursor.
+            log.exception("assistant.unexpected_error", request_id=request.request_id)
+            await streamer.fail(replies.UNEXPECTED_TEXT)
+            return entry
 
+    async def _answer_into(
+        self, request: Request, options: AnswerOptions, entry: LedgerEntry, streamer: MessageStreamer
+    ) -> LedgerEntry:
+        channel = request.scope.channel_id
         try:
             context = await thread_messages(
                 self._slack, channel, request.thread_ts, limit=self._settings.context_messages
