@@ -28,10 +28,11 @@ from bot.ledger import Ledger
 from bot.observability import DUPLICATE_EVENTS
 from bot.slack_budget import UpdateBudget
 from bot.state import RedisHandle
+from bot.threads import JoinedThreads
 from cache.embedder import Embedder
 from cache.semantic import SemanticCache
 from cache.values import CacheSettings
-from handlers import actions, deletions, mentions
+from handlers import actions, deletions, mentions, threads
 from routing.catalog import Catalog, load_catalog
 from routing.factory import Routing, build_routing
 from routing.learned import WorkspaceScorers
@@ -171,10 +172,12 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
         cache=cache,
         embed=embedder.aembed if embedder is not None else None,
         update_budget=UpdateBudget(redis.client, per_minute=settings.slack_updates_per_minute),
+        threads=JoinedThreads(redis.client),
     )
     mentions.register(app, assistant.answer)
     actions.register(app, assistant.answer)
     if cache is not None:
         deletions.register(app, cache.evict_by_source)
+    threads.register(app, assistant.follow_up)
     return Penny(settings=settings, app=app, slack=slack, redis=redis, routing=routing, assistant=assistant,
                  cache=cache, embedder=embedder)

@@ -27,6 +27,7 @@ from bot.request import AnswerOptions, Request
 from bot.slack_budget import UpdateBudget
 from bot.slack_context import ContextMessage, ContextUnavailable, thread_messages
 from bot.streamer import MessageStreamer
+from bot.threads import JoinedThreads
 from cache.values import CacheHit, CacheQuery, CacheScope, context_fingerprint
 from routing.catalog import Catalog
 from routing.classify import TaskKind, classify_task
@@ -70,6 +71,7 @@ class Assistant:
         cache: SemanticCache | None = None,
         embed: EmbedFn | None = None,
         update_budget: UpdateBudget | None = None,
+        threads: JoinedThreads | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -82,6 +84,7 @@ class Assistant:
         self._cache = cache
         self._embed = embed
         self._update_budget = update_budget
+        self._threads = threads
         self._clock = clock
         self._wall_clock = wall_clock
 
@@ -115,6 +118,15 @@ class Assistant:
                 except RedisError:
                     log.error("event_claim.finish_failed", request_id=request.request_id)
 
+    async def follow_up(self, request: Request, claim: EventClaim | None = None) -> None:
+        """A plain thread reply: answer it only in a thread Penny joined (no ledger row otherwise: not a request)."""
+        if self._threads is not None and await self._threads.joined(
+            request.scope.team_id, request.scope.channel_id, request.thread_ts
+        ):
+            await self.answer(request, claim)
+        elif claim is not None:
+            await claim.finish()
+
     async def _answer(
         self, request: Request, claim: EventClaim | None, options: AnswerOptions, entry: LedgerEntry
     ) -> LedgerEntry:
@@ -133,6 +145,8 @@ class Assistant:
         placeholder_ts = await streamer.open(reuse_ts=reuse_ts)
         if claim is not None and reuse_ts is None:
             await claim.remember_reply(channel, placeholder_ts)
+        if self._threads is not None:
+            await self._threads.join(request.scope.team_id, channel, request.thread_ts)
         try:
             return await self._answer_into(request, options, entry, streamer)
         except SlackApiError:

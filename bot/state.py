@@ -43,6 +43,10 @@ def slack_budget_key(team_id: str) -> str:
     return f"{_tag(team_id)}:slack:update_budget"
 
 
+def joined_thread_key(team_id: str, channel_id: str, thread_ts: str) -> str:
+    return f"{_tag(team_id)}:thread:{channel_id}:{thread_ts}"
+
+
 def message_request_key(team_id: str, channel_id: str, ts: str) -> str:
     return f"{_tag(team_id)}:msg:{channel_id}:{ts}"
 
