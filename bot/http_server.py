@@ -15,7 +15,10 @@ from slack_bolt.async_app import AsyncApp
 EVENTS_PATH = "/slack/events"
 
 
-def build_web_app(app: AsyncApp, ready: Callable[[], bool] = lambda: True) -> web.Application:
+def build_web_app(
+    app: AsyncApp, ready: Callable[[], bool] = lambda: True, *, serve_events: bool = True
+) -> web.Application:
+    """``serve_events=False`` in Socket Mode: signature checks are off there, so the events route must not exist."""
     async def slack_events(request: web.Request) -> web.Response:
         bolt_request = await to_bolt_request(request)
         return await to_aiohttp_response(await app.async_dispatch(bolt_request))
@@ -32,7 +35,8 @@ def build_web_app(app: AsyncApp, ready: Callable[[], bool] = lambda: True) -> we
         return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     web_app = web.Application(client_max_size=2 * 1024 * 1024)
-    web_app.router.add_post(EVENTS_PATH, slack_events)
+    if serve_events:
+        web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/readyz", readyz)
     web_app.router.add_get("/metrics", metrics)
@@ -40,9 +44,9 @@ def build_web_app(app: AsyncApp, ready: Callable[[], bool] = lambda: True) -> we
 
 
 async def start_http(
-    app: AsyncApp, host: str, port: int, ready: Callable[[], bool] = lambda: True
+    app: AsyncApp, host: str, port: int, ready: Callable[[], bool] = lambda: True, *, serve_events: bool = True
 ) -> web.AppRunner:
-    runner = web.AppRunner(build_web_app(app, ready), access_log=None)
+    runner = web.AppRunner(build_web_app(app, ready, serve_events=serve_events), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host=host, port=port).start()
     return runner

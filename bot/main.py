@@ -47,16 +47,17 @@ async def _serve(settings: Settings) -> None:
     socket_handler = None
     runner = None
     try:
+        # Health, readiness and metrics are served in both modes; /slack/events only in HTTP mode.
+        runner = await start_http(penny.app, settings.http_host, settings.http_port, ready=penny.ready,
+                                  serve_events=not settings.socket_mode)
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             assert settings.slack_app_token is not None
             socket_handler = AsyncSocketModeHandler(penny.app, settings.slack_app_token.get_secret_value())
             await socket_handler.connect_async()
-            log.info("penny.started", mode="socket")
-        else:
-            runner = await start_http(penny.app, settings.http_host, settings.http_port, ready=penny.ready)
-            log.info("penny.started", mode="http", host=settings.http_host, port=settings.http_port)
+        log.info("penny.started", mode="socket" if settings.socket_mode else "http", host=settings.http_host,
+                 port=settings.http_port)
         await stop.wait()
     finally:
         log.info("penny.stopping")

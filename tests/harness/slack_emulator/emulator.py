@@ -36,6 +36,7 @@ from .models import (
     User,
 )
 from .server import ApiServer, _InjectedError
+from .socket_mode import SocketModeHub
 from .workspace import Workspace
 
 T = TypeVar("T")
@@ -66,6 +67,7 @@ class SlackEmulator:
         *,
         signing_secret: str = "penny-test-signing-secret",
         bot_token: str = "xoxb-0001-penny-test",
+        app_token: str = "xapp-1-A0PENNY-0001-penny-test",
         team_id: str = "T0001",
         team_name: str = "Penny Test",
         team_domain: str = "penny-test",
@@ -96,7 +98,10 @@ class SlackEmulator:
             clock=clock,
             monotonic=monotonic,
         )
-        self._server = ApiServer(workspace=self.workspace, bot_token=bot_token, origin=lambda: self.origin)
+        self.app_token = app_token
+        self.socket_mode = SocketModeHub(app_token)
+        self._server = ApiServer(workspace=self.workspace, bot_token=bot_token, origin=lambda: self.origin,
+                                 socket_mode=self.socket_mode)
         self._deliveries: list[Delivery] = []
         self.delivery_policy = DeliveryPolicy(
             ack_timeout=ack_timeout, max_retries=max_retries, retry_delays=tuple(retry_delays)
@@ -563,6 +568,14 @@ class SlackEmulator:
         return await self._acall(
             self._deliverer.deliver(delivery, content_type="application/x-www-form-urlencoded", **kwargs)
         )
+
+    # ================================================================= Socket Mode
+    def socket_event(self, payload: dict[str, Any], *, event_id: str | None = None, retry_attempt: int = 0) -> str:
+        """Send an event over the bot's Socket Mode connection (wrapped in `event_callback` if needed); returns
+        the envelope id, which the bot must ack (`socket_mode.acked(envelope_id)`)."""
+        if payload.get("type") != "event_callback":
+            payload = self.envelope(payload, event_id=event_id)
+        return self._call(self.socket_mode.send("events_api", payload, retry_attempt=retry_attempt))
 
     # ================================================================= waiting
     def wait_for(

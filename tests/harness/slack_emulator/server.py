@@ -18,6 +18,7 @@ from aiohttp import web
 
 from .models import ApiCall, Message, ResponseUrlPost
 from .ratelimit import RateLimiter
+from .socket_mode import SocketModeHub
 from .web_api import WebApi
 from .workspace import SlackError, Workspace
 
@@ -32,9 +33,12 @@ class _InjectedError:
 class ApiServer:
     """Builds the aiohttp application; owns the call log and the failure/latency knobs."""
 
-    def __init__(self, *, workspace: Workspace, bot_token: str, origin: Callable[[], str]) -> None:
+    def __init__(self, *, workspace: Workspace, bot_token: str, origin: Callable[[], str],
+                 socket_mode: SocketModeHub | None = None) -> None:
         self.ws = workspace
         self.bot_token = bot_token
+        self.socket_mode = socket_mode
+        self.origin = origin
         self.api = WebApi(workspace, origin)
         self.limiter = RateLimiter(workspace.monotonic)
         self.calls: list[ApiCall] = []
@@ -47,6 +51,8 @@ class ApiServer:
     def build_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._api)
+        if self.socket_mode is not None:
+            app.router.add_get("/socket-mode", self.socket_mode.handle)
         app.router.add_post("/upload/v1/{file_id}", self._upload)
         app.router.add_post("/commands/{team}/{command_id}/{secret}", self._response_url)
         return app
@@ -67,6 +73,11 @@ class ApiServer:
         try:
             if not token:
                 raise SlackError("not_authed")
+            if method == "apps.connections.open":
+                if self.socket_mode is None or token != self.socket_mode.app_token:
+                    raise SlackError("invalid_auth")
+                ws_url = self.origin().replace("http://", "ws://") + "/socket-mode"
+                return self._log_and_respond(method, params, arrived, {"ok": True, "url": ws_url}, 200, headers)
             if token != self.bot_token:
                 raise SlackError("invalid_auth")
             retry_after = self.limiter.check(method, _channel_of(params))
@@ -77,6 +88,10 @@ class ApiServer:
             body, status = self.api.handle(method, params), 200
         except SlackError as exc:
             body, status = {"ok": False, "error": exc.code}, exc.status
+        return self._log_and_respond(method, params, arrived, body, status, headers)
+
+    def _log_and_respond(self, method: str, params: dict[str, Any], arrived: float, body: dict[str, Any],
+                         status: int, headers: dict[str, str]) -> web.Response:
         with self.log_lock:
             self.calls.append(
                 ApiCall(
