@@ -61,7 +61,7 @@ class ModelSpec(BaseModel):
     @field_validator("price_in_per_mtok", "price_out_per_mtok", mode="before")
     @classmethod
     def _exact_decimal(cls, value: Any) -> Any:
-        # YAML floats become binary floats; go through str() so 0.27 stays exactly 0.27.
+        # YAML floats become binary floats; go through str() so 0.1 stays exactly 0.1 (not 0.1000000000000000055).
         return Decimal(str(value)) if isinstance(value, float | int) else value
 
 
