@@ -296,13 +296,15 @@ async def verification_latency(outcomes: Sequence[Outcome], embedder: Embedder) 
     """The second stage's cost per candidate, cold (words never seen) and warm (word vectors cached)."""
     from cache.guards import Verifier
 
-    pairs = [o.pair for o in outcomes if o.similarity >= FLOOR][:200]
-    verifier = Verifier(embedder.aembed_many, word_threshold=CacheSettings().word_threshold)
+    pairs = [(o.pair, o.similarity) for o in outcomes if o.similarity >= FLOOR][:200]
+    settings = CacheSettings()
+    verifier = Verifier(embedder.aembed_many, word_threshold=settings.word_threshold,
+                        reworded_threshold=settings.reworded_threshold)
     for label in ("cold", "warm"):  # the same verifier twice: the second pass finds its word vectors cached
         timings = []
-        for pair in pairs:
+        for pair, similarity in pairs:
             start = time.perf_counter()
-            await verifier.verify(pair.b, pair.a)
+            await verifier.verify(pair.b, pair.a, similarity)
             timings.append((time.perf_counter() - start) * 1000)
         print(f"  verification latency ({label}, {len(pairs)} candidates): p50={np.percentile(timings, 50):.2f} ms "
               f"p99={np.percentile(timings, 99):.2f} ms")

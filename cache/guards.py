@@ -8,7 +8,10 @@ worse than a miss, so every candidate above the similarity threshold must pass t
    question word (when/where/who/how much) and direction (from X to Y);
 2. word alignment (the second stage): every content word of one question must have a counterpart in the other —
    the same stem, a typo of it, or a word the embedding model scores as a near-synonym. An extra or swapped
-   content word ("extended warranty", "billing address") is exactly what changes the answer.
+   content word ("extended warranty", "billing address") is exactly what changes the answer. Two unaligned words
+   in the same slot (next to the same shared word) are always a swap. Only a *reworded* question (few words in
+   common, in order) may keep a minority of its words unaligned, and then only above a higher sentence-similarity
+   bar: rewording moves words around harmlessly, while a near-copy with one word changed is a different question.
 
 The same ``Verifier`` object serves production lookups and the quality benchmark, so measured precision is the
 precision users get.
@@ -16,6 +19,7 @@ precision users get.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -155,6 +159,8 @@ def _entities(text: str, toks: Sequence[str]) -> frozenset[str]:
         bare = word.lower().removesuffix("'s").removesuffix("’s")
         if bare in lexicon.FUNCTION_WORDS or bare in lexicon.GREETING_WORDS or bare in lexicon.DATE_WORDS:
             continue
+        if len(bare) >= 5 and bare.isalpha() and _date_typo(bare) is not None:
+            continue  # "Mondys" is a date (compared by the number guard), not a name
         if (index > 0 and word[0].isupper()) or (len(word) >= 2 and word.isupper()):
             found.add(stem(bare))
     for tok in toks:
@@ -180,6 +186,7 @@ def features(text: str) -> _Features:
         and t not in lexicon.PREPOSITIONS and not _is_numeric_token(t) and not t.startswith("<")
         and not (t == "time" and i > 0 and toks[i - 1] == "what")  # "what time" is the question word "when"
         and not (t in ("long", "old", "soon") and i > 0 and toks[i - 1] == "how")  # part of the question word
+        and not (len(t) >= 5 and t.isalpha() and _date_typo(t) is not None)  # "Mondys": compared as a date
     )
     return _Features(
         tokens=toks,
@@ -282,6 +289,47 @@ def _compound_modifier_changed(word: str, others: Sequence[str]) -> bool:
     return False
 
 
+def lexical_overlap(fa: _Features, fb: _Features) -> float:
+    """Share of the two questions' words (stems, in order) they have in common: 1.0 for a copy, low for a rewording."""
+    a, b = [stem(t) for t in fa.tokens], [stem(t) for t in fb.tokens]
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+# Words skipped when looking for the word next to another: articles, possessives and prepositions do not change
+# which slot a word fills ("cover my laptop at home" / "cover my laptop abroad").
+_SLOT_SKIP = frozenset({"a", "an", "the", "my", "your", "our", "their", "his", "her", "its", "this", "that", "these",
+                        "those", "some", "any", "of", "for", "to", "in", "on", "at", "with", "by", "about"}
+                       ) | lexicon.PREPOSITIONS
+
+
+def _anchors(toks: Sequence[str], word: str, shared: frozenset[str]) -> set[tuple[str, str]]:
+    """The nearest words left and right of ``word`` (past articles and prepositions) that both questions share."""
+    found: set[tuple[str, str]] = set()
+    for i, tok in enumerate(toks):
+        if tok != word:
+            continue
+        for side, step in (("left", -1), ("right", 1)):
+            j = i + step
+            while 0 <= j < len(toks) and toks[j] in _SLOT_SKIP:
+                j += step
+            if 0 <= j < len(toks):
+                neighbour = stem(toks[j])
+                if neighbour in shared and toks[j] not in lexicon.FUNCTION_WORDS:
+                    found.add((side, neighbour))
+    return found
+
+
+def _slot_swapped(fa: _Features, fb: _Features, only_a: set[str], only_b: set[str]) -> bool:
+    """True when an unaligned word of each question sits next to the same shared word on the same side."""
+    if not only_a or not only_b:
+        return False
+    shared = fa.stems & fb.stems
+    anchors_b: set[tuple[str, str]] = set()
+    for word in only_b:
+        anchors_b |= _anchors(fb.tokens, word, shared)
+    return any(_anchors(fa.tokens, word, shared) & anchors_b for word in only_a)
+
+
 class Verifier:
     """Runs the text guards, then the word-alignment stage.
 
@@ -294,21 +342,27 @@ class Verifier:
 
     def __init__(self, word_vectors: WordVectors | None = None, *, word_threshold: float = 0.75,
                  dispensable_threshold: float = 0.96, max_dispensable: int = 2,
+                 reworded_threshold: float = 0.81, reworded_below: float = 0.6, max_unaligned_share: float = 0.5,
                  max_cached_words: int = 50_000) -> None:
         self._word_vectors = word_vectors
         self.word_threshold = word_threshold
+        self.reworded_threshold = reworded_threshold
+        self.reworded_below = reworded_below
+        self.max_unaligned_share = max_unaligned_share
         self.dispensable_threshold = dispensable_threshold
         self.max_dispensable = max_dispensable
         self._vectors: dict[str, NDArray[np.float32]] = {}
         self._max_cached = max_cached_words
 
-    async def verify(self, query: str, candidate: str) -> Verdict:
+    async def verify(self, query: str, candidate: str, similarity: float | None = None) -> Verdict:
+        """``similarity`` is the two questions' embedding cosine (the FAISS score); without it a reworded
+        question is judged by word alignment alone, which is stricter, never looser."""
         verdict = text_guards(query, candidate)
         if not verdict.ok:
             return verdict
-        return await self.align(query, candidate)
+        return await self.align(query, candidate, similarity)
 
-    async def align(self, query: str, candidate: str) -> Verdict:
+    async def align(self, query: str, candidate: str, similarity: float | None = None) -> Verdict:
         fa, fb = features(query), features(candidate)
         pending: list[tuple[str, str, tuple[str, ...]]] = []  # (word, its question, the other's content)
         for words, text, other in ((fa.content, query, fb), (fb.content, candidate, fa)):
@@ -331,6 +385,19 @@ class Verifier:
         unaligned = [(word, text) for word, text, others in pending
                      if max(float(vectors[word] @ vectors[o]) for o in others) < self.word_threshold]
         if not unaligned:
+            return PASS
+        # A word of one question standing where a different word stands in the other ("my *home* insurance" vs
+        # "my *car* insurance", "*add* money" vs "*take* money out") is a substitution: never tolerated.
+        if _slot_swapped(fa, fb, {w for w, text in unaligned if text == query},
+                         {w for w, text in unaligned if text != query}):
+            return Verdict(False, "swap")
+        # A reworded question (little wording in common) leaves words unaligned for harmless reasons ("What does
+        # the light mean?" / "What is the light telling me?"); there the sentence embedding judges, with its own,
+        # higher bar, as long as most content words still align. A near-copy with a word changed or added gets no
+        # such tolerance: that one word is the point of the question.
+        share = len(unaligned) / max(1, len(fa.content) + len(fb.content))
+        if (similarity is not None and similarity >= self.reworded_threshold
+                and share <= self.max_unaligned_share and lexical_overlap(fa, fb) < self.reworded_below):
             return PASS
         # Only an *extra* word can be dispensable; a word replaced by another is a different question unless
         # the two are synonyms ("take" vs "avoid" moves neither sentence much, yet flips the answer).

@@ -52,7 +52,8 @@ class SemanticCache:
         self._embedder = embedder
         self._clock = clock
         self._indexes = IndexSet(ann_switch_size=self.settings.ann_switch_size, nprobe=self.settings.ann_nprobe)
-        self.verifier = Verifier(embedder.aembed_many, word_threshold=self.settings.word_threshold)
+        self.verifier = Verifier(embedder.aembed_many, word_threshold=self.settings.word_threshold,
+                                 reworded_threshold=self.settings.reworded_threshold)
         self._positions: dict[str, tuple[str, int]] = {}  # team -> (last stream id, last sequence number)
         self._tail_task: asyncio.Task[None] | None = None
         self._sweep_task: asyncio.Task[None] | None = None
@@ -203,7 +204,7 @@ class SemanticCache:
             if not self._recheck(entry, query, plan, now, same_channel_only=False,
                                  channel_visibility=current.get(entry.channel_id)):
                 continue
-            verdict = await self.verifier.verify(query.question, entry.question)
+            verdict = await self.verifier.verify(query.question, entry.question, similarity)
             if not verdict.ok:
                 log.info("cache.candidate_refused", reason=verdict.reason, similarity=round(similarity, 3))
                 continue

@@ -61,6 +61,9 @@ class CacheSettings:
 
     similarity_threshold: float = 0.70  # tuned on the even fow pairs (benchmarks/cache_quality.py)
     word_threshold: float = 0.75
+    # A reworded question with some words unaligned is served only at this cosine or above (guards.Verifier);
+    # tuned on the even fow pairs, above the highest-scoring reworded trap there (0.80).
+    reworded_threshold: float = 0.81
     ttl_seconds: float = 7 * 24 * 3600
     max_entries_per_scope: int = 5_000
     share_public_workspace_wide: bool = False

@@ -126,3 +126,60 @@ async def test_alignment_uses_word_vectors_above_the_bar_only() -> None:
     calls = vectors.calls
     await verifier.verify("What is the baggage allowance?", "What is the luggage allowance?")
     assert vectors.calls == calls  # word vectors are cached
+
+
+# ------------------------------------------------------------------------------------------ reworded questions
+
+# Word vectors under which none of these words align (all pairwise cosines 0), so only the new rules decide.
+REWORDED = ("What does the red warning light on my dashboard mean?",
+            "There's a red light on my dashboard, what is it telling me?")
+
+
+async def test_reworded_question_is_judged_by_sentence_similarity() -> None:
+    verifier = Verifier(TableVectors({}), reworded_threshold=0.81)
+    assert (await verifier.verify(*REWORDED, similarity=0.90)).ok
+    below = await verifier.verify(*REWORDED, similarity=0.80)
+    assert not below.ok
+    assert below.reason == "unaligned"
+    assert not (await verifier.verify(*REWORDED)).ok  # no similarity given: strict alignment only
+
+
+async def test_near_copy_with_a_changed_or_added_word_gets_no_tolerance() -> None:
+    verifier = Verifier(TableVectors({}), reworded_threshold=0.81)
+    # Added modifier: most of the wording is shared, so the extra word is the point of the question.
+    assert not (await verifier.verify("What's covered under the warranty?",
+                                      "What's covered under the extended warranty?", similarity=0.99)).ok
+    assert not (await verifier.verify("What documents do I need to travel to France?",
+                                      "What documents does my child need to travel to France?",
+                                      similarity=0.99)).ok
+
+
+@pytest.mark.parametrize(("query", "candidate"), [
+    ("What does my home insurance cover?", "What's covered by my car insurance?"),
+    ("Does my contents insurance cover my laptop at home?", "Is my laptop abroad covered by contents insurance?"),
+    ("How do I add money to my ISA?", "What's the way to take money out of my ISA?"),
+    ("What's the baggage allowance for economy passengers?", "How much bag allowance do business passengers get?"),
+])
+async def test_slot_swap_is_refused_even_when_reworded(query: str, candidate: str) -> None:
+    verifier = Verifier(TableVectors({}), reworded_threshold=0.81)
+    verdict = await verifier.verify(query, candidate, similarity=0.99)
+    assert not verdict.ok
+    assert verdict.reason == "swap"
+
+
+async def test_reworded_question_with_mostly_unaligned_words_is_refused() -> None:
+    verifier = Verifier(TableVectors({}), reworded_threshold=0.81, max_unaligned_share=0.5)
+    verdict = await verifier.verify("What are the signs that my boiler is working properly?",
+                                    "How can I tell my boiler has developed a fault?", similarity=0.99)
+    assert not verdict.ok
+
+
+def test_misspelt_day_is_a_date_not_a_name() -> None:
+    assert text_guards("What time does the leisure centre open on Mondays?",
+                       "What time does the leisure center open on Mondys?").ok
+    assert not text_guards("Is the gym open on Mondys?", "Is the gym open on Fridays?").ok
+
+
+async def test_misspelt_day_aligns_as_a_date() -> None:
+    assert (await Verifier(None).verify("What time does the leisure centre open on Mondays?",
+                                        "What time does the leisure center open on Mondys?")).ok
