@@ -22,6 +22,7 @@ from bot import replies
 from bot.channels import ChannelDirectory, Visibility
 from bot.event_claims import EventClaim
 from bot.ledger import Ledger, LedgerEntry
+from bot.observability import ANSWER_SECONDS, REQUESTS
 from bot.prompts import before, chat_messages
 from bot.request import AnswerOptions, Request
 from bot.slack_budget import UpdateBudget
@@ -107,6 +108,8 @@ class Assistant:
             await self._best_effort_notice(request, replies.UNEXPECTED_TEXT)
         finally:
             entry = replace(entry, latency_ms=int((self._clock() - started) * 1000))
+            REQUESTS.labels(surface=entry.surface, outcome=entry.outcome).inc()
+            ANSWER_SECONDS.observe(entry.latency_ms / 1000)
             try:
                 await self._ledger.record(entry)
             except RedisError:
@@ -144,7 +147,7 @@ class Assistant:
         )
         placeholder_ts = await streamer.open(reuse_ts=reuse_ts)
         if claim is not None and reuse_ts is None:
-            await claim.remember_reply(channel, placeholder_ts)
+            await claim.remember_reply(placeholder_ts)
         if self._threads is not None:
             await self._threads.join(request.scope.team_id, channel, request.thread_ts)
         try:

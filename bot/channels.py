@@ -69,7 +69,3 @@ class ChannelDirectory:
             for listener in self._listeners:
                 await listener(team_id, channel_id, fresh)
         return fresh
-
-    def forget(self, team_id: str, channel_id: str) -> None:
-        """Drop the cached answer (a channel event said something changed)."""
-        self._cache.pop((team_id, channel_id), None)

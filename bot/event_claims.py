@@ -86,10 +86,10 @@ class EventClaim:
     previous_reply_ts: str | None = None
     _heartbeat: asyncio.Task[None] | None = None
 
-    async def remember_reply(self, channel_id: str, ts: str) -> None:
+    async def remember_reply(self, ts: str) -> None:
         """Record the placeholder so a takeover after a crash edits it rather than posting again."""
         await self.store.redis.hset(
-            event_claim_key(self.team_id, self.event_id), mapping={"reply_ts": ts, "reply_channel": channel_id}
+            event_claim_key(self.team_id, self.event_id), "reply_ts", ts
         )
 
     def start_heartbeat(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -49,3 +50,7 @@ class AnswerOptions:
     bypass_cache: bool = False
     reply_ts: str | None = None  # edit this message instead of posting a placeholder
     evict_entry: str | None = None
+
+
+AnswerFn = Callable[..., Awaitable[None]]
+"""What handlers call: ``answer(request, claim, options=None)``; the assistant's method, passed in by ``bot/app.py``."""

@@ -47,10 +47,6 @@ def joined_thread_key(team_id: str, channel_id: str, thread_ts: str) -> str:
     return f"{_tag(team_id)}:thread:{channel_id}:{thread_ts}"
 
 
-def message_request_key(team_id: str, channel_id: str, ts: str) -> str:
-    return f"{_tag(team_id)}:msg:{channel_id}:{ts}"
-
-
 @dataclass
 class RedisHandle:
     """The client plus the embedded server it runs on, if any (stopped on shutdown)."""

@@ -14,11 +14,10 @@ import structlog
 from slack_bolt.async_app import AsyncApp
 
 from bot.replies import FRESH_ANSWER_ACTION
-from bot.request import AnswerOptions, Request, Scope, Surface
+from bot.request import AnswerFn, AnswerOptions, Request, Scope, Surface
 
 log = structlog.get_logger(__name__)
 
-AnswerFn = Callable[..., Awaitable[None]]
 
 
 def parse_fresh_answer(body: dict[str, Any]) -> tuple[Request, AnswerOptions] | None:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.request import Request, Scope, Surface
-
-AnswerFn = Callable[..., Awaitable[None]]  # (Request, claim, AnswerOptions | None)
+from bot.request import AnswerFn, Request, Scope, Surface
 
 _MENTION_PREFIX_CHARS = " \t\n,:"
 

@@ -6,14 +6,11 @@ messages carry a subtype or ``bot_id`` and are ignored here, so no message is an
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.request import Request, Scope, Surface
-
-FollowUpFn = Callable[[Request, Any], Awaitable[None]]  # answers only in joined threads; finishes the claim
+from bot.request import AnswerFn, Request, Scope, Surface
 
 
 def parse_thread_message(body: dict[str, Any], bot_user_id: str | None) -> Request | None:
@@ -36,7 +33,9 @@ def parse_thread_message(body: dict[str, Any], bot_user_id: str | None) -> Reque
     )
 
 
-def register(app: AsyncApp, follow_up: FollowUpFn) -> None:
+def register(app: AsyncApp, follow_up: AnswerFn) -> None:
+    """``follow_up`` answers only in threads Penny joined, and finishes the claim either way."""
+
     @app.event({"type": "message", "subtype": None})
     async def on_thread_message(body: dict[str, Any], context: dict[str, Any]) -> None:
         claim = context.get("event_claim")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -17,17 +18,20 @@ LLM_KEY = "sk-penny-e2e"
 LLM_KEY_ENV = "PENNY_E2E_LLM_KEY"
 
 
+def _default_catalog() -> dict[str, Any]:
+    return dict(yaml.safe_load(resources.files("routing").joinpath("default_catalog.yaml").read_text("utf-8")))
+
+
 def write_test_catalog(path: Path, llm_base_url: str) -> Path:
     """The shipped catalog with its provider pointed at the local server (prices and tiers unchanged)."""
-    catalog = yaml.safe_load(resources.files("routing").joinpath("default_catalog.yaml").read_text("utf-8"))
+    catalog = _default_catalog()
     catalog["providers"] = {"global": {"base_url": llm_base_url, "api_key_env": LLM_KEY_ENV}}
     path.write_text(yaml.safe_dump(catalog, sort_keys=False))
     return path
 
 
 def catalog_model_ids() -> list[str]:
-    catalog = yaml.safe_load(resources.files("routing").joinpath("default_catalog.yaml").read_text("utf-8"))
-    return [model["id"] for model in catalog["models"]]
+    return [model["id"] for model in _default_catalog()["models"]]
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ async def test_expired_lease_is_taken_over_with_the_placeholder(redis_url: str) 
     client = aioredis.Redis.from_url(redis_url)
     claims = EventClaims(client, lease_s=0.3, record_ttl_s=60)
     first = await claims.claim("T1", "Ev2")
-    await first.remember_reply("C1", "111.222")
+    await first.remember_reply("111.222")
     assert (await claims.claim("T1", "Ev2")).outcome is ClaimOutcome.BUSY
     await asyncio.sleep(0.4)  # the first worker "died": no heartbeat
     second = await claims.claim("T1", "Ev2")
