@@ -33,6 +33,7 @@ bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/cache_quality.py
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/cache_latency.py
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/router_quality.py
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/router_ceiling.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
