@@ -42,3 +42,18 @@ def health_cooldown_key(model_id: str) -> str:
 def health_probe_key(model_id: str) -> str:
     """The probe lock (``SET NX PX``): whoever holds it sends the one request that may bring the model back."""
     return f"{_health_tag(model_id)}:probe"
+
+
+def feedback_votes_key(team_id: str) -> str:
+    """Hash of live votes: field ``<request_id>:<user_id>:<good|bad>`` → ``1`` (one vote per person and polarity)."""
+    return f"{PREFIX}:{{{team_id}}}:feedback:votes"
+
+
+def feedback_log_key(team_id: str) -> str:
+    """Stream of vote changes (added / removed): the digest's quality figures and the learned scorer's votes."""
+    return f"{PREFIX}:{{{team_id}}}:feedback:log"
+
+
+def feedback_counters_key(team_id: str) -> str:
+    """Hash of live vote counts per model × task: field ``<model>|<task>|<good|bad>`` → count."""
+    return f"{PREFIX}:{{{team_id}}}:feedback:counters"

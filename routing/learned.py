@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -81,6 +82,36 @@ class ScorerConfig:
         return cls(**values)
 
 
+_SIGNATURE_HEADER = struct.Struct("<HHH")  # vector dims, feature count, word-bucket bytes
+
+
+def prompt_signature(prompt_vector: NDArray[Any], text: str, word_buckets_n: int) -> bytes:
+    """What the scorer keeps of a prompt, as bytes: its vector, text features and hashed-word bits — not its text.
+
+    A vote arrives long after the request (a 👍 minutes later, maybe on another replica), so the request stores
+    this signature with its answer and the vote carries it to the scorer; nobody has to keep what was asked.
+    """
+    vector = np.asarray(prompt_vector, dtype="<f4").reshape(-1)
+    feats = text_features(text).astype("<f4")
+    words = word_buckets(text, word_buckets_n)
+    return (_SIGNATURE_HEADER.pack(len(vector), len(feats), len(words))
+            + vector.tobytes() + feats.tobytes() + words.tobytes())
+
+
+def decode_signature(blob: bytes) -> tuple[FloatArray, FloatArray, NDArray[np.uint8]]:
+    """Inverse of ``prompt_signature``; ``ValueError`` for bytes that are not one."""
+    if len(blob) < _SIGNATURE_HEADER.size:
+        raise ValueError("not a prompt signature")
+    dims, n_feats, n_words = _SIGNATURE_HEADER.unpack_from(blob)
+    start = _SIGNATURE_HEADER.size
+    if len(blob) != start + 4 * dims + 4 * n_feats + n_words:
+        raise ValueError("prompt signature has the wrong length")
+    vector = np.frombuffer(blob, dtype="<f4", count=dims, offset=start).astype(np.float32)
+    feats = np.frombuffer(blob, dtype="<f4", count=n_feats, offset=start + 4 * dims).astype(np.float32)
+    words = np.frombuffer(blob, dtype=np.uint8, count=n_words, offset=start + 4 * dims + 4 * n_feats).copy()
+    return vector, feats, words
+
+
 @dataclass
 class _Fit:
     """The ridge part, refitted lazily; weights per group of tiers (one tier, or all tiers above one)."""
@@ -131,6 +162,15 @@ class LearnedScorer:
             np.array([self._tier_index(tier)], dtype=np.int8),
             np.array([not good], dtype=np.bool_),
         )
+
+    def record_signature(self, signature: bytes, tier: str, good: bool) -> None:
+        """``record`` from a stored ``prompt_signature``; ``ValueError`` if it does not fit this scorer."""
+        vector, feats, words = decode_signature(signature)
+        if len(feats) != N_FEATURES or len(words) != self._word_bytes:
+            raise ValueError("signature made for another scorer configuration")
+        checked = self._check_vector(vector)
+        self._append(checked[None, :], feats[None, :], words[None, :],
+                     np.array([self._tier_index(tier)], dtype=np.int8), np.array([not good], dtype=np.bool_))
 
     def record_many(
         self, vectors: NDArray[Any], tiers: Sequence[str], good: Sequence[bool] | NDArray[np.bool_], *,
@@ -465,6 +505,14 @@ class WorkspaceScorers:
     ) -> bool:
         scorer = self._scorers.get(team_id)
         return scorer is not None and scorer.should_escalate(prompt_vector, tier, text=text)
+
+    def install(self, team_id: str, scorer: LearnedScorer) -> None:
+        """Swap in a scorer rebuilt elsewhere (``routing/scorer_sync.py`` replays the feedback log into one)."""
+        self._scorers[team_id] = scorer
+
+    def signature(self, prompt_vector: NDArray[Any], text: str) -> bytes:
+        """The ``prompt_signature`` this registry's scorers accept (their word-bucket width)."""
+        return prompt_signature(prompt_vector, text, self.config.word_buckets)
 
     def to_state(self, team_id: str) -> dict[str, bytes]:
         return self.scorer(team_id).to_state()

@@ -1,0 +1,162 @@
+"""Answer quality from 👍/👎: one vote per person and polarity, counted per model × task, logged for later.
+
+Reactions are state, not events: people add and remove them, Slack may deliver an event twice, and several
+replicas receive them. So a vote is a member of a per-workspace hash (``<request>:<user>:<good|bad>``); a Lua
+script changes the hash, the per model × task counters and the change log together, and only when the hash
+actually changed — a repeated or out-of-order event cannot count twice or drive a counter below zero.
+
+The change log (a capped Redis stream) is what other parts read: the weekly digest takes a week of it for its
+quality figures, and ``routing/scorer_sync.py`` replays it into the learned scorer, because each vote carries the
+prompt's signature (``routing/learned.py``) and the tier that answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from routing.keys import feedback_counters_key, feedback_log_key, feedback_votes_key
+
+# KEYS: votes hash, log stream, counters hash.
+# ARGV: vote field, 'add' | 'remove', counter field, approximate log length cap, then the log entry's field/values.
+# Returns the log entry id when the vote changed something, else false.
+_APPLY = """
+if ARGV[2] == 'add' then
+  if redis.call('HSETNX', KEYS[1], ARGV[1], '1') == 0 then return false end
+  redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
+else
+  if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return false end
+  redis.call('HINCRBY', KEYS[3], ARGV[3], -1)
+end
+return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 5))
+"""
+
+DEFAULT_LOG_CAP = 50_000  # well above the learned scorer's memory (20k votes); a week of any real workspace
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One person's 👍 (``good``) or 👎 on one answer, with what produced the answer."""
+
+    team_id: str
+    channel_id: str
+    request_id: str
+    user_id: str
+    good: bool
+    model: str
+    tier: str
+    task: str
+    signature: bytes = b""  # routing.learned.prompt_signature of the question; empty when none was kept
+
+    @property
+    def field(self) -> str:
+        return f"{self.request_id}:{self.user_id}:{'good' if self.good else 'bad'}"
+
+    @property
+    def counter_field(self) -> str:
+        return f"{self.model}|{self.task}|{'good' if self.good else 'bad'}"
+
+
+@dataclass(frozen=True)
+class FeedbackEvent:
+    """One change in the log: a vote ``added`` (or removed), at ``at`` (seconds since the epoch)."""
+
+    event_id: str
+    at: float
+    added: bool
+    vote: Vote
+
+
+@dataclass(frozen=True)
+class QualityCount:
+    good: int = 0
+    bad: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.good + self.bad
+
+    @property
+    def good_share(self) -> float | None:
+        return self.good / self.total if self.total else None
+
+
+class FeedbackLog:
+    """Votes of every workspace, each workspace under its own keys; reads are always scoped by team."""
+
+    def __init__(self, redis: aioredis.Redis, *, log_cap: int = DEFAULT_LOG_CAP) -> None:
+        self._redis = redis
+        self._apply = redis.register_script(_APPLY)
+        self._log_cap = log_cap
+
+    async def add(self, vote: Vote) -> bool:
+        """Count the vote; False when this person's vote of this polarity was already counted."""
+        return await self._change(vote, "add")
+
+    async def remove(self, vote: Vote) -> bool:
+        """Take the vote back; False when there was none to take back."""
+        return await self._change(vote, "remove")
+
+    async def _change(self, vote: Vote, op: str) -> bool:
+        entry: dict[str, str | bytes] = {
+            "op": op, "channel": vote.channel_id, "request": vote.request_id, "user": vote.user_id,
+            "good": "1" if vote.good else "0", "model": vote.model, "tier": vote.tier, "task": vote.task,
+            "sig": vote.signature,
+        }
+        flat: list[str | bytes] = []
+        for key, value in entry.items():
+            flat.extend((key, value))
+        team = vote.team_id
+        added = await self._apply(
+            keys=[feedback_votes_key(team), feedback_log_key(team), feedback_counters_key(team)],
+            args=[vote.field, op, vote.counter_field, self._log_cap, *flat],
+        )
+        return added is not None
+
+    async def events(
+        self, team_id: str, *, channel_id: str | None = None, after_id: str | None = None,
+        start: float | None = None, end: float | None = None, count: int = 10_000,
+    ) -> list[FeedbackEvent]:
+        """Changes in log order, after ``after_id`` (exclusive) or between ``start`` and ``end`` (seconds)."""
+        low = f"({after_id}" if after_id else (f"{int(start * 1000)}" if start is not None else "-")
+        high = f"{int(end * 1000)}" if end is not None else "+"
+        rows = await self._redis.xrange(feedback_log_key(team_id), min=low, max=high, count=count)
+        events = [_event(team_id, entry_id, fields) for entry_id, fields in rows or []]
+        return [e for e in events if channel_id is None or e.vote.channel_id == channel_id]
+
+    async def first_id(self, team_id: str) -> str | None:
+        """The oldest change still in the log (older ones were trimmed), or None when the log is empty."""
+        rows = await self._redis.xrange(feedback_log_key(team_id), count=1)
+        return _text(rows[0][0]) if rows else None
+
+    async def counters(self, team_id: str) -> dict[tuple[str, str], QualityCount]:
+        """Live 👍/👎 counts per (model, task) for one workspace."""
+        raw = await self._redis.hgetall(feedback_counters_key(team_id))
+        counts: dict[tuple[str, str], QualityCount] = {}
+        for key, value in (raw or {}).items():
+            model, task, polarity = _text(key).rsplit("|", 2)
+            current = counts.get((model, task), QualityCount())
+            amount = max(0, int(value))
+            counts[(model, task)] = (
+                QualityCount(current.good + amount, current.bad) if polarity == "good"
+                else QualityCount(current.good, current.bad + amount)
+            )
+        return counts
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _event(team_id: str, entry_id: Any, fields: Any) -> FeedbackEvent:
+    raw = {_text(k): v for k, v in fields.items()}
+    event_id = _text(entry_id)
+    vote = Vote(
+        team_id=team_id, channel_id=_text(raw["channel"]), request_id=_text(raw["request"]),
+        user_id=_text(raw["user"]), good=_text(raw["good"]) == "1", model=_text(raw["model"]),
+        tier=_text(raw["tier"]), task=_text(raw["task"]), signature=bytes(raw.get("sig", b"")),
+    )
+    return FeedbackEvent(event_id=event_id, at=int(event_id.split("-")[0]) / 1000, added=_text(raw["op"]) == "add",
+                         vote=vote)
