@@ -157,7 +157,8 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     routing = build_routing(catalog, redis.client, client=llm, escalator=scorers)
     votes = FeedbackLog(redis.client)
     channels = ChannelDirectory(slack, ttl_s=settings.channel_info_ttl_s)
-    embedder = Embedder() if settings.cache_enabled else None
+    # One model serves both users of prompt vectors: the cache and the learned router (its votes need them too).
+    embedder = Embedder() if settings.cache_enabled or catalog.policy.learned.enabled else None
     cache = build_cache(settings, redis, embedder) if embedder is not None else None
     if cache is not None:
         async def on_visibility_change(team_id: str, channel_id: str, visibility: Visibility) -> None:
