@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=3000, ge=1, le=65535)
     redis_url: str | None = None
+    redis_max_connections: int = Field(default=256, ge=4, description="per process; a burst waits, never fails")
+    redis_pool_timeout_s: float = Field(default=10.0, gt=0)
     data_dir: Path = Path(".penny")
     catalog: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -73,14 +73,25 @@ async def connect_redis(settings: Settings) -> RedisHandle:
         embedded = RedisServerProcess(data_dir=(settings.data_dir / "redis").resolve()).start()
         url = embedded.url
         log.info("redis.embedded", binary=embedded.binary, data_dir=str(embedded.data_dir), port=embedded.port)
-    client = aioredis.Redis.from_url(
-        url, decode_responses=False, health_check_interval=30, retry=_ride_through_restarts(),
-        retry_on_error=[ConnectionError, TimeoutError, OSError],
-    )
+    client = aioredis.Redis.from_pool(connection_pool(url, settings))
     await client.ping()
     if embedded is None:
         log.info("redis.connected", url=_redact(url))
     return RedisHandle(client=client, embedded=embedded)
+
+
+def connection_pool(url: str, settings: Settings) -> aioredis.BlockingConnectionPool:
+    """A pool that makes a burst wait for a free connection instead of failing it.
+
+    redis-py's default async pool raises ``MaxConnectionsError`` past 100 connections: 200 simultaneous mentions
+    (benchmarks/streaming_load.py) lost half their events in the dedup middleware that way. A blocking pool
+    queues them for up to ``redis_pool_timeout_s``; Redis answers in well under a millisecond, so the queue drains.
+    """
+    return aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=settings.redis_max_connections, timeout=settings.redis_pool_timeout_s,
+        decode_responses=False, health_check_interval=30, retry=_ride_through_restarts(),
+        retry_on_error=[ConnectionError, TimeoutError, OSError],
+    )
 
 
 def _ride_through_restarts() -> Retry:

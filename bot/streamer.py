@@ -42,9 +42,10 @@ def split_point(raw: str, max_chars: int) -> int | None:
 
 
 class EditBudget(Protocol):
-    """Workspace-wide edit budget: optional edits ask ``try_take``; edits that must happen ``take`` (may wait)."""
+    """Workspace-wide edit budget: optional edits ask ``try_take`` (``progress`` when the reply already shows
+    words, so they may be refused sooner); edits that must happen ``take`` (may wait)."""
 
-    async def try_take(self) -> bool: ...
+    async def try_take(self, *, progress: bool = False) -> bool: ...
 
     async def take(self) -> None: ...
 
@@ -62,9 +63,12 @@ class MessageStreamer:
         max_chars: int = 3900,
         clock: Callable[[], float] = time.monotonic,
         budget: EditBudget | None = None,
+        first_chunk_chars: int = 40,
     ) -> None:
         self._client = client
         self._budget = budget
+        self._first_chunk_chars = first_chunk_chars
+        self._shown_words = False  # has this message shown any of the reply yet (not only the placeholder)?
         self._channel = channel
         self._thread_ts = thread_ts
         self._interval_s = interval_s
@@ -157,7 +161,10 @@ class MessageStreamer:
             self._message_ts.append(str(response["ts"]))
             self._last_edit = self._clock()
             self._shown = ""
+            self._shown_words = True  # the reply is visibly moving; the next message's edits are progress
         tail = self._raw[self._offset :]
+        if not final and not self._shown_words and 0 < len(tail) < self._first_chunk_chars:
+            return True  # "Point ▍" tells nobody anything; wait for a phrase (the next delta asks again)
         body = to_slack(tail) if tail else PLACEHOLDER
         wanted = body if final else body + CURSOR
         if wanted == self._shown and blocks is None:
@@ -165,9 +172,10 @@ class MessageStreamer:
         await self._wait_turn()
         if final:
             await self._take_budget()
-        elif self._budget is not None and not await self._budget.try_take():
+        elif self._budget is not None and not await self._budget.try_take(progress=self._shown_words):
             return False
         await self._edit(wanted, rendered=True, blocks=blocks)
+        self._shown_words = bool(tail)
         return True
 
     async def _take_budget(self) -> None:

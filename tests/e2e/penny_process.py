@@ -29,6 +29,12 @@ class PennyProcess:
     _proc: subprocess.Popen[bytes] | None = None
 
     @property
+    def pid(self) -> int:
+        if self._proc is None:
+            raise RuntimeError("penny is not running")
+        return self._proc.pid
+
+    @property
     def events_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/slack/events"
 

@@ -52,3 +52,13 @@ async def test_concurrent_streams_stay_within_the_workspace_budget(redis_url: st
         assert updates <= allowed, f"{updates} chat.update calls in {elapsed:.1f}s, budget allows {allowed:.0f}"
         assert updates >= 4, "at least the final edits"
     await redis.aclose()
+
+
+async def test_progress_edits_leave_a_reserve_for_first_words_and_final_edits(redis_url: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    budget = UpdateBudget(client, per_minute=1, burst=4, progress_reserve=2)
+    progress = [await budget.try_take("T1", progress=True) for _ in range(4)]
+    assert progress == [True, True, False, False], "two tokens stay for edits that matter more"
+    assert await budget.try_take("T1") and await budget.try_take("T1"), "first words still get through"
+    assert not await budget.try_take("T1")
+    await client.aclose()

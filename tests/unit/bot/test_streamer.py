@@ -61,3 +61,37 @@ async def test_rate_limited_update_is_waited_out_not_dropped() -> None:
         await streamer.finish()
         assert slack.bot_replies(channel, question.ts)[0].text == "final words"
         assert any(call.status == 429 for call in slack.calls("chat.update"))
+
+
+async def test_first_edit_waits_for_a_phrase_not_a_single_token() -> None:
+    with SlackEmulator() as slack:
+        alice = slack.add_user("alice")
+        channel = slack.add_channel("general", members=[alice.id]).id
+        question = slack.post_user_message(channel, alice.id, "hi")
+        client = AsyncWebClient(token=slack.bot_token, base_url=slack.base_url)
+        streamer = MessageStreamer(client, channel, question.ts, interval_s=0.05, first_chunk_chars=40)
+        await streamer.open()
+        streamer.append("Point")
+        await asyncio.sleep(0.3)
+        reply = slack.bot_replies(channel, question.ts)[0]
+        assert [r.text for r in slack.edit_history(channel, reply.ts)] == ["_Penny is thinking…_"]
+        streamer.append(" 0: the rollout moves to week two, owners confirm")
+        await asyncio.sleep(0.3)
+        shown = [r.text for r in slack.edit_history(channel, reply.ts)]
+        assert shown[-1].startswith("Point 0: the rollout") and shown[-1].endswith("▍")
+        streamer.append(" soon.")
+        await streamer.finish()
+        assert slack.bot_replies(channel, question.ts)[0].text.endswith("confirm soon.")
+
+
+async def test_a_short_answer_still_lands_whole() -> None:
+    with SlackEmulator() as slack:
+        alice = slack.add_user("alice")
+        channel = slack.add_channel("general", members=[alice.id]).id
+        question = slack.post_user_message(channel, alice.id, "hi")
+        client = AsyncWebClient(token=slack.bot_token, base_url=slack.base_url)
+        streamer = MessageStreamer(client, channel, question.ts, interval_s=0.05)
+        await streamer.open()
+        streamer.append("Yes.")
+        await streamer.finish()
+        assert slack.bot_replies(channel, question.ts)[0].text == "Yes."
