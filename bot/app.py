@@ -28,11 +28,13 @@ from bot.ledger import Ledger
 from bot.observability import DUPLICATE_EVENTS
 from bot.slack_budget import UpdateBudget
 from bot.state import RedisHandle
+from bot.summarizer import Summarizer, SummarizerSettings
+from bot.summary_source import SummarySource
 from bot.threads import JoinedThreads
 from cache.embedder import Embedder
 from cache.semantic import SemanticCache
 from cache.values import CacheSettings
-from handlers import actions, deletions, mentions, threads
+from handlers import actions, commands, deletions, mentions, threads
 from routing.catalog import Catalog, load_catalog
 from routing.factory import Routing, build_routing
 from routing.learned import WorkspaceScorers
@@ -134,6 +136,20 @@ def build_cache(settings: Settings, redis: RedisHandle, embedder: Embedder) -> S
     )
 
 
+def build_summarizer(
+    settings: Settings, slack: AsyncWebClient, routing: Routing, catalog: Catalog, redis: RedisHandle,
+    channels: ChannelDirectory,
+) -> Summarizer:
+    """``/summarize``'s orchestrator: a sibling of the assistant sharing its clients, budget and channel directory."""
+    return Summarizer(
+        slack=slack, routing=routing, catalog=catalog, ledger=Ledger(redis.client), channels=channels,
+        source=SummarySource(slack),
+        settings=SummarizerSettings(stream_interval_s=settings.stream_update_interval_s,
+                                    max_message_chars=settings.max_message_chars),
+        update_budget=UpdateBudget(redis.client, per_minute=settings.slack_updates_per_minute),
+    )
+
+
 async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) -> Penny:
     slack = build_slack_client(settings)
     app = AsyncApp(
@@ -179,5 +195,6 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     if cache is not None:
         deletions.register(app, cache.evict_by_source)
     threads.register(app, assistant.follow_up)
+    commands.register(app, build_summarizer(settings, slack, routing, catalog, redis, channels).summarize)
     return Penny(settings=settings, app=app, slack=slack, redis=redis, routing=routing, assistant=assistant,
                  cache=cache, embedder=embedder)
