@@ -256,3 +256,27 @@ def test_penny_not_in_the_channel_and_a_provider_outage_each_get_one_clear_messa
     rows = _ledger(redis_url, slack.team_id)
     assert [r.outcome for r in rows] == ["refused", "failed"]
     assert rows[1].attempts == len(llm.chat_requests()) > 0
+
+
+def test_a_permalink_to_a_thread_in_this_channel_is_summarized_into_that_thread(
+    slack: SlackEmulator, llm: OpenAIServer, start_penny: PennyFactory, redis_url: str
+) -> None:
+    alice = slack.add_user("alice")
+    general = slack.add_channel("general", members=[alice.id])
+    slack.post_user_message(general.id, alice.id, "unrelated chatter outside the thread")
+    root = slack.post_user_message(general.id, alice.id, "incident: checkout errors since 09:00")
+    reply = slack.post_user_message(general.id, alice.id, "rolled back build 812, errors gone", thread_ts=root.ts)
+    link = f"https://{slack.team_domain}.slack.com/archives/{general.id}/p{reply.ts.replace('.', '')}" \
+           f"?thread_ts={root.ts}&cid={general.id}"
+    llm.set_answer(ANY_MODEL, "Gist: checkout errors fixed by a rollback.")
+    start_penny()
+
+    slack.deliver_command("/summarize", link, channel=general.id, user=alice.id)
+    final = slack.wait_for(lambda: [m.text for m in slack.bot_replies(general.id, root.ts) if "rollback" in m.text],
+                           timeout=20, what="summary in the thread")[0]
+    assert final.startswith("*Summary of this thread* · 2 messages")
+    prompt = str(llm.chat_requests()[0].messages[-1]["content"])
+    assert "checkout errors since 09:00" in prompt and "rolled back build 812" in prompt
+    assert "unrelated chatter" not in prompt
+    assert [m.ts for m in slack.bot_messages(general.id)] == [m.ts for m in slack.bot_replies(general.id, root.ts)]
+    assert _one_row(slack, redis_url).outcome == "answered"
