@@ -30,11 +30,13 @@ from bot.ledger import Ledger
 from bot.observability import DUPLICATE_EVENTS
 from bot.slack_budget import UpdateBudget
 from bot.state import RedisHandle
+from bot.summarizer import Summarizer, SummarizerSettings
+from bot.summary_source import SummarySource
 from bot.threads import JoinedThreads
 from cache.embedder import Embedder
 from cache.semantic import SemanticCache
 from cache.values import CacheSettings
-from handlers import actions, deletions, mentions, reactions, threads
+from handlers import actions, commands, deletions, mentions, reactions, threads
 from routing.catalog import Catalog, load_catalog
 from routing.factory import Routing, build_routing
 from routing.learned import ScorerConfig, WorkspaceScorers
@@ -138,6 +140,20 @@ def build_cache(settings: Settings, redis: RedisHandle, embedder: Embedder) -> S
     )
 
 
+def build_summarizer(
+    settings: Settings, slack: AsyncWebClient, routing: Routing, catalog: Catalog, redis: RedisHandle,
+    channels: ChannelDirectory,
+) -> Summarizer:
+    """``/summarize``'s orchestrator: a sibling of the assistant sharing its clients, budget and channel directory."""
+    return Summarizer(
+        slack=slack, routing=routing, catalog=catalog, ledger=Ledger(redis.client), channels=channels,
+        source=SummarySource(slack),
+        settings=SummarizerSettings(stream_interval_s=settings.stream_update_interval_s,
+                                    max_message_chars=settings.max_message_chars),
+        update_budget=UpdateBudget(redis.client, per_minute=settings.slack_updates_per_minute),
+    )
+
+
 async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) -> Penny:
     slack = build_slack_client(settings)
     app = AsyncApp(
@@ -192,5 +208,6 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
         deletions.register(app, cache.evict_by_source)
     threads.register(app, assistant.follow_up)
     reactions.register(app, feedback.on_reaction)
+    commands.register(app, build_summarizer(settings, slack, routing, catalog, redis, channels).summarize)
     return Penny(settings=settings, app=app, slack=slack, redis=redis, routing=routing, assistant=assistant,
                  cache=cache, embedder=embedder)

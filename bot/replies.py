@@ -29,6 +29,34 @@ CONTEXT_FAILED_TEXT = (
 )
 UNEXPECTED_TEXT = ":warning: Sorry, something went wrong on my side while answering. Please try again."
 
+SUMMARIZE_USAGE_TEXT = (
+    "*How to use `/summarize`*\n"
+    "• `/summarize` — this channel, last 24 hours\n"
+    "• `/summarize 7d` — this channel, a longer or shorter window (`30m`, `12h`, `7d`, `2w`; up to 90 days)\n"
+    "• `/summarize #channel [7d]` — another channel you are a member of\n"
+    "• `/summarize <message link>` — that message's whole thread (use *Copy link* on the message)\n"
+    "Only you can see this message."
+)
+SUMMARIZE_BAD_ARGS_TEXT = ":grey_question: {problem}\n\n" + SUMMARIZE_USAGE_TEXT
+SUMMARIZE_NOT_MEMBER_TEXT = (
+    ":no_entry: You're not a member of that conversation, so I can't summarize it for you. "
+    "Ask someone in it, or join it first."
+)
+SUMMARIZE_CANT_READ_TEXT = (
+    ":warning: I can't read that conversation (`{reason}`). Invite me to it with `/invite @Penny` and try again."
+)
+SUMMARIZE_NOTHING_TEXT = "There is nothing to summarize in {what} for the last {window}."
+SUMMARIZE_PRIVATE_NOTE = (
+    "Only you can see this summary: its source is more private than this conversation, so I didn't post it here."
+)
+SUMMARIZE_STARTED_PRIVATE_TEXT = "_Summarizing {what}… only you will see the result._"
+SUMMARIZE_PROGRESS_TEXT = "Summarizing part {part} of {parts}…"
+SUMMARIZE_COMBINING_TEXT = "Combining {parts} partial summaries…"
+SUMMARIZE_TRUNCATED_NOTE = (
+    "That window holds more than {limit} messages, so this covers the newest {limit}; use a shorter window "
+    "(e.g. `/summarize 6h`) for the rest."
+)
+
 FRESH_ANSWER_ACTION = "penny_fresh_answer"
 SECTION_LIMIT = 2900  # Slack caps a section's text at 3,000 characters
 

@@ -57,7 +57,7 @@ class MessageStreamer:
         self,
         client: AsyncWebClient,
         channel: str,
-        thread_ts: str,
+        thread_ts: str | None,
         *,
         interval_s: float = 1.0,
         max_chars: int = 3900,
@@ -114,6 +114,19 @@ class MessageStreamer:
         """Forget streamed text (a fallback model starts over); the next flush shows the placeholder again."""
         self._raw = self._raw[: self._offset]
         self._dirty.set()
+
+    async def show_status(self, status: str) -> None:
+        """Replace the placeholder with a progress line (e.g. "summarizing part 2 of 5…") until text streams.
+
+        Optional like any streaming edit: skipped when text already streams or the workspace budget says no.
+        """
+        async with self._lock:
+            if self._raw[self._offset :]:
+                return
+            await self._wait_turn()
+            if self._budget is not None and not await self._budget.try_take():
+                return
+            await self._edit(f"_{status}_", rendered=True)
 
     async def finish(self, final_text: str | None = None, *, blocks: list[dict[str, Any]] | None = None) -> list[str]:
         """Stop streaming and make the message(s) show exactly the final text (``blocks`` on the last one)."""
