@@ -20,9 +20,9 @@ _OUTCOME_LABELS = {
 
 
 def usd(amount: Decimal) -> str:
-    if amount and abs(amount) < SHOWN / 2:
-        return "<$0.0001" if amount > 0 else "-<$0.0001"
     shown = amount.quantize(SHOWN, rounding=ROUND_HALF_EVEN)
+    if amount and not shown:
+        return "<$0.0001" if amount > 0 else "-<$0.0001"
     return f"-${-shown}" if shown < 0 else f"${shown}"
 
 
@@ -116,7 +116,7 @@ def digest_blocks(digest: Digest) -> list[dict[str, Any]]:
         blocks.append(_section("*Spend by model*\n" + _spend_lines(now.by_model, by_cost)))
     if now.cache_hits:
         blocks.append(_section(
-            f"*Cache* ⚡ {now.cache_hits} answers from cache, {usd(now.cache_baseline_usd)} not spent on "
+            f"*Cache* ⚡ {now.cache_hits} answered from cache, {usd(now.cache_baseline_usd)} not spent on "
             f"{digest.baseline_model}"
         ))
     problems = [f"{now.outcomes.get(name, 0)} {name}" for name in ("failed", "refused") if now.outcomes.get(name)]

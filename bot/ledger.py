@@ -94,7 +94,9 @@ class Ledger:
         """
         key = ledger_stream_key(team_id)
         low = str(round(start * 1000))
-        high = f"({round(end * 1000)}"  # exclusive: a row at next Monday 00:00 belongs to next week
+        # An incomplete id as the upper bound means "<ms>-<max seq>", so the last millisecond before ``end`` is
+        # the inclusive bound (an exclusive "(<end ms>" would still let rows stamped exactly at ``end`` in).
+        high = str(round(end * 1000) - 1)
         entries: list[LedgerEntry] = []
         while True:
             rows = await self._redis.xrange(key, min=low, max=high, count=page_size) or []
