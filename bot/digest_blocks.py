@@ -57,7 +57,8 @@ def fallback_text(digest: Digest) -> str:
     if now.requests == 0:
         return f"Penny weekly digest {digest.week}: no requests this week."
     return (
-        f"Penny weekly digest {digest.week}: {now.requests} requests, {usd(now.cost_usd)} spent, "
+        f"Penny weekly digest {digest.week}: {now.requests} request{'' if now.requests == 1 else 's'}, "
+        f"{usd(now.cost_usd)} spent, "
         f"{usd(now.savings_usd)} saved ({percent(now.savings_share)}) against {digest.baseline_model}."
     )
 

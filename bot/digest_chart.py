@@ -32,22 +32,23 @@ def render_chart(digest: Digest) -> bytes:
     figure = Figure(figsize=(10, 4.2), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.subplots(1, 2)
-    _bars(axes[0], tiers, "by tier")
-    _bars(axes[1], models, "by model")
+    baseline_label = f"all on {digest.baseline_model}"
+    _bars(axes[0], tiers, "by tier", baseline_label)
+    _bars(axes[1], models, "by model", baseline_label)
     figure.suptitle(f"Penny spend {digest.week} vs all on {digest.baseline_model} (USD)")
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
 
 
-def _bars(axes: Any, groups: dict[str, Spend], title: str) -> None:
+def _bars(axes: Any, groups: dict[str, Spend], title: str, baseline_label: str) -> None:
     names = list(groups)
     positions = range(len(names))
     width = 0.4
     axes.bar([p - width / 2 for p in positions], [float(groups[n].cost_usd) for n in names], width,
              label="spent", color=ACTUAL_COLOUR)
     axes.bar([p + width / 2 for p in positions], [float(groups[n].baseline_usd) for n in names], width,
-             label="baseline", color=BASELINE_COLOUR)
+             label=baseline_label, color=BASELINE_COLOUR)
     axes.set_xticks(list(positions), names, rotation=20, ha="right")
     axes.set_title(title)
     axes.legend()
