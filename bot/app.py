@@ -134,6 +134,7 @@ def build_digest_scheduler(settings: Settings, slack: AsyncWebClient, redis: Red
                            catalog: Catalog) -> DigestScheduler | None:
     """The weekly digest, when ``PENNY_DIGEST_CHANNEL`` is set (every replica schedules it; one posts)."""
     if settings.digest_channel is None:
+        log.info("digest.disabled", reason="PENNY_DIGEST_CHANNEL is not set")
         return None
     poster = build_digest_poster(slack, redis.client, channel=settings.digest_channel, tz=settings.digest_tz,
                                  baseline_model=catalog.baseline)

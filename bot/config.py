@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.crontab import crontab_trigger
+
 ENV_PREFIX = "PENNY_"
 SLACK_API_DEFAULT = "https://slack.com/api/"
 
@@ -69,10 +71,8 @@ class Settings(BaseSettings):
     @field_validator("digest_cron")
     @classmethod
     def _crontab(cls, value: str) -> str:
-        from apscheduler.triggers.cron import CronTrigger
-
         try:
-            CronTrigger.from_crontab(value)
+            crontab_trigger(value)
         except ValueError as exc:
             raise ValueError(f"'{value}' is not a 5-field crontab ({exc})") from None
         return value

@@ -7,6 +7,7 @@ half-even from the exact ``Decimal``; an amount too small to show is printed as 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -47,9 +48,8 @@ def tier_order(names: list[str]) -> list[str]:
 
 
 def _date_range(digest: Digest) -> str:
-    last_day = digest.end.date().toordinal() - 1
-    first, last = digest.start.date(), type(digest.start.date()).fromordinal(last_day)
-    return f"{first:%d %b} – {last:%d %b %Y}"
+    first, last = digest.start.date(), (digest.end - timedelta(days=1)).date()
+    return f"{first:%a %d %b} – {last:%a %d %b %Y} ({digest.start.tzinfo})"
 
 
 def fallback_text(digest: Digest) -> str:
@@ -57,8 +57,7 @@ def fallback_text(digest: Digest) -> str:
     if now.requests == 0:
         return f"Penny weekly digest {digest.week}: no requests this week."
     return (
-        f"Penny weekly digest {digest.week}: {now.requests} request{'' if now.requests == 1 else 's'}, "
-        f"{usd(now.cost_usd)} spent, "
+        f"Penny weekly digest {digest.week}: {_plural(now.requests, 'request')}, {usd(now.cost_usd)} spent, "
         f"{usd(now.savings_usd)} saved ({percent(now.savings_share)}) against {digest.baseline_model}."
     )
 
@@ -71,10 +70,14 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
-def _spend_lines(groups: dict[str, Spend], order: list[str]) -> str:
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _spend_lines(groups: dict[str, Spend], order: list[str], baseline_model: str) -> str:
     return "\n".join(
-        f"• `{name}` {usd(groups[name].cost_usd)} over {groups[name].requests} "
-        f"(all on baseline {usd(groups[name].baseline_usd)})"
+        f"• `{name}` {usd(groups[name].cost_usd)} · {_plural(groups[name].requests, 'request')} · "
+        f"{usd(groups[name].baseline_usd)} on {baseline_model}"
         for name in order
     )
 
@@ -105,16 +108,17 @@ def digest_blocks(digest: Digest) -> list[dict[str, Any]]:
     if now.requests == 0:
         blocks.append(_section("No requests this week, so nothing was spent."))
         if before is not None:
-            blocks.append(_context(f"Last week: {before.requests} requests, {usd(before.cost_usd)} spent."))
+            blocks.append(_context(f"Last week: {_plural(before.requests, 'request')}, {usd(before.cost_usd)} spent."))
         return blocks
     blocks.append(_summary(now, before, digest.baseline_model))
     outcomes = " · ".join(f"{count} {_OUTCOME_LABELS.get(name, name)}" for name, count in now.outcomes.items())
     blocks.append(_context(outcomes))
     if now.by_tier:
-        blocks.append(_section("*Spend by tier*\n" + _spend_lines(now.by_tier, tier_order(list(now.by_tier)))))
+        blocks.append(_section("*Spend by tier*\n" + _spend_lines(now.by_tier, tier_order(list(now.by_tier)),
+                                                                   digest.baseline_model)))
     if now.by_model:
         by_cost = sorted(now.by_model, key=lambda name: (-now.by_model[name].cost_usd, name))
-        blocks.append(_section("*Spend by model*\n" + _spend_lines(now.by_model, by_cost)))
+        blocks.append(_section("*Spend by model*\n" + _spend_lines(now.by_model, by_cost, digest.baseline_model)))
     if now.cache_hits:
         blocks.append(_section(
             f"*Cache* ⚡ {now.cache_hits} answered from cache, {usd(now.cache_baseline_usd)} not spent on "

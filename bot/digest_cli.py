@@ -32,6 +32,11 @@ async def run_digest(settings: Settings, *, week_text: str | None, dry_run: bool
 
     if settings.slack_bot_token is None:
         raise ConfigError(f"{ENV_PREFIX}SLACK_BOT_TOKEN is not set (the digest asks Slack which workspace it is)")
+    if not settings.redis_url:
+        # The embedded Redis keeps its files under PENNY_DATA_DIR for `penny run`; a second server on the same
+        # files while Penny runs would corrupt them, so the digest command only talks to a Redis by URL.
+        raise ConfigError(f"{ENV_PREFIX}REDIS_URL is not set (penny digest reads the deployment's Redis by URL; "
+                          f"with the embedded Redis, the schedule in `penny run` posts the digest)")
     if settings.digest_channel is None and not dry_run:
         raise ConfigError(f"{ENV_PREFIX}DIGEST_CHANNEL is not set (the channel ID to post to; or use --dry-run)")
     week = parse_week(week_text, settings)

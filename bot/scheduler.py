@@ -1,4 +1,5 @@
-"""The weekly digest's schedule: APScheduler's ``AsyncIOScheduler`` with a crontab trigger from settings.
+"""The weekly digest's schedule: APScheduler's ``AsyncIOScheduler`` with a crontab trigger from settings
+(``bot/crontab.py``: standard crontab weekday numbers, which APScheduler 3.x's own parser shifts by a day).
 
 Every replica schedules the same job; the week's Redis lock in ``bot/digest_job.py`` makes exactly one of them
 post. The job reports the last *complete* week in the digest's time zone, so a Monday-morning run covers
@@ -14,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 
+from bot.crontab import crontab_trigger
 from bot.digest import IsoWeek
 from bot.digest_job import DigestPoster
 
@@ -34,7 +35,7 @@ class DigestScheduler:
         self._poster = poster
         self._tz = tz
         self._now = now
-        self.trigger = CronTrigger.from_crontab(cron, timezone=tz)
+        self.trigger = crontab_trigger(cron, timezone=tz)
         self.scheduler = AsyncIOScheduler(timezone=tz)
         self.scheduler.add_job(self.run_once, self.trigger, id=JOB_ID, coalesce=True, max_instances=1,
                                misfire_grace_time=MISFIRE_GRACE_S)

@@ -89,7 +89,7 @@ def test_penny_digest_posts_the_weeks_figures_and_a_chart_once(
     blocks = str(message.blocks)
     assert "*Requests*\\n4 (▲ 300.0% vs last week)" in blocks
     assert "*Spend*\\n$0.0014 (▼ 28.3% vs last week)" in blocks
-    assert "• `premium` $0.0012 over 1 (all on baseline $0.0055)" in blocks
+    assert "• `premium` $0.0012 · 1 request · $0.0055 on gpt-4o" in blocks
     assert "⚡ 1 answered from cache, $0.0029 not spent on gpt-4o" in blocks
     assert "⚠️ 1 failed" in blocks
     assert "*Quality* 👍 2 · 👎 1 · 66.7% 👍" in blocks
@@ -123,6 +123,10 @@ def test_penny_digest_says_what_is_wrong_in_one_line(
     assert len(bad_cron.stderr.strip().splitlines()) == 1
     no_channel = _penny_digest(penny_env, tmp_path)
     assert no_channel.returncode == 2 and "PENNY_DIGEST_CHANNEL is not set" in no_channel.stderr
+    embedded = {k: v for k, v in penny_env.items() if k != "PENNY_REDIS_URL"}
+    no_url = _penny_digest({**embedded, "PENNY_DIGEST_CHANNEL": channel}, tmp_path)
+    assert no_url.returncode == 2 and "PENNY_REDIS_URL is not set" in no_url.stderr
+    assert not (tmp_path / ".penny").exists(), "no embedded Redis was started next to a running Penny's files"
 
 
 @pytest.mark.slow

@@ -164,7 +164,7 @@ async def test_blocks_show_the_figures_and_the_change_from_last_week(redis: aior
     assert "*Requests*\\n9 (▲ 350.0% vs last week)" in text
     assert "*Spend*\\n$0.0017 (▲ 73.3% vs last week)" in text
     assert "*Saved*\\n$0.0111 (86.5%)" in text
-    assert "• `economy` $0.0003 over 2 (all on baseline $0.0040)" in text
+    assert "• `economy` $0.0003 · 2 requests · $0.0040 on gpt-4o" in text
     assert "⚡ 1 answered from cache, $0.0010 not spent on gpt-4o" in text
     assert "⚠️ 2 failed · 1 refused" in text
     assert "no 👍/👎 reactions this week" in text
