@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 import structlog
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -92,7 +92,7 @@ class DigestPoster:
         except BaseException:
             try:
                 await lock.release()
-            except LockError:
+            except (LockError, RedisError):  # it expires on its own; say so instead of hiding the first error
                 log.warning("digest.lock_release_failed", team_id=team_id, week=str(week))
             raise
 
