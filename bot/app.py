@@ -20,11 +20,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.answers import AnswerMap
 from bot.assistant import Assistant, AssistantSettings
 from bot.channels import ChannelDirectory, Visibility
 from bot.config import ConfigError, Settings
 from bot.digest_job import build_digest_poster
 from bot.event_claims import EventClaims
+from bot.feedback import Feedback
 from bot.ledger import Ledger
 from bot.observability import DUPLICATE_EVENTS
 from bot.scheduler import DigestScheduler
@@ -34,11 +36,13 @@ from bot.threads import JoinedThreads
 from cache.embedder import Embedder
 from cache.semantic import SemanticCache
 from cache.values import CacheSettings
-from handlers import actions, deletions, mentions, threads
+from handlers import actions, deletions, mentions, reactions, threads
 from routing.catalog import Catalog, load_catalog
 from routing.factory import Routing, build_routing
-from routing.learned import WorkspaceScorers
+from routing.learned import ScorerConfig, WorkspaceScorers
 from routing.llm import LLMClient, Timeouts
+from routing.quality import FeedbackLog
+from routing.scorer_sync import ScorerSync
 
 log = structlog.get_logger(__name__)
 
@@ -165,17 +169,24 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     llm = LLMClient(
         catalog, timeouts=Timeouts(connect_s=settings.llm_connect_timeout_s, read_s=settings.llm_read_timeout_s)
     )
-    # The learned scorer escalates prompts that resemble badly rated ones, once a workspace has enough votes;
-    # votes come from 👍/👎 reactions (the feedback issue wires them), so until then it never fires.
-    routing = build_routing(catalog, redis.client, client=llm, escalator=WorkspaceScorers())
+    # The learned scorer escalates prompts that resemble badly rated ones, once a workspace has enough 👍/👎
+    # votes (the catalog's ``learned.min_votes``); every replica follows the shared feedback log in Redis.
+    scorers = WorkspaceScorers(ScorerConfig(min_votes=catalog.policy.learned.min_votes))
+    routing = build_routing(catalog, redis.client, client=llm, escalator=scorers)
+    votes = FeedbackLog(redis.client)
     channels = ChannelDirectory(slack, ttl_s=settings.channel_info_ttl_s)
-    embedder = Embedder() if settings.cache_enabled else None
+    # One model serves both users of prompt vectors: the cache and the learned router (its votes need them too).
+    embedder = Embedder() if settings.cache_enabled or catalog.policy.learned.enabled else None
     cache = build_cache(settings, redis, embedder) if embedder is not None else None
     if cache is not None:
         async def on_visibility_change(team_id: str, channel_id: str, visibility: Visibility) -> None:
             await cache.on_visibility_change(team_id, channel_id, visibility.value)
 
         channels.on_change(on_visibility_change)
+    feedback = Feedback(
+        answers=AnswerMap(redis.client), votes=votes, scorer_sync=ScorerSync(votes, scorers),
+        signature=scorers.signature, evict=cache.evict if cache is not None else None,
+    )
     assistant = Assistant(
         slack=slack,
         routing=routing,
@@ -191,11 +202,13 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
         embed=embedder.aembed if embedder is not None else None,
         update_budget=UpdateBudget(redis.client, per_minute=settings.slack_updates_per_minute),
         threads=JoinedThreads(redis.client),
+        feedback=feedback,
     )
     mentions.register(app, assistant.answer)
     actions.register(app, assistant.answer)
     if cache is not None:
         deletions.register(app, cache.evict_by_source)
     threads.register(app, assistant.follow_up)
+    reactions.register(app, feedback.on_reaction)
     return Penny(settings=settings, app=app, slack=slack, redis=redis, routing=routing, assistant=assistant,
                  cache=cache, embedder=embedder, digest=build_digest_scheduler(settings, slack, redis, catalog))

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import replies
 from bot.channels import ChannelDirectory, Visibility
 from bot.event_claims import EventClaim
+from bot.feedback import Feedback
 from bot.ledger import Ledger, LedgerEntry
 from bot.observability import ANSWER_SECONDS, REQUESTS
 from bot.prompts import before, chat_messages
@@ -73,6 +74,7 @@ class Assistant:
         embed: EmbedFn | None = None,
         update_budget: UpdateBudget | None = None,
         threads: JoinedThreads | None = None,
+        feedback: Feedback | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -86,6 +88,7 @@ class Assistant:
         self._embed = embed
         self._update_budget = update_budget
         self._threads = threads
+        self._feedback = feedback
         self._clock = clock
         self._wall_clock = wall_clock
 
@@ -182,8 +185,10 @@ class Assistant:
         if query is not None and not options.bypass_cache and self._cache is not None:
             hit = await self._cache.lookup(query)
             if hit is not None:
-                return await self._serve_cached(request, streamer, hit, messages, entry)
+                return await self._serve_cached(request, streamer, hit, messages, entry, vector)
 
+        if self._feedback is not None:
+            await self._feedback.before_routing(request.scope.team_id)
         plan = await self._routing.router.plan(RouteRequest(
             team_id=request.scope.team_id, channel_id=channel, user_id=request.user_id, text=request.text,
             messages=messages, command=request.command,
@@ -206,10 +211,13 @@ class Assistant:
             return entry
         answer = streamer.text
         await streamer.finish(replies.with_notes(answer, [*plan.notes, *outcome.notes]))
+        stored: str | None = None
         if query is not None and self._cache is not None and outcome.model is not None:
-            await self._cache.store(query, answer, model=outcome.model, tier=outcome.tier,
-                                    source_ts=[m.ts for m in context])
-        return replace(entry, outcome="answered")
+            stored = await self._cache.store(query, answer, model=outcome.model, tier=outcome.tier,
+                                             source_ts=[m.ts for m in context])
+        entry = replace(entry, outcome="answered")
+        await self._remember(request, streamer, entry, cache_entry=stored, vector=vector)
+        return entry
 
     async def _cache_query(
         self, request: Request, task: TaskKind, context: list[ContextMessage], vector: Any
@@ -234,7 +242,7 @@ class Assistant:
 
     async def _serve_cached(
         self, request: Request, streamer: MessageStreamer, hit: CacheHit, messages: list[dict[str, str]],
-        entry: LedgerEntry,
+        entry: LedgerEntry, vector: Any,
     ) -> LedgerEntry:
         label = replies.cache_label(hit.created_at, now=self._wall_clock())
         button = {"entry": hit.entry_id, "q": request.text[:1500], "thread": request.thread_ts,
@@ -244,8 +252,23 @@ class Assistant:
         would_have = estimate_usage(messages, hit.answer)
         baseline = call_cost(self._catalog.baseline_model, would_have)
         log.info("assistant.cache_hit", kind=hit.kind, similarity=round(hit.similarity, 3), entry=hit.entry_id)
-        return replace(entry, outcome="cache_hit", model=hit.model, tier=hit.tier, baseline_cost_usd=baseline,
-                       estimated=True)
+        entry = replace(entry, outcome="cache_hit", model=hit.model, tier=hit.tier, baseline_cost_usd=baseline,
+                        estimated=True)
+        await self._remember(request, streamer, entry, cache_entry=hit.entry_id, vector=vector)
+        return entry
+
+    async def _remember(
+        self, request: Request, streamer: MessageStreamer, entry: LedgerEntry, *, cache_entry: str | None,
+        vector: Any,
+    ) -> None:
+        """Map the reply's messages to this request, so 👍/👎 on them count as feedback (best-effort)."""
+        if self._feedback is None:
+            return
+        await self._feedback.remember_answer(
+            request_id=request.request_id, team_id=request.scope.team_id, channel_id=request.scope.channel_id,
+            message_ts=streamer.message_ts, task=entry.task, model=entry.model, tier=entry.tier,
+            outcome=entry.outcome, cache_entry=cache_entry, vector=vector, question=request.text,
+        )
 
     async def _post_or_update(self, channel: str, thread_ts: str, reuse_ts: str | None, text: str) -> None:
         if reuse_ts:

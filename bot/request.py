@@ -52,5 +52,20 @@ class AnswerOptions:
     evict_entry: str | None = None
 
 
+@dataclass(frozen=True)
+class Reaction:
+    """A 👍 or 👎 put on (``added``) or taken off a message: quality feedback if the message is one of Penny's."""
+
+    team_id: str
+    channel_id: str
+    message_ts: str
+    user_id: str
+    good: bool
+    added: bool
+
+
 AnswerFn = Callable[..., Awaitable[None]]
 """What handlers call: ``answer(request, claim, options=None)``; the assistant's method, passed in by ``bot/app.py``."""
+
+ReactionFn = Callable[[Reaction], Awaitable[object]]
+"""What the reactions handler calls: the feedback service's ``on_reaction``, passed in by ``bot/app.py``."""

@@ -47,6 +47,11 @@ def joined_thread_key(team_id: str, channel_id: str, thread_ts: str) -> str:
     return f"{_tag(team_id)}:thread:{channel_id}:{thread_ts}"
 
 
+def answer_message_key(team_id: str, channel_id: str, message_ts: str) -> str:
+    """Hash describing the request behind one of Penny's reply messages (the message→request map)."""
+    return f"{_tag(team_id)}:answer:{channel_id}:{message_ts}"
+
+
 def digest_lock_key(team_id: str, week: str) -> str:
     """Held by the replica that posts a workspace's digest for ISO ``week`` (``2026-W47``), so only one posts."""
     return f"{_tag(team_id)}:digest:lock:{week}"

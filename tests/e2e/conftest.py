@@ -22,10 +22,12 @@ def _default_catalog() -> dict[str, Any]:
     return dict(yaml.safe_load(resources.files("routing").joinpath("default_catalog.yaml").read_text("utf-8")))
 
 
-def write_test_catalog(path: Path, llm_base_url: str) -> Path:
+def write_test_catalog(path: Path, llm_base_url: str, *, learned: bool = False) -> Path:
     """The shipped catalog with its provider pointed at the local server (prices and tiers unchanged)."""
     catalog = _default_catalog()
     catalog["providers"] = {"global": {"base_url": llm_base_url, "api_key_env": LLM_KEY_ENV}}
+    # Learned routing needs prompt vectors, i.e. the MiniLM model (seconds to load); tests that need it turn it on.
+    catalog["policy"]["learned"]["enabled"] = learned
     path.write_text(yaml.safe_dump(catalog, sort_keys=False))
     return path
 

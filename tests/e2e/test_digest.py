@@ -22,6 +22,7 @@ from routing.quality import FeedbackLog, Vote
 from tests.e2e.conftest import PennyFactory
 from tests.e2e.penny_process import REPO_ROOT
 from tests.harness.ledger_seed import record_at
+from tests.harness.openai_server import ANY_MODEL, OpenAIServer
 from tests.harness.slack_emulator import SlackEmulator
 
 pytestmark = pytest.mark.e2e
@@ -157,3 +158,39 @@ def test_two_running_replicas_post_last_weeks_digest_once(
         f"Penny weekly digest {last_week}: 1 request, $0.0005 spent, $0.0037 saved (88.0%) against gpt-4o."
     ]
     assert len([f for f in slack.uploaded_files() if f.channel == channel]) == 1
+
+
+def test_a_real_answer_and_its_reactions_show_up_in_the_digest(
+    slack: SlackEmulator, llm: OpenAIServer, start_penny: PennyFactory, penny_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Nothing seeded: Penny answers a mention, people react, and ``penny digest`` reports what the ledger and the
+    vote log recorded (a 👍 added and taken back counts zero)."""
+    alice, bob = slack.add_user("alice"), slack.add_user("bob")
+    general = slack.add_channel("general", members=[alice.id, bob.id])
+    costs = slack.add_channel("penny-costs").id
+    llm.set_answer(ANY_MODEL, "Deploys freeze at 16:00 on Fridays.")
+    start_penny()
+    question = slack.mention(general.id, alice.id, "what is the deploy freeze rule?")
+    reply = slack.wait_for(
+        lambda: next((m for m in slack.bot_replies(general.id, question.ts or "") if "16:00" in m.text
+                      and "▍" not in m.text), None), timeout=30, what="the answer")
+    model = llm.models_called()[-1]
+    slack.react(general.id, reply.ts, bob.id, "+1")
+    slack.react(general.id, reply.ts, alice.id, "thumbsup")
+    slack.unreact(general.id, reply.ts, alice.id, "thumbsup")
+
+    week = str(IsoWeek.containing(datetime.now(UTC), UTC_ZONE))
+    env = {**penny_env, "PENNY_DIGEST_CHANNEL": costs}
+
+    def quality_line() -> str | None:
+        shown = _penny_digest(env, tmp_path, "--week", week, "--dry-run").stdout
+        return next((line for line in shown.splitlines() if "*Quality*" in line and "👍 1 · 👎 0" in line), None)
+
+    assert slack.wait_for(quality_line, timeout=30, interval=0.5, what="the votes in the digest")
+    posted = _penny_digest(env, tmp_path, "--week", week)
+    assert posted.returncode == 0, posted.stderr
+    [message] = [m for m in slack.bot_messages(costs) if m.blocks]
+    assert message.text.startswith(f"Penny weekly digest {week}: 1 request, <$0.0001 spent, "), message.text
+    blocks = str(message.blocks)
+    assert f"• `{model}` <$0.0001 · 1 request · $0.0002 on gpt-4o" in blocks and "1 answered" in blocks
+    assert "*Quality* 👍 1 · 👎 0 · 100.0% 👍" in blocks

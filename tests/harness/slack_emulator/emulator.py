@@ -486,6 +486,25 @@ class SlackEmulator:
     ) -> Delivery:
         return self.deliver_event(self.reaction_event(channel, ts, user, reaction), **opts)
 
+    def reaction_removed_event(self, channel: str, ts: str, user: str, reaction: str) -> dict[str, Any]:
+        """Take `user`'s reaction off the message and return the `reaction_removed` event."""
+        with self.workspace.lock:
+            message = self.workspace.find(channel, ts)
+            users = message.reactions.get(reaction, [])
+            if user in users:
+                users.remove(user)
+            if not users:
+                message.reactions.pop(reaction, None)
+            return payloads.reaction_added_event(
+                user=user, reaction=reaction, channel=channel, ts=ts, item_user=message.user,
+                event_ts=self.workspace.next_ts(), removed=True,
+            )
+
+    def unreact(
+        self, channel: str, ts: str, user: str, reaction: str, **opts: Unpack[DeliveryOptions]
+    ) -> Delivery:
+        return self.deliver_event(self.reaction_removed_event(channel, ts, user, reaction), **opts)
+
     def edit_event(self, channel: str, ts: str, new_text: str) -> dict[str, Any]:
         """A user edits their message: update the state and return the `message_changed` event."""
         ws = self.workspace

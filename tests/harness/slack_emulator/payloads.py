@@ -134,10 +134,11 @@ def message_deleted_event(
 
 
 def reaction_added_event(
-    *, user: str, reaction: str, channel: str, ts: str, item_user: str, event_ts: str
+    *, user: str, reaction: str, channel: str, ts: str, item_user: str, event_ts: str, removed: bool = False
 ) -> dict[str, Any]:
+    """``reaction_added`` (or, with ``removed``, ``reaction_removed``: Slack gives both the same shape)."""
     return {
-        "type": "reaction_added",
+        "type": "reaction_removed" if removed else "reaction_added",
         "user": user,
         "item": {"type": "message", "channel": channel, "ts": ts},
         "reaction": reaction,

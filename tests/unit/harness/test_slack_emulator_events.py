@@ -204,6 +204,21 @@ async def test_thread_message_reaction_edit_and_delete_events(
     assert [r.text for r in emu.edit_history(channel.id, follow_up.ts)] == ["follow-up", "follow-up, edited"]
 
 
+async def test_reaction_removed_event_matches_slack_and_updates_the_message(
+    emu: SlackEmulator, receiver: Receiver, slack_eval: Path
+) -> None:
+    alice = emu.add_user("alice")
+    channel = emu.add_channel("general", members=[alice.id])
+    parent = emu.post_user_message(channel.id, alice.id, "topic")
+    await emu.adeliver_event(emu.reaction_event(channel.id, parent.ts, alice.id, "-1"))
+    assert emu.message(channel.id, parent.ts).reactions == {"-1": [alice.id]}
+    await emu.adeliver_event(emu.reaction_removed_event(channel.id, parent.ts, alice.id, "-1"))
+    removed = json.loads(receiver.requests[-1][1])
+    assert_shape(removed, _events_sample(slack_eval, "ReactionRemovedPayload"))
+    assert removed["event"]["type"] == "reaction_removed" and removed["event"]["reaction"] == "-1"
+    assert emu.message(channel.id, parent.ts).reactions == {}
+
+
 async def test_slash_command_form_and_response_url(
     emu: SlackEmulator, receiver: Receiver, slack_eval: Path
 ) -> None:

@@ -1,0 +1,74 @@
+"""The message→request map: which request, model and tier produced each of Penny's reply messages.
+
+A 👍 arrives minutes or days after the answer, on whichever replica Slack picked, naming only a channel and a
+message ts. To turn it into a quality vote we need what produced that message, so every answer (and cached
+answer) is remembered here under each of its message ts — a long reply split over several messages maps each
+part. What is kept is ids, the model and tier, the cache entry served or stored, and the prompt's signature
+(vector and counts, ``routing/learned.py``) — never the question or the answer text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from bot.state import answer_message_key
+
+DEFAULT_TTL_S = 30 * 86400  # feedback on month-old answers is rare; the map must not grow forever
+
+
+@dataclass(frozen=True)
+class AnsweredMessage:
+    """What produced one reply: enough to count a vote on it and to act on it (evict a bad cached answer)."""
+
+    request_id: str
+    team_id: str
+    channel_id: str
+    task: str
+    model: str
+    tier: str
+    outcome: str  # answered | cache_hit
+    cache_entry: str = ""  # the entry served (cache hit) or stored from this answer, if any
+    signature: bytes = b""
+
+
+class AnswerMap:
+    def __init__(self, redis: aioredis.Redis, *, ttl_s: int = DEFAULT_TTL_S) -> None:
+        self._redis = redis
+        self._ttl_s = ttl_s
+
+    async def remember(self, answer: AnsweredMessage, message_ts: Sequence[str]) -> None:
+        """Map every message of the reply to the answer (replacing what an edited-in-place message meant before)."""
+        fields: dict[str, str | bytes] = {
+            "request_id": answer.request_id, "task": answer.task, "model": answer.model, "tier": answer.tier,
+            "outcome": answer.outcome, "cache_entry": answer.cache_entry, "signature": answer.signature,
+        }
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for ts in message_ts:
+                key = answer_message_key(answer.team_id, answer.channel_id, ts)
+                pipe.delete(key)
+                pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
+                pipe.expire(key, self._ttl_s)
+            await pipe.execute()
+
+    async def lookup(self, team_id: str, channel_id: str, message_ts: str) -> AnsweredMessage | None:
+        """The answer behind a message of this channel, or None (not Penny's, or forgotten)."""
+        raw = await self._redis.hgetall(answer_message_key(team_id, channel_id, message_ts))
+        if not raw:
+            return None
+        fields: dict[str, bytes] = {_raw(k).decode(): _raw(v) for k, v in raw.items()}
+
+        def text(name: str) -> str:
+            return fields.get(name, b"").decode()
+
+        return AnsweredMessage(
+            request_id=text("request_id"), team_id=team_id, channel_id=channel_id, task=text("task"),
+            model=text("model"), tier=text("tier"), outcome=text("outcome"), cache_entry=text("cache_entry"),
+            signature=fields.get("signature", b""),
+        )
+
+
+def _raw(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()

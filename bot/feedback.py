@@ -1,0 +1,91 @@
+"""👍/👎 on Penny's answers as quality feedback: counted per model × task, taught to the router, acted on.
+
+The flow (DESIGN: reactions → ``handlers/reactions.py`` → here → ``routing/quality.py``):
+
+* every answer is remembered under its message ts (``bot/answers.py``), with its prompt's signature;
+* a thumb on such a message becomes a ``Vote`` in the workspace's feedback log — idempotent per person and
+  polarity, so redelivered or repeated events count once, and removing the reaction takes the vote back;
+* the learned scorer follows the log (``routing/scorer_sync.py``): once a workspace has enough votes, prompts that
+  resemble badly rated ones go up a tier;
+* a 👎 on an answer that is (or was stored in) the semantic cache evicts that entry, so nobody else is served an
+  answer somebody just called bad.
+
+Feedback is best-effort by design: a Redis hiccup here is logged and never breaks or delays an answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import structlog
+from redis.exceptions import RedisError
+
+from bot.answers import AnsweredMessage, AnswerMap
+from bot.request import Reaction
+from routing.quality import FeedbackLog, Vote
+from routing.scorer_sync import ScorerSync
+
+log = structlog.get_logger(__name__)
+
+Signature = Callable[[Any, str], bytes]  # (prompt vector, question) -> routing.learned prompt signature
+Evict = Callable[[str], Awaitable[None]]  # cache entry id -> evicted
+
+
+class Feedback:
+    def __init__(
+        self, *, answers: AnswerMap, votes: FeedbackLog, scorer_sync: ScorerSync | None = None,
+        signature: Signature | None = None, evict: Evict | None = None,
+    ) -> None:
+        self._answers = answers
+        self._votes = votes
+        self._scorer_sync = scorer_sync
+        self._signature = signature
+        self._evict = evict
+
+    async def remember_answer(
+        self, *, request_id: str, team_id: str, channel_id: str, message_ts: Sequence[str], task: str, model: str,
+        tier: str, outcome: str, cache_entry: str | None, vector: Any | None, question: str,
+    ) -> None:
+        """Record what produced these reply messages, so a later 👍/👎 on any of them can be counted."""
+        signature = b""
+        if vector is not None and self._signature is not None:
+            signature = self._signature(vector, question)
+        answer = AnsweredMessage(
+            request_id=request_id, team_id=team_id, channel_id=channel_id, task=task, model=model, tier=tier,
+            outcome=outcome, cache_entry=cache_entry or "", signature=signature,
+        )
+        try:
+            await self._answers.remember(answer, message_ts)
+        except RedisError:
+            log.warning("feedback.remember_failed", request_id=request_id)
+
+    async def before_routing(self, team_id: str) -> None:
+        """Bring the workspace's learned scorer up to date with votes other replicas received."""
+        if self._scorer_sync is None:
+            return
+        try:
+            await self._scorer_sync.refresh(team_id)
+        except RedisError:
+            log.warning("feedback.scorer_refresh_failed", team_id=team_id)
+
+    async def on_reaction(self, reaction: Reaction) -> bool:
+        """Count (or take back) a thumb on one of Penny's answers; False when the message is not one of them."""
+        answer = await self._answers.lookup(reaction.team_id, reaction.channel_id, reaction.message_ts)
+        if answer is None:
+            return False
+        vote = Vote(
+            team_id=reaction.team_id, channel_id=reaction.channel_id, request_id=answer.request_id,
+            user_id=reaction.user_id, good=reaction.good, model=answer.model, tier=answer.tier, task=answer.task,
+            signature=answer.signature,
+        )
+        changed = await (self._votes.add(vote) if reaction.added else self._votes.remove(vote))
+        log.info("feedback.vote", team_id=reaction.team_id, channel_id=reaction.channel_id,
+                 request_id=answer.request_id, good=reaction.good, added=reaction.added, counted=changed,
+                 model=answer.model, tier=answer.tier)
+        if changed and reaction.added and not reaction.good and answer.cache_entry and self._evict is not None:
+            await self._evict(answer.cache_entry)
+            log.info("feedback.cache_entry_evicted", request_id=answer.request_id, entry=answer.cache_entry)
+        if changed and self._scorer_sync is not None:
+            await self._scorer_sync.refresh(reaction.team_id, force=True)
+        return True
