@@ -134,10 +134,6 @@ class WeekFigures:
         """Saved as a fraction of the baseline; None when the baseline is zero (nothing to compare)."""
         return self.savings_usd / self.baseline_usd if self.baseline_usd else None
 
-    @property
-    def empty(self) -> bool:
-        return self.requests == 0 and self.votes == Votes()
-
 
 @dataclass(frozen=True)
 class Digest:
