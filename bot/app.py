@@ -24,10 +24,12 @@ from bot.answers import AnswerMap
 from bot.assistant import Assistant, AssistantSettings
 from bot.channels import ChannelDirectory, Visibility
 from bot.config import ConfigError, Settings
+from bot.digest_job import build_digest_poster
 from bot.event_claims import EventClaims
 from bot.feedback import Feedback
 from bot.ledger import Ledger
 from bot.observability import DUPLICATE_EVENTS
+from bot.scheduler import DigestScheduler
 from bot.slack_budget import UpdateBudget
 from bot.state import RedisHandle
 from bot.summarizer import Summarizer, SummarizerSettings
@@ -59,6 +61,7 @@ class Penny:
     assistant: Assistant
     cache: SemanticCache | None = None
     embedder: Embedder | None = None
+    digest: DigestScheduler | None = None
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -67,11 +70,15 @@ class Penny:
             self.background.append(asyncio.create_task(self.cache.start()))
         if self.embedder is not None:
             self.background.append(asyncio.create_task(self.embedder.warm_up()))
+        if self.digest is not None:
+            self.digest.start()
 
     def ready(self) -> bool:
         return all(task.done() and not task.cancelled() and task.exception() is None for task in self.background)
 
     async def close(self) -> None:
+        if self.digest is not None:
+            self.digest.shutdown()
         for task in self.background:
             task.cancel()
         if self.cache is not None:
@@ -127,6 +134,17 @@ def dedup_middleware(claims: EventClaims) -> Any:
         return await next()  # type: ignore[no-any-return]
 
     return claim_event
+
+
+def build_digest_scheduler(settings: Settings, slack: AsyncWebClient, redis: RedisHandle,
+                           catalog: Catalog) -> DigestScheduler | None:
+    """The weekly digest, when ``PENNY_DIGEST_CHANNEL`` is set (every replica schedules it; one posts)."""
+    if settings.digest_channel is None:
+        log.info("digest.disabled", reason="PENNY_DIGEST_CHANNEL is not set")
+        return None
+    poster = build_digest_poster(slack, redis.client, channel=settings.digest_channel, tz=settings.digest_tz,
+                                 baseline_model=catalog.baseline)
+    return DigestScheduler(poster, cron=settings.digest_cron, tz=settings.digest_tz)
 
 
 def build_cache(settings: Settings, redis: RedisHandle, embedder: Embedder) -> SemanticCache:
@@ -210,4 +228,4 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     reactions.register(app, feedback.on_reaction)
     commands.register(app, build_summarizer(settings, slack, routing, catalog, redis, channels).summarize)
     return Penny(settings=settings, app=app, slack=slack, redis=redis, routing=routing, assistant=assistant,
-                 cache=cache, embedder=embedder)
+                 cache=cache, embedder=embedder, digest=build_digest_scheduler(settings, slack, redis, catalog))

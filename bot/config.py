@@ -7,11 +7,15 @@ are turned into ``ConfigError`` with the variable's name in it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.crontab import crontab_trigger
 
 ENV_PREFIX = "PENNY_"
 SLACK_API_DEFAULT = "https://slack.com/api/"
@@ -54,6 +58,39 @@ class Settings(BaseSettings):
     cache_ttl_days: float = Field(default=7.0, gt=0)
     cache_max_entries_per_channel: int = Field(default=5000, gt=0)
     channel_info_ttl_s: float = Field(default=300.0, ge=0)
+
+    digest_channel: str | None = Field(default=None, description="channel id for the weekly digest; unset: off")
+    digest_cron: str = Field(default="0 9 * * mon", description="5-field crontab, in digest_timezone")
+    digest_timezone: str = "UTC"
+
+    @field_validator("digest_channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value and not re.fullmatch(r"[CG][A-Z0-9]{2,}", value):
+            raise ValueError(f"'{value}' is not a channel ID like C0123ABCD (the file upload needs the ID, not #name)")
+        return value or None
+
+    @field_validator("digest_cron")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        try:
+            crontab_trigger(value)
+        except ValueError as exc:
+            raise ValueError(f"'{value}' is not a 5-field crontab ({exc})") from None
+        return value
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (use an IANA name like Europe/Berlin)") from None
+        return value
+
+    @property
+    def digest_tz(self) -> ZoneInfo:
+        return ZoneInfo(self.digest_timezone)
 
     @property
     def socket_mode(self) -> bool:

@@ -83,3 +83,25 @@ class Ledger:
         rows = await self._redis.xrange(ledger_stream_key(team_id), count=count)
         entries = [LedgerEntry.from_fields(fields) for _, fields in rows or []]
         return [e for e in entries if channel_id is None or e.channel_id == channel_id]
+
+    async def entries_between(
+        self, team_id: str, start: float, end: float, *, page_size: int = 1000
+    ) -> list[LedgerEntry]:
+        """One workspace's rows recorded in ``[start, end)`` (epoch seconds), all of them, oldest first.
+
+        The stream id is the time the row was recorded (milliseconds), so a time range is one XRANGE, read in
+        pages so a busy week never arrives as one huge reply.
+        """
+        key = ledger_stream_key(team_id)
+        low = str(round(start * 1000))
+        # An incomplete id as the upper bound means "<ms>-<max seq>", so the last millisecond before ``end`` is
+        # the inclusive bound (an exclusive "(<end ms>" would still let rows stamped exactly at ``end`` in).
+        high = str(round(end * 1000) - 1)
+        entries: list[LedgerEntry] = []
+        while True:
+            rows = await self._redis.xrange(key, min=low, max=high, count=page_size) or []
+            entries.extend(LedgerEntry.from_fields(fields) for _, fields in rows)
+            if len(rows) < page_size:
+                return entries
+            last = rows[-1][0]
+            low = f"({last.decode() if isinstance(last, bytes) else last}"

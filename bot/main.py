@@ -1,4 +1,5 @@
-"""The ``penny`` command line: ``penny run`` serves Slack; ``penny check`` validates configuration and exits."""
+"""The ``penny`` command line: ``penny run`` serves Slack; ``penny check`` validates configuration and exits;
+``penny digest`` posts the weekly cost digest now."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands.add_parser("run", help="serve Slack (Socket Mode when PENNY_SLACK_APP_TOKEN is set, else HTTP)")
     commands.add_parser("check", help="validate settings, the model catalog and provider keys, then exit")
+    digest = commands.add_parser("digest", help="post the weekly cost digest now (default: the last complete week)")
+    digest.add_argument("--week", metavar="YYYY-Www", help="ISO week to report, e.g. 2026-W47")
+    digest.add_argument("--dry-run", action="store_true", help="print the digest instead of posting it")
+    digest.add_argument("--force", action="store_true", help="post even if this week's digest was already posted")
     return parser
 
 
@@ -89,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
             catalog = validate_startup(settings)
             print(f"penny: configuration OK ({len(catalog.models)} models, baseline {catalog.baseline})")
             return 0
+        if args.command == "digest":
+            from bot.digest_cli import run_digest
+
+            return asyncio.run(run_digest(settings, week_text=args.week, dry_run=args.dry_run, force=args.force))
         asyncio.run(_serve(settings))
         return 0
     except (ConfigError, CatalogError) as exc:

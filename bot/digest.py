@@ -1,0 +1,220 @@
+"""The weekly cost digest's figures: one workspace, one ISO week, read from the ledger and the feedback log.
+
+Aggregation is kept apart from Slack and charts (``bot/digest_blocks.py``, ``bot/digest_chart.py``) so the numbers
+can be checked against real Redis without rendering anything. Money stays ``Decimal`` end to end: the ledger's
+rows are already rounded to the nano-dollar, so sums here are exact and a total always equals the sum of its rows.
+
+What "the week" is: Monday 00:00 → next Monday 00:00 in the configured time zone (UTC by default), applied to the
+time a ledger row or a vote change was *recorded* (its stream id). Savings are reported against an all-premium
+baseline: what every request would have cost on the catalog's baseline model (cache hits included, at zero cost).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from bot.ledger import Ledger, LedgerEntry
+from routing.quality import FeedbackEvent, FeedbackLog
+
+OUTCOMES = ("answered", "cache_hit", "failed", "refused", "help")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+@dataclass(frozen=True, order=True)
+class IsoWeek:
+    """An ISO 8601 week (``2026-W47``): the unit a digest covers and the name of its lock."""
+
+    year: int
+    week: int
+
+    @classmethod
+    def parse(cls, text: str) -> IsoWeek:
+        match = _WEEK.match(text.strip())
+        if not match:
+            raise ValueError(f"'{text}' is not an ISO week like 2026-W47")
+        year, week = int(match.group(1)), int(match.group(2))
+        try:
+            date.fromisocalendar(year, week, 1)
+        except ValueError:
+            raise ValueError(f"'{text}' is not a week of {year}") from None
+        return cls(year, week)
+
+    @classmethod
+    def containing(cls, moment: datetime, tz: ZoneInfo) -> IsoWeek:
+        year, week, _ = moment.astimezone(tz).isocalendar()
+        return cls(year, week)
+
+    @classmethod
+    def last_complete(cls, now: datetime, tz: ZoneInfo) -> IsoWeek:
+        """The week before the one ``now`` falls in: what a Monday-morning digest reports."""
+        return cls.containing(now, tz).previous()
+
+    def previous(self) -> IsoWeek:
+        monday = date.fromisocalendar(self.year, self.week, 1) - timedelta(days=7)
+        year, week, _ = monday.isocalendar()
+        return IsoWeek(year, week)
+
+    def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """Monday 00:00 and the next Monday 00:00, local to ``tz`` (end exclusive)."""
+        monday = date.fromisocalendar(self.year, self.week, 1)
+        start = datetime(monday.year, monday.month, monday.day, tzinfo=tz)
+        end_day = monday + timedelta(days=7)
+        return start, datetime(end_day.year, end_day.month, end_day.day, tzinfo=tz)
+
+    def __str__(self) -> str:
+        return f"{self.year}-W{self.week:02d}"
+
+
+@dataclass(frozen=True)
+class Spend:
+    """What one group of requests (a tier, a model) cost, and what the baseline model would have charged."""
+
+    requests: int = 0
+    cost_usd: Decimal = Decimal(0)
+    baseline_usd: Decimal = Decimal(0)
+
+    def plus(self, entry: LedgerEntry) -> Spend:
+        return Spend(self.requests + 1, self.cost_usd + entry.cost_usd, self.baseline_usd + entry.baseline_cost_usd)
+
+
+@dataclass(frozen=True)
+class Votes:
+    """Net 👍/👎 changes within the week (a vote added then removed counts zero; one removed from an earlier
+    week counts minus one)."""
+
+    good: int = 0
+    bad: int = 0
+
+    def plus(self, event: FeedbackEvent) -> Votes:
+        step = 1 if event.added else -1
+        if event.vote.good:
+            return Votes(self.good + step, self.bad)
+        return Votes(self.good, self.bad + step)
+
+    @property
+    def total(self) -> int:
+        return max(self.good, 0) + max(self.bad, 0)
+
+    @property
+    def good_share(self) -> float | None:
+        return max(self.good, 0) / self.total if self.total else None
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    """Everything the digest says about one week."""
+
+    outcomes: dict[str, int] = field(default_factory=dict)
+    cost_usd: Decimal = Decimal(0)
+    baseline_usd: Decimal = Decimal(0)
+    by_tier: dict[str, Spend] = field(default_factory=dict)
+    by_model: dict[str, Spend] = field(default_factory=dict)
+    cache_hits: int = 0
+    cache_baseline_usd: Decimal = Decimal(0)
+    votes: Votes = Votes()
+    votes_by_model: dict[str, Votes] = field(default_factory=dict)
+    votes_by_tier: dict[str, Votes] = field(default_factory=dict)
+
+    @property
+    def requests(self) -> int:
+        return sum(self.outcomes.values())
+
+    @property
+    def savings_usd(self) -> Decimal:
+        return self.baseline_usd - self.cost_usd
+
+    @property
+    def savings_share(self) -> Decimal | None:
+        """Saved as a fraction of the baseline; None when the baseline is zero (nothing to compare)."""
+        return self.savings_usd / self.baseline_usd if self.baseline_usd else None
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One workspace's week, with the week before when that week had any requests."""
+
+    team_id: str
+    week: IsoWeek
+    start: datetime
+    end: datetime
+    current: WeekFigures
+    previous: WeekFigures | None
+    baseline_model: str
+
+
+def aggregate(entries: Iterable[LedgerEntry], events: Iterable[FeedbackEvent]) -> WeekFigures:
+    """Fold a week of ledger rows and vote changes into the digest's figures (pure: no I/O, no clock)."""
+    outcomes: Counter[str] = Counter()
+    cost = baseline = cache_baseline = Decimal(0)
+    cache_hits = 0
+    by_tier: dict[str, Spend] = {}
+    by_model: dict[str, Spend] = {}
+    for entry in entries:
+        outcomes[entry.outcome] += 1
+        cost += entry.cost_usd
+        baseline += entry.baseline_cost_usd
+        if entry.outcome == "cache_hit":
+            # Served without a model call: counted as cache, not as spend on the model that once answered it.
+            cache_hits += 1
+            cache_baseline += entry.baseline_cost_usd
+            continue
+        if not entry.model and not entry.cost_usd:
+            continue  # refused, help, or failed before any model was called
+        tier, model = entry.tier or "unknown", entry.model or "unknown"
+        by_tier[tier] = by_tier.get(tier, Spend()).plus(entry)
+        by_model[model] = by_model.get(model, Spend()).plus(entry)
+    votes = Votes()
+    votes_by_model: dict[str, Votes] = {}
+    votes_by_tier: dict[str, Votes] = {}
+    for event in events:
+        votes = votes.plus(event)
+        model, tier = event.vote.model or "unknown", event.vote.tier or "unknown"
+        votes_by_model[model] = votes_by_model.get(model, Votes()).plus(event)
+        votes_by_tier[tier] = votes_by_tier.get(tier, Votes()).plus(event)
+    return WeekFigures(
+        outcomes={name: outcomes[name] for name in (*OUTCOMES, *sorted(set(outcomes) - set(OUTCOMES)))
+                  if outcomes[name]},
+        cost_usd=cost, baseline_usd=baseline, by_tier=by_tier, by_model=by_model, cache_hits=cache_hits,
+        cache_baseline_usd=cache_baseline, votes=votes, votes_by_model=votes_by_model, votes_by_tier=votes_by_tier,
+    )
+
+
+class DigestReader:
+    """Reads one workspace's week from Redis; every read is scoped by team."""
+
+    def __init__(self, ledger: Ledger, feedback: FeedbackLog, *, tz: ZoneInfo, baseline_model: str) -> None:
+        self._ledger = ledger
+        self._feedback = feedback
+        self._tz = tz
+        self._baseline_model = baseline_model
+
+    async def week(self, team_id: str, week: IsoWeek) -> WeekFigures:
+        start, end = week.bounds(self._tz)
+        entries = await self._ledger.entries_between(team_id, start.timestamp(), end.timestamp())
+        events = await self._events(team_id, start.timestamp(), end.timestamp())
+        return aggregate(entries, events)
+
+    async def digest(self, team_id: str, week: IsoWeek) -> Digest:
+        start, end = week.bounds(self._tz)
+        current = await self.week(team_id, week)
+        previous = await self.week(team_id, week.previous())
+        return Digest(
+            team_id=team_id, week=week, start=start, end=end, current=current,
+            previous=previous if previous.requests else None, baseline_model=self._baseline_model,
+        )
+
+    async def _events(self, team_id: str, start: float, end: float, page_size: int = 1000) -> list[FeedbackEvent]:
+        """Vote changes in ``[start, end)``, paged; the log's own range is end-inclusive, so the end is cut here."""
+        events: list[FeedbackEvent] = []
+        page = await self._feedback.events(team_id, start=start, end=end, count=page_size)
+        while True:
+            events.extend(e for e in page if e.at < end)
+            if len(page) < page_size:
+                return events
+            page = await self._feedback.events(team_id, after_id=page[-1].event_id, end=end, count=page_size)
