@@ -124,7 +124,7 @@ class MessageStreamer:
             if self._raw[self._offset :]:
                 return
             await self._wait_turn()
-            if self._budget is not None and not await self._budget.try_take():
+            if self._budget is not None and not await self._budget.try_take(progress=True):
                 return
             await self._edit(f"_{status}_", rendered=True)
 
