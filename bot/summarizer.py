@@ -61,6 +61,10 @@ class SummarizerSettings:
     max_messages: int = 1000  # per summary: bounds cost; past it the reply says what was left out
     chunk_margin: float = 0.8  # chars/4 under-counts some text; leave room so every call really fits
     min_partial_tokens: int = 128
+    # Map chunks stay below the router's "very long context" size (routing/classify.py), so each part of a long
+    # channel is a medium summary on a standard model instead of a premium call: parts are cheaper, and smaller
+    # parts lose less in the middle. Single-call summaries of short sources are unaffected.
+    max_chunk_tokens: int = 12_000
 
 
 class SummaryStopped(Exception):
@@ -329,11 +333,13 @@ class Summarizer:
     def _chunk_budget(self, answer_tokens: int, what: str) -> int:
         """Transcript tokens per call: the narrowest catalog model must read any chunk, with room to answer.
 
-        The narrowest rather than the chosen model, so that every fallback in the chain can read every chunk.
+        The narrowest rather than the chosen model, so that every fallback in the chain can read every chunk; and
+        never more than ``max_chunk_tokens``, which keeps a map-reduce summary off the premium tier.
         """
         window = min(model.context_window for model in self._catalog.models)
         overhead = estimate_prompt_tokens(overhead_messages(what))
-        budget = int((window - answer_tokens - overhead) * self._settings.chunk_margin)
+        budget = min(int((window - answer_tokens - overhead) * self._settings.chunk_margin),
+                     self._settings.max_chunk_tokens)
         if budget < 4 * self._settings.min_partial_tokens:
             raise SummaryStopped(replies.UNEXPECTED_TEXT, "failed")  # a catalog no summary can fit: say so
         return budget

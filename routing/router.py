@@ -126,7 +126,10 @@ class Router:
 
         answer_tokens = request.answer_tokens or self._policy.answer_tokens
         prompt_tokens = estimate_prompt_tokens(request.messages)
-        question_tokens = estimate_prompt_tokens(request.messages[-1:])
+        # Context is everything in the prompt that is not the user's own words: the thread before a question, or
+        # the transcript a summary is asked of (which travels in the last message, so "all but the last message"
+        # would call a 20k-token summary simple).
+        question_tokens = min(estimate_prompt_tokens([{"role": "user", "content": request.text}]), prompt_tokens)
         classification = classify(request.text, command=request.command,
                                   context_tokens=prompt_tokens - question_tokens)
         requested = self._tier_for(request, classification)

@@ -280,3 +280,26 @@ def test_a_permalink_to_a_thread_in_this_channel_is_summarized_into_that_thread(
     assert "unrelated chatter" not in prompt
     assert [m.ts for m in slack.bot_messages(general.id)] == [m.ts for m in slack.bot_replies(general.id, root.ts)]
     assert _one_row(slack, redis_url).outcome == "answered"
+
+
+def test_a_long_channel_is_summarized_in_standard_sized_parts_not_on_premium(
+    slack: SlackEmulator, llm: OpenAIServer, start_penny: PennyFactory, redis_url: str
+) -> None:
+    """With the shipped catalog, ~50k tokens of history would be a "very long context" (premium) in one call;
+    in parts of at most 12k tokens each call is a medium summary, answered by a standard model."""
+    alice = slack.add_user("alice")
+    general = slack.add_channel("general", members=[alice.id])
+    for i in range(300):
+        slack.post_user_message(general.id, alice.id, f"update {i}: " + "the rollout plan moves on schedule " * 20)
+    llm.set_answer(ANY_MODEL, _scripted(0))
+    start_penny()
+
+    slack.deliver_command("/summarize", "", channel=general.id, user=alice.id)
+    _final_bot_message(slack, general.id, "FINAL combined", timeout=60)
+    row = _one_row(slack, redis_url)
+    catalog = load_catalog(None)
+    tiers = {model.id: str(model.tier) for model in catalog.models}
+    called = llm.models_called()
+    assert len(called) >= 4, "several parts, then the combining call"
+    assert {tiers[m] for m in called} <= {"economy", "standard"}, called
+    assert row.tier == "standard" and row.outcome == "answered"

@@ -161,6 +161,16 @@ async def test_summaries_are_never_trimmed(redis, clock) -> None:
     assert isinstance(refusal, Refusal) and refusal.reason is RefusalReason.TOO_LONG
 
 
+@pytest.mark.parametrize(("transcript_tokens", "tier"), [(500, Tier.ECONOMY), (8_000, Tier.STANDARD),
+                                                       (25_000, Tier.PREMIUM)])
+async def test_a_transcript_in_the_last_message_counts_as_context(redis, clock, transcript_tokens, tier) -> None:
+    """/summarize sends its transcript inside the one user message: its size, not the command, sets complexity."""
+    prompt = [{"role": "system", "content": "You summarize Slack conversations."},
+              {"role": "user", "content": "Summarize:\n" + "word " * (transcript_tokens * 4 // 5)}]
+    plan = await plan_of(routing_for(redis, clock), request("", command="/summarize", messages=prompt))
+    assert (plan.classification.task, plan.tier) == ("summarize", tier)
+
+
 class StubEscalator:
     """Stands in for ``routing.learned.WorkspaceScorers`` (same method), recording what it was asked."""
 
