@@ -160,7 +160,7 @@ def build_cache(settings: Settings, redis: RedisHandle, embedder: Embedder) -> S
 
 def build_summarizer(
     settings: Settings, slack: AsyncWebClient, routing: Routing, catalog: Catalog, redis: RedisHandle,
-    channels: ChannelDirectory,
+    channels: ChannelDirectory, feedback: Feedback,
 ) -> Summarizer:
     """``/summarize``'s orchestrator: a sibling of the assistant sharing its clients, budget and channel directory."""
     return Summarizer(
@@ -169,6 +169,7 @@ def build_summarizer(
         settings=SummarizerSettings(stream_interval_s=settings.stream_update_interval_s,
                                     max_message_chars=settings.max_message_chars),
         update_budget=UpdateBudget(redis.client, per_minute=settings.slack_updates_per_minute),
+        feedback=feedback,
     )
 
 
@@ -226,6 +227,6 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
         deletions.register(app, cache.evict_by_source)
     threads.register(app, assistant.follow_up)
     reactions.register(app, feedback.on_reaction)
-    commands.register(app, build_summarizer(settings, slack, routing, catalog, redis, channels).summarize)
+    commands.register(app, build_summarizer(settings, slack, routing, catalog, redis, channels, feedback).summarize)
     return Penny(settings=settings, app=app, slack=slack, redis=redis, routing=routing, assistant=assistant,
                  cache=cache, embedder=embedder, digest=build_digest_scheduler(settings, slack, redis, catalog))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Surface(StrEnum):
@@ -69,3 +70,6 @@ AnswerFn = Callable[..., Awaitable[None]]
 
 ReactionFn = Callable[[Reaction], Awaitable[object]]
 """What the reactions handler calls: the feedback service's ``on_reaction``, passed in by ``bot/app.py``."""
+
+CommandFn = Callable[[Request, Any], Awaitable[None]]
+"""What the command handler calls: ``summarize(request, respond)`` with Bolt's ``respond`` (the response_url)."""

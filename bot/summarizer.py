@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import replies
 from bot.channels import ChannelDirectory, Visibility
+from bot.feedback import Feedback
 from bot.ledger import Ledger, LedgerEntry
 from bot.observability import ANSWER_SECONDS, REQUESTS
 from bot.request import Request
@@ -87,10 +88,18 @@ class _Output(Protocol):
 
     async def fail(self, text: str) -> None: ...
 
+    def posted(self) -> tuple[str, list[str]] | None:
+        """(channel, message ts) of a summary others can see and react to; None for an ephemeral one."""
+        ...
+
 
 class _ChannelOutput:
-    def __init__(self, streamer: MessageStreamer) -> None:
+    def __init__(self, streamer: MessageStreamer, channel: str) -> None:
         self._streamer = streamer
+        self._channel = channel
+
+    def posted(self) -> tuple[str, list[str]] | None:
+        return self._channel, self._streamer.message_ts
 
     async def progress(self, status: str) -> None:
         await self._streamer.show_status(status)
@@ -110,6 +119,9 @@ class _EphemeralOutput:
 
     def __init__(self, respond: RespondFn) -> None:
         self._respond = respond
+
+    def posted(self) -> tuple[str, list[str]] | None:
+        return None
 
     async def progress(self, status: str) -> None:
         return None
@@ -191,6 +203,7 @@ class Summarizer:
         source: SummarySource,
         settings: SummarizerSettings,
         update_budget: UpdateBudget | None = None,
+        feedback: Feedback | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -202,6 +215,7 @@ class Summarizer:
         self._source = source
         self._settings = settings
         self._update_budget = update_budget
+        self._feedback = feedback
         self._clock = clock
         self._wall_clock = wall_clock
 
@@ -259,7 +273,9 @@ class Summarizer:
             answer = await self._map_reduce(lines, what, calls, output, header)
             notes = [*(calls.plan.notes if calls.plan else []), *self._truncation_note(found)]
             await output.finish(replies.with_notes(f"{header}\n\n{answer}", notes))
-            return _with_outcomes(entry, calls, "answered")
+            entry = _with_outcomes(entry, calls, "answered")
+            await self._remember(request, output, entry)
+            return entry
         except SummaryStopped as stop:
             await output.fail(stop.message)
             return _with_outcomes(entry, calls, stop.outcome)
@@ -319,7 +335,7 @@ class Summarizer:
             )
             try:
                 await streamer.open()
-                return _ChannelOutput(streamer)
+                return _ChannelOutput(streamer, request.scope.channel_id)
             except SlackApiError as exc:
                 error = str(exc.response.get("error", ""))
                 if error not in _CANT_POST:
@@ -329,6 +345,19 @@ class Summarizer:
             log.info("summarizer.private_source", request_id=request.request_id, source=args.channel_id)
         await _tell(respond, replies.SUMMARIZE_STARTED_PRIVATE_TEXT.format(what=what))
         return _EphemeralOutput(respond)
+
+    async def _remember(self, request: Request, output: _Output, entry: LedgerEntry) -> None:
+        """Let 👍/👎 on a posted summary count as feedback on the model that wrote it (no prompt vector: a
+        summary's input is a transcript, not a question, so it teaches the learned router nothing)."""
+        posted = output.posted()
+        if self._feedback is None or posted is None:
+            return
+        channel, message_ts = posted
+        await self._feedback.remember_answer(
+            request_id=request.request_id, team_id=request.scope.team_id, channel_id=channel,
+            message_ts=message_ts, task=entry.task, model=entry.model, tier=entry.tier, outcome=entry.outcome,
+            cache_entry=None, vector=None, question="",
+        )
 
     def _chunk_budget(self, answer_tokens: int, what: str) -> int:
         """Transcript tokens per call: the narrowest catalog model must read any chunk, with room to answer.

@@ -13,7 +13,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.request import AnswerFn, Request, Scope, Surface
+from bot.request import CommandFn, Request, Scope, Surface
 
 SUMMARIZE_COMMAND = "/summarize"
 
@@ -35,7 +35,7 @@ def parse_command(body: dict[str, Any]) -> Request:
     )
 
 
-def register(app: AsyncApp, summarize: AnswerFn) -> None:
+def register(app: AsyncApp, summarize: CommandFn) -> None:
     """``summarize(request, respond)``: the summarizer's method, passed in by ``bot/app.py``."""
 
     @app.command(SUMMARIZE_COMMAND)

@@ -94,3 +94,26 @@ def test_thumbs_down_on_an_answer_evicts_it_from_the_cache(
     assert reply
     assert "from cache" not in slack.bot_replies(general.id, third.ts or "")[0].text
     assert len(llm.chat_requests()) == calls + 1, "the disliked answer is no longer served from the cache"
+
+
+def test_thumbs_on_a_posted_summary_count_for_the_summarizing_model(
+    slack: SlackEmulator, llm: OpenAIServer, start_penny: PennyFactory, redis_url: str
+) -> None:
+    alice, bob = slack.add_user("alice"), slack.add_user("bob")
+    general = slack.add_channel("general", members=[alice.id, bob.id])
+    slack.post_user_message(general.id, alice.id, "the launch moves to Thursday")
+    llm.set_answer(ANY_MODEL, "Gist: the launch moved to Thursday.")
+    start_penny()
+    slack.deliver_command("/summarize", "", channel=general.id, user=alice.id)
+
+    def summary_ts() -> str | None:
+        return next((m.ts for m in slack.bot_messages(general.id) if "moved to Thursday" in m.text), None)
+
+    ts = str(slack.wait_for(summary_ts, timeout=30, what="the summary"))
+    model = llm.models_called()[-1]
+    slack.react(general.id, ts, bob.id, "-1")
+    client = redis.Redis.from_url(redis_url)
+    try:
+        _wait_until(lambda: _counters(client, slack.team_id).get(f"{model}|summarize|bad") == 1, "the 👎 counted")
+    finally:
+        client.close()
