@@ -23,7 +23,6 @@ from bot.channels import ChannelDirectory, Visibility
 from bot.event_claims import EventClaim
 from bot.feedback import Feedback
 from bot.ledger import Ledger, LedgerEntry
-from bot.observability import ANSWER_SECONDS, REQUESTS
 from bot.prompts import before, chat_messages
 from bot.request import AnswerOptions, Request
 from bot.slack_budget import UpdateBudget
@@ -110,14 +109,7 @@ class Assistant:
             log.exception("assistant.unexpected_error", request_id=request.request_id)
             await self._best_effort_notice(request, replies.UNEXPECTED_TEXT)
         finally:
-            entry = replace(entry, latency_ms=int((self._clock() - started) * 1000))
-            REQUESTS.labels(surface=entry.surface, outcome=entry.outcome).inc()
-            ANSWER_SECONDS.observe(entry.latency_ms / 1000)
-            try:
-                await self._ledger.record(entry)
-            except RedisError:
-                # Redis stayed down past the client's retries: the reply is out; say loudly what was not counted.
-                log.error("ledger.write_failed", request_id=request.request_id, outcome=entry.outcome)
+            await self._ledger.close(replace(entry, latency_ms=int((self._clock() - started) * 1000)))
             if claim is not None:
                 try:
                     await claim.finish()

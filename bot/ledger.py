@@ -13,8 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 import redis.asyncio as aioredis
+import structlog
+from redis.exceptions import RedisError
 
+from bot.observability import ANSWER_SECONDS, REQUESTS
 from bot.state import ledger_seen_key, ledger_stream_key
+
+log = structlog.get_logger(__name__)
 
 _RECORD_ONCE = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
@@ -77,6 +82,19 @@ class Ledger:
             args=[SEEN_TTL_S, *flat],
         )
         return added is not None
+
+    async def close(self, entry: LedgerEntry) -> None:
+        """The end of every request, whoever served it: count it in the metrics and write its one row.
+
+        Never raises: by now the reply is out, so a Redis outage that outlasted the client's retries is logged
+        loudly (what was not counted) instead of turning a delivered answer into an error.
+        """
+        REQUESTS.labels(surface=entry.surface, outcome=entry.outcome).inc()
+        ANSWER_SECONDS.observe(entry.latency_ms / 1000)
+        try:
+            await self.record(entry)
+        except RedisError:
+            log.error("ledger.write_failed", request_id=entry.request_id, outcome=entry.outcome)
 
     async def entries(self, team_id: str, channel_id: str | None = None, count: int = 10_000) -> list[LedgerEntry]:
         """Rows of one workspace (and one channel, when given): reads are always scoped."""

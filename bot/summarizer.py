@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 import structlog
-from redis.exceptions import RedisError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -27,7 +26,6 @@ from bot import replies
 from bot.channels import ChannelDirectory, Visibility
 from bot.feedback import Feedback
 from bot.ledger import Ledger, LedgerEntry
-from bot.observability import ANSWER_SECONDS, REQUESTS
 from bot.request import Request
 from bot.sanitize import to_slack
 from bot.slack_budget import UpdateBudget
@@ -233,12 +231,7 @@ class Summarizer:
             await _tell(respond, replies.UNEXPECTED_TEXT)
         finally:
             entry = replace(entry, latency_ms=int((self._clock() - started) * 1000))
-            REQUESTS.labels(surface=entry.surface, outcome=entry.outcome).inc()
-            ANSWER_SECONDS.observe(entry.latency_ms / 1000)
-            try:
-                await self._ledger.record(entry)
-            except RedisError:
-                log.error("ledger.write_failed", request_id=request.request_id, outcome=entry.outcome)
+            await self._ledger.close(entry)
             log.info("summarizer.done", request_id=request.request_id, outcome=entry.outcome,
                      cost=str(entry.cost_usd), attempts=entry.attempts, latency_ms=entry.latency_ms)
 
