@@ -144,6 +144,7 @@ class Ask:
     channel: str
     user: str
     command: str | None = None
+    source_id: str = ""  # the row's id where later figures need it (MT-Bench question_id)
 
 
 @dataclass(frozen=True)
@@ -215,10 +216,10 @@ def summary_prompt(dialogue: str) -> list[ChatMessage]:
     return single_prompt(lines, "this channel")
 
 
-def mention(kind: str, text: str, channel: str, user: str) -> Ask:
+def mention(kind: str, text: str, channel: str, user: str, source_id: str = "") -> Ask:
     """An @mention opening a thread: the assistant's prompt is the system prompt and the question alone."""
     return Ask(kind, text, chat_messages(text, [], current_ts="1.0"),
-               stand_in_answer(ASSUMED_COMPLETION_TOKENS[kind]), channel, user)
+               stand_in_answer(ASSUMED_COMPLETION_TOKENS[kind]), channel, user, source_id=source_id)
 
 
 def repeat_groups(pairs: Sequence[tuple[str, str]], rng: random.Random) -> list[list[str]]:
@@ -282,7 +283,8 @@ def build_workload(eval_dir: Path, *, seed: int = DEFAULT_SEED, limit: int | Non
     sequences: list[list[Ask]] = [*qa_sequences(QA_FOW, fow, rng), *qa_sequences(QA_CLINC, clinc, rng)]
     sequences += [[Ask(SUMMARY, "", summary_prompt(d["dialogue"]), d["summary"], rng.choice(CHANNELS),
                        rng.choice(USERS), command="/summarize")] for d in dialogues]
-    sequences += [[mention(HARD, q["turns"][0], rng.choice(CHANNELS), rng.choice(USERS))] for q in questions]
+    sequences += [[mention(HARD, q["turns"][0], rng.choice(CHANNELS), rng.choice(USERS), str(q["question_id"]))]
+                  for q in questions]
     sequences += [[mention(DRAFT, f"draft a reply to: {m}", rng.choice(CHANNELS), rng.choice(USERS))]
                   for m in messages]
     labels = {frozenset((a, b)): label for a, b, label in [*fow, *clinc] if a != b}
@@ -550,16 +552,47 @@ def print_spend(served: Sequence[Served], title: str) -> None:
                   f"baseline for the same {usd(s.baseline):>10}")
 
 
+def per_thousand(amount: Decimal, requests: int) -> str:
+    return usd(amount * 1000 / requests) if requests else "-"
+
+
 def print_per_kind(plain: Sequence[Served], cached: Sequence[Served]) -> None:
     without, with_cache = spend_by(plain, _kind), spend_by(cached, _kind)
-    print("\nper kind (mean per request; without cache | with cache)")
-    print(f"  {'kind':<9}{'n':>6}{'Penny':>12}{'baseline':>12}{'saved':>8} |{'Penny':>12}{'saved':>8}")
-    for kind in KINDS:
-        if kind not in without:
+    print("\nper kind, USD per 1,000 requests (without cache | with cache)")
+    print(f"  {'kind':<9}{'n':>6}{'Penny':>10}{'baseline':>10}{'saved':>8} |{'Penny':>10}{'saved':>8}")
+    for kind in (*KINDS, "all"):
+        a = spend(plain) if kind == "all" else without.get(kind)
+        b = spend(cached) if kind == "all" else with_cache.get(kind)
+        if a is None or b is None:
             continue
-        a, b = without[kind], with_cache[kind]
-        print(f"  {kind:<9}{a.requests:>6}{usd(a.cost / a.requests):>12}{usd(a.baseline / a.requests):>12}"
-              f"{a.saved_pct:>7.1f}% |{usd(b.cost / b.requests):>12}{b.saved_pct:>7.1f}%")
+        print(f"  {kind:<9}{a.requests:>6}{per_thousand(a.cost, a.requests):>10}"
+              f"{per_thousand(a.baseline, a.requests):>10}{a.saved_pct:>7.1f}% |"
+              f"{per_thousand(b.cost, b.requests):>10}{b.saved_pct:>7.1f}%")
+
+
+def mt_bench_first_turn_scores(path: Path) -> dict[str, dict[str, float]]:
+    """question_id → {"weak"|"strong": GPT-4-judge score of the first turn} from RouteLLM's MT-Bench scores."""
+    scores: dict[str, dict[str, float]] = defaultdict(dict)
+    with path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["turn"] == "1":
+                scores[row["question_id"]]["strong" if row["model"].startswith("gpt-4") else "weak"] = float(
+                    row["score"])
+    return scores
+
+
+def print_quality_hint(plain: Sequence[Served], scores: Mapping[str, Mapping[str, float]]) -> None:
+    """Not Penny's models: what a weak vs a strong model scored on the harder asks each tier received."""
+    print("\nharder asks, quality hint (NOT measured here: RouteLLM's MT-Bench first-turn judge scores of its weak "
+          "model Mixtral-8x7B and strong model GPT-4-1106, on the asks each tier received; 1-10)")
+    by_tier: dict[str, list[Mapping[str, float]]] = defaultdict(list)
+    for s in plain:
+        if s.ask.kind == HARD and s.ask.source_id in scores:
+            by_tier[s.tier].append(scores[s.ask.source_id])
+    for tier, rows in sorted(by_tier.items()):
+        weak = sum(r.get("weak", 0) for r in rows) / len(rows)
+        strong = sum(r.get("strong", 0) for r in rows) / len(rows)
+        print(f"  {tier:<9}{len(rows):>4} asks  weak {weak:.2f}  strong {strong:.2f}")
 
 
 def mix_saving(served: Sequence[Served], mix: Mapping[str, float]) -> Decimal:
@@ -578,7 +611,8 @@ def print_mixes(plain: Sequence[Served]) -> None:
         print(f"  {name:<48} saved {mix_saving(plain, mix):.1f}%")
 
 
-def print_cache(cached: Sequence[Served], labels: Mapping[frozenset[str], PairLabel], lookups: Counter[str]) -> None:
+def print_cache(cached: Sequence[Served], labels: Mapping[frozenset[str], PairLabel], lookups: Counter[str],
+                tasks: Counter[str]) -> None:
     hits = [s for s in cached if s.hit is not None]
     total = sum(lookups.values())
     kinds = Counter(s.hit.kind for s in hits if s.hit is not None)
@@ -589,9 +623,15 @@ def print_cache(cached: Sequence[Served], labels: Mapping[frozenset[str], PairLa
     qa = sum(lookups[k] for k in QA_KINDS)
     print(f"  Q&A hit rate {sum(by_kind[k] for k in QA_KINDS) / qa if qa else 0:.1%} "
           f"(fow {by_kind[QA_FOW]} of {lookups[QA_FOW]}, clinc {by_kind[QA_CLINC]} of {lookups[QA_CLINC]})")
+    print("  lookups by classified task: " + ", ".join(f"{t} {n}" for t, n in sorted(tasks.items()))
+          + " (chat: exact reuse only, cache/policy.py)")
     verdicts = Counter(judge_hit(s, labels) for s in hits)
     for verdict, n in sorted(verdicts.items()):
         print(f"  {n:>5}  {verdict}")
+    negatives = Counter(label.source for label in labels.values() if not label.same)
+    wrong = Counter(judge_hit(s, labels).split()[0] for s in hits if is_false_hit(judge_hit(s, labels)))
+    print(f"  false hits (a wrong answer served): {wrong['fow']} on {negatives['fow']} fow not-same-answer pairs, "
+          f"{wrong['clinc']} on {negatives['clinc']} clinc different-intent pairs")
     for s in hits:
         verdict = judge_hit(s, labels)
         if is_false_hit(verdict) or verdict.startswith(("unlabelled", "clinc same")):
@@ -599,9 +639,9 @@ def print_cache(cached: Sequence[Served], labels: Mapping[frozenset[str], PairLa
             print(f"         {verdict.split(' (')[0]}: {s.ask.text!r} ← {s.hit.source!r} ({s.hit.similarity:.2f})")
 
 
-def cacheable_lookups(asks: Iterable[Ask]) -> Counter[str]:
-    """Requests the assistant looks up in the cache, by kind (what the hit rate is out of)."""
-    return Counter(a.kind for a in asks if a.command is None and classify_task(a.text)[0] in CACHEABLE_TASKS)
+def cacheable_lookups(asks: Iterable[Ask], by: Callable[[Ask], str] = lambda a: a.kind) -> Counter[str]:
+    """Requests the assistant looks up in the cache, by kind (what the hit rate is out of) or by ``by``."""
+    return Counter(by(a) for a in asks if a.command is None and classify_task(a.text)[0] in CACHEABLE_TASKS)
 
 
 def result_line(plain: Sequence[Served], cached: Sequence[Served], lookups: Counter[str]) -> str:
@@ -667,7 +707,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_spend(cached, "WITH cache")
     print_per_kind(plain, cached)
     print_mixes(plain)
-    print_cache(cached, workload.labels, lookups)
+    print_quality_hint(plain, mt_bench_first_turn_scores(EVAL_DIR / "router" / "mt_bench__scores.csv"))
+    print_cache(cached, workload.labels, lookups,
+                cacheable_lookups(workload.asks, by=lambda a: str(classify_task(a.text)[0])))
     print(f"\nruntime: {time.perf_counter() - started:.1f}s on {machine()}")
     print(result_line(plain, cached, lookups))
     return 0
