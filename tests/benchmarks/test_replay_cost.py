@@ -1,8 +1,8 @@
 """``benchmarks/replay_cost.py`` on a tiny slice of the real data: the accounting must hold whatever the figures.
 
-The replay test's slice goes through the same production router, real redis-server and MiniLM cache as the full replay (hence
-``slow``); one request is an exact repeat of an earlier one in the same channel by the same person, so the cache
-has something it must serve.
+The replay test's slice goes through the same production router, real redis-server and MiniLM cache as the full
+replay (hence ``slow``); one request is an exact repeat of an earlier one in the same channel by the same person, so
+the cache has something it must serve.
 """
 
 from __future__ import annotations
