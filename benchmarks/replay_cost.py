@@ -117,13 +117,13 @@ SOURCES = {
     DRAFT: "@mention 'draft a reply to: <message>' over conversations/slack_export_sample/ human messages",
 }
 # Completion length (estimated tokens) where the data has no reference answer. Assumptions, printed with the
-# figures: a concise Slack answer; a drafted reply; an essay, program or worked solution. MT-Bench's references
-# exist for 30 questions but are terse key answers, not the response a model writes, so they are not used.
+# figures: a concise Slack answer; a drafted reply; an essay, program or worked solution. MT-Bench has references
+# for 39 questions, but they are terse key answers ("You are in second place."), not what a model writes.
 ASSUMED_COMPLETION_TOKENS = {QA_FOW: 150, QA_CLINC: 150, HARD: 500, DRAFT: 120}
 MIX_WHY = (
-    "Assumption: every usable row of each data set is replayed once, which makes Q&A the bulk (as in a workspace "
-    "where people mostly @mention Penny with questions), /summarize the second use, and drafts and harder asks "
-    "rarer. The per-kind table and the other mixes below show how the total moves if that is wrong."
+    "Assumption: each distinct question or row of each data set is replayed once, which makes Q&A the bulk (as in "
+    "a workspace where people mostly @mention Penny with questions), /summarize the second use, and drafts and "
+    "harder asks rarer. The per-kind table and the other mixes below show how the total moves if that is wrong."
 )
 # Other mixes (shares of requests) to re-weight the per-kind averages with; Q&A is fow and clinc together.
 OTHER_MIXES: dict[str, dict[str, float]] = {
