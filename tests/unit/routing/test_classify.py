@@ -49,3 +49,27 @@ def test_reasoning_and_code_make_it_complex() -> None:
     result = classify(text)
     assert result.complexity is Complexity.COMPLEX
     assert "code" in result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Write a C++ program to find the nth Fibonacci number using recursion.",
+        "Implement a function to find the median of two sorted arrays with O(1) space complexity.",
+        "Here is a Python function that should dedupe a list. Can you identify any bug?",
+        "Given that f(x) = 4x^3 - 9x - 14, find the value of f(2).",
+        "When rolling two dice, what is the probability that you roll a total number that is at least 3?",
+    ],
+)
+def test_code_and_maths_asks_are_not_simple(text: str) -> None:
+    """Where cheap models fall furthest behind (MT-Bench coding and maths), the rules ask for a better tier."""
+    assert classify(text).complexity is not Complexity.SIMPLE
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["what's the code for the office door?", "when is the program review?", "how many PTO days do we get?",
+     "what is the area of the new office?", "can you fix the wifi in room 4?"],
+)
+def test_workplace_words_that_look_technical_stay_simple(text: str) -> None:
+    assert classify(text).complexity is Complexity.SIMPLE
