@@ -34,7 +34,12 @@ EmbedManyFn = Callable[[Sequence[str]], Awaitable["NDArray[np.float32]"]]
 # "pinned", "pins", "the pinned doc": a question that names pins wants them. Singular "pin" is left out on purpose
 # ("what's the door PIN?").
 _EXPLICIT = re.compile(r"\b(pinned|pins)\b", re.IGNORECASE)
-EMBED_CHARS = 2000  # MiniLM reads 256 word pieces; more text only costs tokenizer time
+EMBED_CHARS = 1000  # MiniLM reads 256 word pieces (about 1,000 characters); the rest would only cost time
+# A first question in a channel with many long pins must not hold the one embedding worker for seconds (100 pins of
+# 2,000 characters took 7.6 s here; 8 of 1,000 take about 0.4 s): each request embeds at most this many new pins,
+# newest first, and the rest are embedded by the next questions (until then they count only when named).
+MAX_NEW_VECTORS_PER_REQUEST = 8
+MAX_CANDIDATES = 30  # newest pins considered for relevance; Slack allows 100 per channel
 TRIM_FLOOR_TOKENS = 60  # a shorter excerpt than this is not worth its label
 
 
@@ -107,7 +112,8 @@ def trim_to_tokens(text: str, max_tokens: int) -> str:
 
 
 def choose(
-    items: Sequence[PinnedItem], similarities: Sequence[float] | None, *, explicit: bool, settings: PinSettings,
+    items: Sequence[PinnedItem], similarities: Sequence[float | None] | None, *, explicit: bool,
+    settings: PinSettings,
 ) -> PinSelection:
     """The pure choice: explicit reference takes pins in relevance (or pin) order, otherwise only those above the
     bar; then the budget decides, trimming the first item that does not fit whole and dropping the rest."""
@@ -115,7 +121,7 @@ def choose(
         zip(items, similarities if similarities is not None else [None] * len(items), strict=True)
     )
     if similarities is not None:
-        ranked.sort(key=lambda pair: -(pair[1] or 0.0))
+        ranked.sort(key=lambda pair: -(pair[1] if pair[1] is not None else -1.0))
     if not explicit:
         best = max((s for _, s in ranked if s is not None), default=0.0)
         bar = max(settings.similarity_bar, best - settings.within_best)
@@ -139,25 +145,33 @@ def choose(
 class PinVectors:
     """MiniLM vectors of pinned items, keyed by (team, channel, pin id, version): an unchanged pin is embedded once."""
 
-    def __init__(self, embed_many: EmbedManyFn, *, max_entries: int = 10_000) -> None:
+    def __init__(
+        self, embed_many: EmbedManyFn, *, max_entries: int = 10_000, max_new: int = MAX_NEW_VECTORS_PER_REQUEST
+    ) -> None:
         self._embed_many = embed_many
         self._max_entries = max_entries
+        self._max_new = max_new
         self._vectors: OrderedDict[tuple[str, str, str, str], NDArray[np.float32]] = OrderedDict()
         self.embedded = 0  # pins embedded so far: what the cache saves is visible in tests and logs
 
-    async def vectors(self, team_id: str, channel_id: str, items: Sequence[PinnedItem]) -> list[NDArray[np.float32]]:
+    async def vectors(
+        self, team_id: str, channel_id: str, items: Sequence[PinnedItem]
+    ) -> list[NDArray[np.float32] | None]:
+        """One vector per item, None for items left to a later request (see ``MAX_NEW_VECTORS_PER_REQUEST``)."""
         keys = [(team_id, channel_id, item.pin_id, item.version) for item in items]
         missing = [(key, item) for key, item in zip(keys, items, strict=True) if key not in self._vectors]
+        missing = missing[: self._max_new]
         if missing:
             fresh = await self._embed_many([_embedding_text(item) for _, item in missing])
             for (key, _), vector in zip(missing, fresh, strict=True):
                 self._vectors[key] = vector
             self.embedded += len(missing)
         for key in keys:
-            self._vectors.move_to_end(key)
+            if key in self._vectors:
+                self._vectors.move_to_end(key)
         while len(self._vectors) > self._max_entries:
             self._vectors.popitem(last=False)
-        return [self._vectors[key] for key in keys]
+        return [self._vectors.get(key) for key in keys]
 
 
 def _embedding_text(item: PinnedItem) -> str:
@@ -183,11 +197,12 @@ class PinSelector:
         items = await self._board.items(team_id, channel_id)
         if not items:
             return PinSelection(explicit=explicit)
-        similarities: list[float] | None = None
+        similarities: list[float | None] | None = None
         if can_rank and self._vectors is not None and question_vector is not None:
             try:
-                vectors = await self._vectors.vectors(team_id, channel_id, items)
-                similarities = [_cosine(question_vector, vector) for vector in vectors]
+                vectors = await self._vectors.vectors(team_id, channel_id, items[:MAX_CANDIDATES])
+                vectors += [None] * (len(items) - len(vectors))
+                similarities = [None if v is None else _cosine(question_vector, v) for v in vectors]
             except Exception:  # an embedding failure costs relevance, never the answer
                 log.exception("pins.embed_failed", channel_id=channel_id)
         if similarities is None and not explicit:

@@ -196,3 +196,17 @@ def test_prompt_quotes_pins_as_reference_data_that_cannot_close_its_tag() -> Non
 def test_prompt_without_pins_is_unchanged() -> None:
     messages = chat_messages("hi?", [], current_ts="1800000000.000000")
     assert messages == [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "hi?"}]
+
+
+async def test_a_channel_with_many_pins_is_embedded_a_few_pins_per_request() -> None:
+    many = [PinnedItem(f"17000000{i:02d}.000100", "message", f"Note {i}: hotel limit per night rule {i}", version="1")
+            for i in range(20)]
+    board, embedder = FakeBoard(many), CountingEmbedder()
+    selector = PinSelector(board, settings=PinSettings(), vectors=PinVectors(embedder.embed_many, max_new=8))
+    question = "hotel limit per night?"
+    await selector.select("T1", "C1", question, fake_vector(question))
+    assert len(embedder.texts) == 8 and embedder.texts[0].startswith("Note 0"), "newest first, eight at a time"
+    await selector.select("T1", "C1", question, fake_vector(question))
+    await selector.select("T1", "C1", question, fake_vector(question))
+    await selector.select("T1", "C1", question, fake_vector(question))
+    assert len(embedder.texts) == 20, "each pin embedded exactly once in the end"
