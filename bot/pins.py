@@ -5,7 +5,8 @@ Pins change rarely and are read on many questions, so one ``pins.list`` per chan
 described by what ``pins.list`` already carries (title, plain-text preview): downloading them would cost a call
 and an unbounded read per question. A failure (``missing_scope`` without ``pins:read``, ``not_in_channel``, a rate
 limit, a timeout) must never block an answer: it yields no pins, logged at INFO with the error code only, and is
-cached like a success so a workspace without the scope does not pay a failed call per question.
+remembered for ``failure_ttl_s`` so a workspace without the scope does not pay a failed call per question.
+Concurrent questions in one channel share one ``pins.list`` call: the method is Tier 2 (about 20 a minute).
 
 The cache is per process: another replica notices a pin change when its own entry expires (``ttl_s``).
 """
@@ -102,30 +103,48 @@ def parse_pin(item: dict[str, Any]) -> PinnedItem | None:
 class _Entry:
     items: list[PinnedItem]
     fetched_at: float
+    ttl_s: float
 
 
 class PinBoard:
     """The pinned items of each channel, read through ``pins.list`` and kept for ``ttl_s`` seconds."""
 
     def __init__(
-        self, client: AsyncWebClient, *, ttl_s: float = 300.0, timeout_s: float = 3.0,
+        self, client: AsyncWebClient, *, ttl_s: float = 300.0, failure_ttl_s: float = 30.0, timeout_s: float = 3.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self._ttl_s = ttl_s
+        self._failure_ttl_s = min(failure_ttl_s, ttl_s)
         self._timeout_s = timeout_s
         self._clock = clock
         self._entries: dict[tuple[str, str], _Entry] = {}
+        self._reads: dict[tuple[str, str], asyncio.Future[list[PinnedItem]]] = {}
+        self._generation: dict[tuple[str, str], int] = {}
         self._names: dict[str, str] = {}
 
     async def items(self, team_id: str, channel_id: str) -> list[PinnedItem]:
         """The channel's pins, newest pin first; empty when there are none or Slack will not say."""
         key = (team_id, channel_id)
         entry = self._entries.get(key)
-        if entry is not None and self._clock() - entry.fetched_at < self._ttl_s:
+        if entry is not None and self._clock() - entry.fetched_at < entry.ttl_s:
             return entry.items
-        items = await self._read(channel_id)
-        self._entries[key] = _Entry(items, self._clock())
+        read = self._reads.get(key)
+        if read is None:
+            read = asyncio.ensure_future(self._refresh(key, channel_id))
+            self._reads[key] = read
+        # shield: one waiter giving up (its request cancelled) must not cancel the read the others wait for
+        return await asyncio.shield(read)
+
+    async def _refresh(self, key: tuple[str, str], channel_id: str) -> list[PinnedItem]:
+        generation = self._generation.get(key, 0)
+        try:
+            items, ok = await self._read(channel_id)
+        finally:
+            if self._reads.get(key) is asyncio.current_task():
+                del self._reads[key]
+        if self._generation.get(key, 0) == generation:  # not invalidated while reading: the result is current
+            self._entries[key] = _Entry(items, self._clock(), self._ttl_s if ok else self._failure_ttl_s)
         return items
 
     def invalidate(self, team_id: str, channel_id: str, message_ts: str | None = None) -> bool:
@@ -135,11 +154,15 @@ class PinBoard:
         """
         key = (team_id, channel_id)
         entry = self._entries.get(key)
-        if entry is None:
+        reading = key in self._reads
+        if entry is None and not reading:
             return False
-        if message_ts is not None and all(item.message_ts != message_ts for item in entry.items):
+        if message_ts is not None and not reading and entry is not None and all(
+                item.message_ts != message_ts for item in entry.items):
             return False
-        del self._entries[key]
+        self._entries.pop(key, None)
+        self._generation[key] = self._generation.get(key, 0) + 1
+        self._reads.pop(key, None)  # a read already under way may predate the change: the next caller reads again
         return True
 
     async def on_change(self, change: PinChange) -> None:
@@ -147,18 +170,22 @@ class PinBoard:
         if self.invalidate(change.team_id, change.channel_id, change.message_ts):
             log.info("pins.invalidated", channel_id=change.channel_id, edit=change.message_ts is not None)
 
-    async def _read(self, channel_id: str) -> list[PinnedItem]:
+    async def _read(self, channel_id: str) -> tuple[list[PinnedItem], bool]:
+        """The pins and whether Slack answered (False: none could be read)."""
         try:
             response = await asyncio.wait_for(self._client.pins_list(channel=channel_id), self._timeout_s)
         except SlackApiError as exc:
             log.info("pins.unavailable", channel_id=channel_id, error=str(exc.response.get("error", "unknown")))
-            return []
+            return [], False
         except TimeoutError:
             # A 429 is waited out by the client's retry handler; the answer must not wait with it.
             log.info("pins.unavailable", channel_id=channel_id, error="timeout")
-            return []
+            return [], False
+        except Exception as exc:  # a connection error after the client's retries: pins are optional, answers not
+            log.info("pins.unavailable", channel_id=channel_id, error=type(exc).__name__)
+            return [], False
         items = [pin for raw in response.get("items") or [] if (pin := parse_pin(raw)) is not None]
-        return await self._with_names(items)
+        return await self._with_names(items), True
 
     async def _with_names(self, items: list[PinnedItem]) -> list[PinnedItem]:
         """Authors and mentions as display names: "Dana's policy" beats ``U0123`` for the model and the reply."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -85,6 +86,56 @@ async def test_pins_are_cached_for_the_ttl_and_dropped_on_pin_events(slack: Slac
     assert await board.items(slack.team_id, channel) == [], "still within the TTL"
     clock.now += 61
     assert len(await board.items(slack.team_id, channel)) == 1, "the TTL bounds how long a missed event lasts"
+
+
+async def test_concurrent_questions_share_one_pins_list_call(slack: SlackEmulator) -> None:
+    channel, ts, _ = _setup(slack)
+    slack.set_latency("pins.list", 0.2)
+    board = PinBoard(_client(slack))
+    results = await asyncio.gather(*(board.items(slack.team_id, channel) for _ in range(10)))
+    assert all([item.pin_id for item in items] == [ts] for items in results)
+    assert len(slack.calls("pins.list")) == 1, "pins.list is Tier 2: a burst of questions must not spend it"
+
+
+class SlowSnapshotClient:
+    """Answers pins.list with the pins as they were when the call was made, after ``release`` is set: the race
+    where Slack has answered but the answer has not arrived yet, which the emulator cannot stage."""
+
+    def __init__(self) -> None:
+        self.pinned = [{"type": "message", "message": {"ts": "1.000001", "text": "policy", "user": "B1"}}]
+        self.release = asyncio.Event()
+        self.calls = 0
+
+    async def pins_list(self, channel: str) -> dict[str, Any]:
+        self.calls += 1
+        snapshot = list(self.pinned)
+        await self.release.wait()
+        return {"ok": True, "items": snapshot}
+
+
+async def test_an_unpin_during_a_read_is_not_overwritten_by_that_read() -> None:
+    client = SlowSnapshotClient()
+    board = PinBoard(client)  # type: ignore[arg-type]
+    started = asyncio.ensure_future(board.items("T1", "C1"))
+    await asyncio.sleep(0.01)
+    client.pinned = []
+    await board.on_change(PinChange("T1", "C1"))
+    client.release.set()
+    assert [item.pin_id for item in await started] == ["1.000001"], "that waiter gets what Slack said then"
+    assert await board.items("T1", "C1") == [], "the read that began before the unpin is not kept"
+    assert client.calls == 2
+
+
+async def test_a_failure_is_remembered_briefly_then_retried(slack: SlackEmulator) -> None:
+    channel, _, _ = _setup(slack)
+    clock = Clock()
+    board = PinBoard(_client(slack), ttl_s=300, failure_ttl_s=30, clock=clock)
+    slack.fail_next("pins.list", "missing_scope")
+    assert await board.items(slack.team_id, channel) == []
+    clock.now += 20
+    assert await board.items(slack.team_id, channel) == [] and len(slack.calls("pins.list")) == 1
+    clock.now += 11
+    assert len(await board.items(slack.team_id, channel)) == 1, "the scope was granted: pins come back"
 
 
 @pytest.mark.parametrize("error", ["missing_scope", "not_in_channel", "channel_not_found"])
