@@ -35,6 +35,7 @@ bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/router_quality.py
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/router_ceiling.py
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/routing_speed.py
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/replay_cost.py
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/streaming_load.py --conversations 20 --channels 10
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/streaming_load.py --conversations 200 --channels 100 --no-slack-limits
 
