@@ -29,6 +29,8 @@ from bot.event_claims import EventClaims
 from bot.feedback import Feedback
 from bot.ledger import Ledger
 from bot.observability import DUPLICATE_EVENTS
+from bot.pin_selection import PinSelector, PinSettings, PinVectors
+from bot.pins import PinBoard
 from bot.scheduler import DigestScheduler
 from bot.slack_budget import UpdateBudget
 from bot.state import RedisHandle
@@ -38,7 +40,7 @@ from bot.threads import JoinedThreads
 from cache.embedder import Embedder
 from cache.semantic import SemanticCache
 from cache.values import CacheSettings
-from handlers import actions, commands, deletions, mentions, reactions, threads
+from handlers import actions, commands, deletions, mentions, pins, reactions, threads
 from routing.catalog import Catalog, load_catalog
 from routing.factory import Routing, build_routing
 from routing.learned import ScorerConfig, WorkspaceScorers
@@ -204,6 +206,11 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
         answers=AnswerMap(redis.client), votes=votes, scorer_sync=ScorerSync(votes, scorers),
         signature=scorers.signature, evict=cache.evict if cache is not None else None,
     )
+    pin_board = PinBoard(slack, ttl_s=settings.pins_cache_ttl_s)
+    pin_selector = PinSelector(
+        pin_board, settings=PinSettings(max_tokens=settings.pins_max_tokens),
+        vectors=PinVectors(embedder.aembed_many) if embedder is not None else None,
+    ) if settings.pins_max_tokens > 0 else None
     assistant = Assistant(
         slack=slack,
         routing=routing,
@@ -220,6 +227,7 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
         update_budget=UpdateBudget(redis.client, per_minute=settings.slack_updates_per_minute),
         threads=JoinedThreads(redis.client),
         feedback=feedback,
+        pins=pin_selector,
     )
     mentions.register(app, assistant.answer)
     actions.register(app, assistant.answer)
@@ -227,6 +235,7 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
         deletions.register(app, cache.evict_by_source)
     threads.register(app, assistant.follow_up)
     reactions.register(app, feedback.on_reaction)
+    pins.register(app, pin_board.on_change)
     commands.register(app, build_summarizer(settings, slack, routing, catalog, redis, channels, feedback).summarize)
     return Penny(settings=settings, app=app, slack=slack, redis=redis, routing=routing, assistant=assistant,
                  cache=cache, embedder=embedder, digest=build_digest_scheduler(settings, slack, redis, catalog))

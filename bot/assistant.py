@@ -23,6 +23,7 @@ from bot.channels import ChannelDirectory, Visibility
 from bot.event_claims import EventClaim
 from bot.feedback import Feedback
 from bot.ledger import Ledger, LedgerEntry
+from bot.pin_selection import PinSelection, PinSelector
 from bot.prompts import before, chat_messages
 from bot.request import AnswerOptions, Request
 from bot.slack_budget import UpdateBudget
@@ -48,6 +49,8 @@ log = structlog.get_logger(__name__)
 
 EmbedFn = Callable[[str], Awaitable["NDArray[np.float32]"]]
 CACHEABLE_TASKS = {TaskKind.QA, TaskKind.CHAT, TaskKind.SUMMARIZE}
+# A summary of the thread is about the thread: pins join it only when the request names them ("the pinned doc").
+PIN_TASKS = {TaskKind.QA, TaskKind.DRAFT, TaskKind.CHAT}
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class Assistant:
         update_budget: UpdateBudget | None = None,
         threads: JoinedThreads | None = None,
         feedback: Feedback | None = None,
+        pins: PinSelector | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -88,6 +92,7 @@ class Assistant:
         self._update_budget = update_budget
         self._threads = threads
         self._feedback = feedback
+        self._pins = pins
         self._clock = clock
         self._wall_clock = wall_clock
 
@@ -168,10 +173,10 @@ class Assistant:
             return entry
         task, _ = classify_task(request.text, request.command)
         entry = replace(entry, task=task.value)
-        messages = chat_messages(request.text, context, current_ts=request.message_ts)
-
         vector = await self._embed(request.text) if self._embed is not None else None
-        query = await self._cache_query(request, task, context, vector)
+        pins = await self._select_pins(request, task, vector)
+        messages = chat_messages(request.text, context, current_ts=request.message_ts, pins=pins.pins)
+        query = await self._cache_query(request, task, context, vector, pins.version)
         if options.evict_entry and self._cache is not None:
             await self._cache.evict(options.evict_entry)
         if query is not None and not options.bypass_cache and self._cache is not None:
@@ -206,13 +211,19 @@ class Assistant:
         stored: str | None = None
         if query is not None and self._cache is not None and outcome.model is not None:
             stored = await self._cache.store(query, answer, model=outcome.model, tier=outcome.tier,
-                                             source_ts=[m.ts for m in context])
+                                             source_ts=[m.ts for m in context] + pins.message_ts)
         entry = replace(entry, outcome="answered")
         await self._remember(request, streamer, entry, cache_entry=stored, vector=vector)
         return entry
 
+    async def _select_pins(self, request: Request, task: TaskKind, vector: Any) -> PinSelection:
+        if self._pins is None:
+            return PinSelection()
+        return await self._pins.select(request.scope.team_id, request.scope.channel_id, request.text, vector,
+                                       explicit_only=task not in PIN_TASKS)
+
     async def _cache_query(
-        self, request: Request, task: TaskKind, context: list[ContextMessage], vector: Any
+        self, request: Request, task: TaskKind, context: list[ContextMessage], vector: Any, pins_version: str = ""
     ) -> CacheQuery | None:
         if self._cache is None or task not in CACHEABLE_TASKS:
             return None
@@ -221,9 +232,12 @@ class Assistant:
         except SlackApiError:
             visibility = Visibility.PRIVATE  # unknown → the most restrictive boundary
         # A question that opens a thread depends on nothing but itself, so it may reuse answers from any thread of
-        # the channel; a follow-up depends on its thread, so the thread and its latest earlier message key it.
+        # the channel; a follow-up depends on its thread, so the thread and its latest earlier message key it. The
+        # pins version ("" when no pin was used) makes an answer built from a pin miss once that pin changes.
         earlier = [m.ts for m in before(context, request.message_ts)]
-        fingerprint = context_fingerprint(request.thread_ts, earlier[-1]) if earlier else ""
+        pinned = (pins_version,) if pins_version else ()  # no pins: the same key as before pins existed
+        fingerprint = context_fingerprint(request.thread_ts, earlier[-1], *pinned) if earlier else context_fingerprint(
+            *pinned)
         thread_key = request.thread_ts if earlier else None
         return CacheQuery(
             scope=CacheScope(request.scope.team_id, request.scope.channel_id, visibility.value),

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     llm_connect_timeout_s: float = Field(default=5.0, gt=0)
     llm_read_timeout_s: float = Field(default=60.0, gt=0)
     thread_context_messages: int = Field(default=50, ge=0)
+    pins_max_tokens: int = Field(default=2000, ge=0, description="pinned text per prompt; 0 turns pins off")
+    pins_cache_ttl_s: float = Field(default=300.0, ge=0, description="how long a channel's pins.list is reused")
 
     cache_enabled: bool = True
     cache_share_public: bool = Field(default=False, description="share public-channel answers workspace-wide")

@@ -65,6 +65,15 @@ class Reaction:
     added: bool
 
 
+@dataclass(frozen=True)
+class PinChange:
+    """A channel's pins changed (pinned, unpinned) or, with ``message_ts``, a message that may be pinned was edited."""
+
+    team_id: str
+    channel_id: str
+    message_ts: str | None = None
+
+
 AnswerFn = Callable[..., Awaitable[None]]
 """What handlers call: ``answer(request, claim, options=None)``; the assistant's method, passed in by ``bot/app.py``."""
 
@@ -73,3 +82,6 @@ ReactionFn = Callable[[Reaction], Awaitable[object]]
 
 CommandFn = Callable[[Request, Any], Awaitable[None]]
 """What the command handler calls: ``summarize(request, respond)`` with Bolt's ``respond`` (the response_url)."""
+
+PinChangeFn = Callable[[PinChange], Awaitable[object]]
+"""What the pins handler calls: the pin board's ``on_change``, passed in by ``bot/app.py``."""

@@ -267,6 +267,26 @@ class SlackEmulator:
     def pin(self, channel: str, ts: str, *, by: str | None = None) -> None:
         self.workspace.pin(channel, ts, by or self.bot_user_id)
 
+    def pin_event(self, channel: str, ts: str, user: str, *, removed: bool = False) -> dict[str, Any]:
+        """`user` pins (or, with `removed`, unpins) the message: update the state and return the event."""
+        ws = self.workspace
+        with ws.lock:
+            if removed:
+                pin = ws.unpin(channel, ts)
+            else:
+                ws.pin(channel, ts, user)
+                pin = next(p for p in ws.channels[channel].pins if p.ts == ts)
+            return payloads.pin_event(
+                ws.find(channel, ts).to_api(), user=user, channel=channel, created=pin.created,
+                created_by=pin.created_by, pin_count=len(ws.channels[channel].pins), event_ts=ws.next_ts(),
+                permalink=f"https://{self.team_domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+                removed=removed,
+            )
+
+    def unpin(self, channel: str, ts: str, user: str, **opts: Unpack[DeliveryOptions]) -> Delivery:
+        """`user` unpins the message; `pin_removed` is sent to the bot."""
+        return self.deliver_event(self.pin_event(channel, ts, user, removed=True), **opts)
+
     # ================================================================= inspecting the workspace
     def message(self, channel: str, ts: str) -> Message:
         with self.workspace.lock:

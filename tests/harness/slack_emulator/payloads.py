@@ -147,6 +147,33 @@ def reaction_added_event(
     }
 
 
+def pin_event(
+    message: dict[str, Any], *, user: str, channel: str, created: int, created_by: str, pin_count: int,
+    event_ts: str, permalink: str, removed: bool = False,
+) -> dict[str, Any]:
+    """``pin_added`` (or, with ``removed``, ``pin_removed``): the channel and the pinned message as Slack sends them.
+
+    The pinned message carries ``pinned_to`` while pinned; ``pin_removed`` adds ``has_pins``.
+    """
+    item_message = {**message, "permalink": permalink}
+    if not removed:
+        item_message["pinned_to"] = [channel]
+    event: dict[str, Any] = {
+        "type": "pin_removed" if removed else "pin_added",
+        "user": user,
+        "channel_id": channel,
+        "item": {"type": "message", "created": created, "created_by": created_by, "channel": channel,
+                 "message": item_message},
+        "item_user": message.get("user", ""),
+        "pin_count": pin_count,
+        "pinned_info": {"channel": channel, "pinned_by": created_by, "pinned_ts": created},
+        "event_ts": event_ts,
+    }
+    if removed:
+        event["has_pins"] = pin_count > 0
+    return event
+
+
 def slash_command_form(
     *,
     command: str,

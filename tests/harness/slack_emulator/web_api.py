@@ -114,6 +114,7 @@ class WebApi:
             "users.info": self.users_info,
             "pins.list": self.pins_list,
             "pins.add": self.pins_add,
+            "pins.remove": self.pins_remove,
             "reactions.add": self.reactions_add,
             "reactions.remove": self.reactions_remove,
             "files.getUploadURLExternal": self.files_get_upload_url,
@@ -374,6 +375,11 @@ class WebApi:
     def pins_add(self, params: Params) -> dict[str, Any]:
         channel = self.ws.member_channel(_required(params, "channel", "channel_not_found"))
         self.ws.pin(channel.id, _required(params, "timestamp", "no_item_specified"), self.ws.bot_user_id)
+        return {"ok": True}
+
+    def pins_remove(self, params: Params) -> dict[str, Any]:
+        channel = self.ws.member_channel(_required(params, "channel", "channel_not_found"))
+        self.ws.unpin(channel.id, _required(params, "timestamp", "no_item_specified"))
         return {"ok": True}
 
     def _reaction_target(self, params: Params) -> tuple[Message, str]:

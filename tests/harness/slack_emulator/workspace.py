@@ -260,6 +260,16 @@ class Workspace:
                 raise SlackError("already_pinned")
             channel.pins.append(Pin(ts=ts, created=int(self.clock()), created_by=by))
 
+    def unpin(self, channel_id: str, ts: str) -> Pin:
+        """Remove a pin; Slack answers `no_pin` for a message that is not pinned."""
+        with self.lock:
+            channel = self.channels[channel_id]
+            pin = next((p for p in channel.pins if p.ts == ts), None)
+            if pin is None:
+                raise SlackError("no_pin")
+            channel.pins.remove(pin)
+            return pin
+
     def new_file(self, filename: str, length: int) -> UploadedFile:
         with self.lock:
             file = UploadedFile(id=self.new_id("F0"), filename=filename, length=length)

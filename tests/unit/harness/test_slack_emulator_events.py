@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 import aiohttp
 import pytest
 from aiohttp import web
+from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -260,3 +261,29 @@ async def test_slash_command_form_and_response_url(
             pass
     assert [p.payload["text"] for p in emu.response_url_posts()] == ["working", "Summary"]
     assert [m.text for m in emu.bot_messages(channel.id)] == ["Summary"]
+
+
+async def test_pin_events_match_slack_and_update_pins(
+    emu: SlackEmulator, receiver: Receiver, slack_eval: Path, client: AsyncWebClient
+) -> None:
+    alice = emu.add_user("alice")
+    channel = emu.add_channel("general", members=[alice.id])
+    rule = emu.post_user_message(channel.id, alice.id, "Rule 1: be kind")
+    await emu.adeliver_event(emu.pin_event(channel.id, rule.ts, alice.id))
+    added = json.loads(receiver.requests[-1][1])
+    extra = frozenset({"blocks", "client_msg_id", "context_team_id", "context_enterprise_id"})
+    assert_shape(added, _events_sample(slack_eval, "PinAddedPayload"), extra=extra)
+    assert added["event"]["channel_id"] == channel.id and added["event"]["item"]["message"]["ts"] == rule.ts
+    assert len((await client.pins_list(channel=channel.id))["items"]) == 1
+
+    await emu.adeliver_event(emu.pin_event(channel.id, rule.ts, alice.id, removed=True))
+    removed = json.loads(receiver.requests[-1][1])
+    assert_shape(removed, _events_sample(slack_eval, "PinRemovedPayload"), extra=extra)
+    assert removed["event"]["type"] == "pin_removed" and removed["event"]["has_pins"] is False
+    assert (await client.pins_list(channel=channel.id))["items"] == []
+    with pytest.raises(SlackApiError) as raised:
+        await client.pins_remove(channel=channel.id, timestamp=rule.ts)
+    assert raised.value.response["error"] == "no_pin"
+    await client.pins_add(channel=channel.id, timestamp=rule.ts)
+    await client.pins_remove(channel=channel.id, timestamp=rule.ts)
+    assert emu.calls("pins.remove")[-1].ok
