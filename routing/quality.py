@@ -48,7 +48,7 @@ class Vote:
     model: str
     tier: str
     task: str
-    signature: bytes = b""  # routing.learned.prompt_signature of the question; empty when none was kept
+    signature: bytes = b""  # routing.signatures.prompt_signature of the question; empty when none was kept
 
     @property
     def field(self) -> str:
