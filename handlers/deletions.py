@@ -8,6 +8,8 @@ from typing import Any
 import structlog
 from slack_bolt.async_app import AsyncApp
 
+from handlers.claims import finishing_claim
+
 log = structlog.get_logger(__name__)
 
 EvictBySource = Callable[[str, str, str], Awaitable[int]]  # (team_id, channel_id, ts) -> entries removed
@@ -27,12 +29,9 @@ def deleted_message_ref(body: dict[str, Any]) -> tuple[str, str, str] | None:
 def register(app: AsyncApp, evict_by_source: EvictBySource) -> None:
     @app.event({"type": "message", "subtype": "message_deleted"})
     async def on_message_deleted(body: dict[str, Any], context: dict[str, Any]) -> None:
-        claim = context.get("event_claim")
-        try:
-            ref = deleted_message_ref(body)
-            if ref is not None:
-                removed = await evict_by_source(*ref)
-                log.info("cache.evicted_by_deletion", channel_id=ref[1], removed=removed)
-        finally:
-            if claim is not None:
-                await claim.finish()
+        ref = deleted_message_ref(body)
+        await finishing_claim(context, _evict(ref) if ref is not None else None)
+
+    async def _evict(ref: tuple[str, str, str]) -> None:
+        removed = await evict_by_source(*ref)
+        log.info("cache.evicted_by_deletion", channel_id=ref[1], removed=removed)

@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.request import PinChange, PinChangeFn
+from handlers.claims import finishing_claim
 
 
 def parse_pin_event(body: dict[str, Any]) -> PinChange | None:
@@ -36,13 +37,7 @@ def parse_message_edit(body: dict[str, Any]) -> PinChange | None:
 
 def register(app: AsyncApp, on_change: PinChangeFn) -> None:
     async def handle(change: PinChange | None, context: dict[str, Any]) -> None:
-        claim = context.get("event_claim")
-        try:
-            if change is not None:
-                await on_change(change)
-        finally:
-            if claim is not None:
-                await claim.finish()
+        await finishing_claim(context, on_change(change) if change is not None else None)
 
     @app.event("pin_added")
     async def on_pin_added(body: dict[str, Any], context: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.request import Reaction, ReactionFn
+from handlers.claims import finishing_claim
 
 GOOD = frozenset({"+1", "thumbsup"})
 BAD = frozenset({"-1", "thumbsdown"})
@@ -34,14 +35,8 @@ def parse_reaction(body: dict[str, Any], *, added: bool) -> Reaction | None:
 
 def register(app: AsyncApp, on_reaction: ReactionFn) -> None:
     async def handle(body: dict[str, Any], context: dict[str, Any], *, added: bool) -> None:
-        claim = context.get("event_claim")
-        try:
-            reaction = parse_reaction(body, added=added)
-            if reaction is not None:
-                await on_reaction(reaction)
-        finally:
-            if claim is not None:
-                await claim.finish()
+        reaction = parse_reaction(body, added=added)
+        await finishing_claim(context, on_reaction(reaction) if reaction is not None else None)
 
     @app.event("reaction_added")
     async def on_reaction_added(body: dict[str, Any], context: dict[str, Any]) -> None:
