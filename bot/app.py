@@ -29,6 +29,7 @@ from bot.event_claims import EventClaims
 from bot.feedback import Feedback
 from bot.ledger import Ledger
 from bot.observability import DUPLICATE_EVENTS
+from bot.people import PeopleDirectory
 from bot.pin_selection import PinSelector, PinSettings, PinVectors
 from bot.pins import PinBoard
 from bot.scheduler import DigestScheduler
@@ -162,12 +163,12 @@ def build_cache(settings: Settings, redis: RedisHandle, embedder: Embedder) -> S
 
 def build_summarizer(
     settings: Settings, slack: AsyncWebClient, routing: Routing, catalog: Catalog, redis: RedisHandle,
-    channels: ChannelDirectory, feedback: Feedback,
+    channels: ChannelDirectory, feedback: Feedback, people: PeopleDirectory,
 ) -> Summarizer:
     """``/summarize``'s orchestrator: a sibling of the assistant sharing its clients, budget and channel directory."""
     return Summarizer(
         slack=slack, routing=routing, catalog=catalog, ledger=Ledger(redis.client), channels=channels,
-        source=SummarySource(slack),
+        source=SummarySource(slack, people=people),
         settings=SummarizerSettings(stream_interval_s=settings.stream_update_interval_s,
                                     max_message_chars=settings.max_message_chars),
         update_budget=UpdateBudget(redis.client, per_minute=settings.slack_updates_per_minute),
@@ -206,7 +207,8 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
         answers=AnswerMap(redis.client), votes=votes, scorer_sync=ScorerSync(votes, scorers),
         signature=scorers.signature, evict=cache.evict if cache is not None else None,
     )
-    pin_board = PinBoard(slack, ttl_s=settings.pins_cache_ttl_s)
+    people = PeopleDirectory(slack)  # one name cache for thread context, summaries and pins
+    pin_board = PinBoard(slack, ttl_s=settings.pins_cache_ttl_s, people=people)
     pin_selector = PinSelector(
         pin_board, settings=PinSettings(max_tokens=settings.pins_max_tokens),
         vectors=PinVectors(embedder.aembed_many) if embedder is not None else None,
@@ -228,6 +230,7 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
         threads=JoinedThreads(redis.client),
         feedback=feedback,
         pins=pin_selector,
+        people=people,
     )
     mentions.register(app, assistant.answer)
     actions.register(app, assistant.answer)
@@ -236,6 +239,7 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     threads.register(app, assistant.follow_up)
     reactions.register(app, feedback.on_reaction)
     pins.register(app, pin_board.on_change)
-    commands.register(app, build_summarizer(settings, slack, routing, catalog, redis, channels, feedback).summarize)
+    summarizer = build_summarizer(settings, slack, routing, catalog, redis, channels, feedback, people)
+    commands.register(app, summarizer.summarize)
     return Penny(settings=settings, app=app, slack=slack, redis=redis, routing=routing, assistant=assistant,
                  cache=cache, embedder=embedder, digest=build_digest_scheduler(settings, slack, redis, catalog))

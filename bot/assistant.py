@@ -8,6 +8,7 @@ event retryable (and the retry reuses the placeholder, never doubling the reply)
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -23,6 +24,7 @@ from bot.channels import ChannelDirectory, Visibility
 from bot.event_claims import EventClaim
 from bot.feedback import Feedback
 from bot.ledger import Ledger, LedgerEntry
+from bot.people import PeopleDirectory, mentioned_ids
 from bot.pin_selection import PinSelection, PinSelector
 from bot.prompts import before, chat_messages
 from bot.request import AnswerOptions, Request
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 EmbedFn = Callable[[str], Awaitable["NDArray[np.float32]"]]
+CONTEXT_NAME_LOOKUPS = 20  # users.info calls for one request's thread at most (cached an hour afterwards)
 CACHEABLE_TASKS = {TaskKind.QA, TaskKind.CHAT, TaskKind.SUMMARIZE}
 # A summary of the thread is about the thread: pins join it only when the request names them ("the pinned doc").
 PIN_TASKS = {TaskKind.QA, TaskKind.DRAFT, TaskKind.CHAT}
@@ -78,6 +81,7 @@ class Assistant:
         threads: JoinedThreads | None = None,
         feedback: Feedback | None = None,
         pins: PinSelector | None = None,
+        people: PeopleDirectory | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -93,6 +97,7 @@ class Assistant:
         self._threads = threads
         self._feedback = feedback
         self._pins = pins
+        self._people = people
         self._clock = clock
         self._wall_clock = wall_clock
 
@@ -173,9 +178,11 @@ class Assistant:
             return entry
         task, _ = classify_task(request.text, request.command)
         entry = replace(entry, task=task.value)
+        names = asyncio.create_task(self._names(before(context, request.message_ts)))  # while we embed
         vector = await self._embed(request.text) if self._embed is not None else None
         pins = await self._select_pins(request, task, vector)
-        messages = chat_messages(request.text, context, current_ts=request.message_ts, pins=pins.pins)
+        messages = chat_messages(request.text, context, current_ts=request.message_ts, pins=pins.pins,
+                                 names=await names)
         query = await self._cache_query(request, task, context, vector, pins.version)
         if options.evict_entry and self._cache is not None:
             await self._cache.evict(options.evict_entry)
@@ -221,6 +228,13 @@ class Assistant:
             return PinSelection()
         return await self._pins.select(request.scope.team_id, request.scope.channel_id, request.text, vector,
                                        explicit_only=task not in PIN_TASKS)
+
+    async def _names(self, context: list[ContextMessage]) -> dict[str, str]:
+        """Display names of the thread's authors and the people they mention ("what did Bob decide?")."""
+        if self._people is None or not context:
+            return {}
+        ids = {m.user_id for m in context if not m.from_bot} | mentioned_ids(m.text for m in context)
+        return await self._people.names(sorted(ids), max_lookups=CONTEXT_NAME_LOOKUPS)
 
     async def _cache_query(
         self, request: Request, task: TaskKind, context: list[ContextMessage], vector: Any, pins_version: str = ""

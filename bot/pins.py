@@ -14,7 +14,6 @@ The cache is per process: another replica notices a pin change when its own entr
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,12 +23,12 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.people import PeopleDirectory, mentioned_ids, with_names
 from bot.request import PinChange
 
 log = structlog.get_logger(__name__)
 
 PinKind = Literal["message", "file"]
-_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
 MAX_NAME_LOOKUPS = 10  # per pins.list read: names make pins readable, but not at the price of many calls
 
 
@@ -111,7 +110,7 @@ class PinBoard:
 
     def __init__(
         self, client: AsyncWebClient, *, ttl_s: float = 300.0, failure_ttl_s: float = 30.0, timeout_s: float = 3.0,
-        clock: Callable[[], float] = time.monotonic,
+        people: PeopleDirectory | None = None, clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self._ttl_s = ttl_s
@@ -121,7 +120,7 @@ class PinBoard:
         self._entries: dict[tuple[str, str], _Entry] = {}
         self._reads: dict[tuple[str, str], asyncio.Future[list[PinnedItem]]] = {}
         self._generation: dict[tuple[str, str], int] = {}
-        self._names: dict[str, str] = {}
+        self._people = people or PeopleDirectory(client, timeout_s=timeout_s)
 
     async def items(self, team_id: str, channel_id: str) -> list[PinnedItem]:
         """The channel's pins, newest pin first; empty when there are none or Slack will not say."""
@@ -190,27 +189,11 @@ class PinBoard:
     async def _with_names(self, items: list[PinnedItem]) -> list[PinnedItem]:
         """Authors and mentions as display names: "Dana's policy" beats ``U0123`` for the model and the reply."""
         wanted = {item.author for item in items if item.author.startswith(("U", "W"))}
-        for item in items:
-            wanted.update(m.group(1) for m in _USER_MENTION.finditer(item.text))
-        await self._lookup_names(sorted(wanted - self._names.keys())[:MAX_NAME_LOOKUPS])
-        named: list[PinnedItem] = []
-        for item in items:
-            text = _USER_MENTION.sub(lambda m: "@" + self._names.get(m.group(1), m.group(2) or m.group(1)),
-                                     item.text)
-            named.append(PinnedItem(
-                pin_id=item.pin_id, kind=item.kind, text=text, version=item.version, title=item.title,
-                author=self._names.get(item.author, item.author), message_ts=item.message_ts,
-            ))
-        return named
+        wanted |= mentioned_ids(item.text for item in items)
+        names = await self._people.names(sorted(wanted), max_lookups=MAX_NAME_LOOKUPS)
+        return [
+            PinnedItem(pin_id=item.pin_id, kind=item.kind, text=with_names(item.text, names), version=item.version,
+                       title=item.title, author=names.get(item.author, item.author), message_ts=item.message_ts)
+            for item in items
+        ]
 
-    async def _lookup_names(self, user_ids: list[str]) -> None:
-        for user_id in user_ids:
-            try:
-                response = await asyncio.wait_for(self._client.users_info(user=user_id), self._timeout_s)
-            except (SlackApiError, TimeoutError):
-                continue  # the id stays: a name is a nicety
-            user = response.get("user") or {}
-            profile = user.get("profile") or {}
-            name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
-            if name:
-                self._names[user_id] = str(name)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from bot.people import with_names
 from bot.pin_selection import SelectedPin
 from bot.slack_context import ContextMessage
 
@@ -23,13 +24,6 @@ PINS_NOTICE = (
     "you may name the one you used by its title."
 )
 _PIN_TAG = re.compile(r"<\s*/?\s*pinned_document", re.IGNORECASE)
-_MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
-
-
-def strip_mentions(text: str) -> str:
-    return _MENTION.sub("", text).strip()
-
-
 def before(context: list[ContextMessage], current_ts: str) -> list[ContextMessage]:
     """Messages older than the question: the reply's own placeholder and anything later are not context."""
     cutoff = float(current_ts)
@@ -51,9 +45,15 @@ def pinned_documents(pins: Sequence[SelectedPin]) -> str:
 
 
 def chat_messages(
-    question: str, context: list[ContextMessage], *, current_ts: str, pins: Sequence[SelectedPin] = ()
+    question: str, context: list[ContextMessage], *, current_ts: str, pins: Sequence[SelectedPin] = (),
+    names: Mapping[str, str] | None = None,
 ) -> list[dict[str, str]]:
-    """System prompt, pinned reference documents if any, earlier thread turns (bot turns as assistant), question."""
+    """System prompt, pinned reference documents if any, earlier thread turns (bot turns as assistant), question.
+
+    People appear by display name (``names``; the id when unknown), mentions as ``@Name``, so a question about
+    what someone said can be answered.
+    """
+    names = names or {}
     messages: list[dict[str, str]] = [{"role": "system", "content": SYSTEM_PROMPT}]
     if pins:
         messages.append({"role": "system", "content": PINS_NOTICE})
@@ -64,6 +64,7 @@ def chat_messages(
         if message.from_bot:
             messages.append({"role": "assistant", "content": message.text})
         else:
-            messages.append({"role": "user", "content": f"<{message.user_id}> {strip_mentions(message.text)}"})
+            author = names.get(message.user_id, message.user_id)
+            messages.append({"role": "user", "content": f"{author}: {with_names(message.text, names).strip()}"})
     messages.append({"role": "user", "content": question})
     return messages

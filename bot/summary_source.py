@@ -8,9 +8,7 @@ summary reads better with "Alice" than with ``U0123``, and a channel has few dis
 
 from __future__ import annotations
 
-import re
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,9 +17,10 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.people import USER_MENTION, PeopleDirectory, with_names
+
 log = structlog.get_logger(__name__)
 
-_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 MAX_NAME_LOOKUPS = 100  # per summary: beyond this, ids stay ids rather than costing hundreds of API calls
 
 
@@ -73,7 +72,7 @@ def transcript_line(message: SourceMessage, names: dict[str, str]) -> str:
     author = names.get(message.user_id, message.user_id or "unknown")
     if message.from_bot:
         author += " (bot)"
-    text = _USER_MENTION.sub(lambda m: "@" + names.get(m.group(1), m.group(1)), message.text)
+    text = with_names(message.text, names)
     replies = f" [{message.reply_count} replies in thread]" if message.reply_count else ""
     return f"[{when}] {author}: {text}{replies}"
 
@@ -84,21 +83,18 @@ def mentioned_users(messages: Iterable[SourceMessage]) -> list[str]:
     for message in messages:
         if message.user_id and not message.from_bot:
             seen.setdefault(message.user_id, None)
-        for match in _USER_MENTION.finditer(message.text):
+        for match in USER_MENTION.finditer(message.text):
             seen.setdefault(match.group(1), None)
     return list(seen)
 
 
 class SummarySource:
     def __init__(
-        self, client: AsyncWebClient, *, page_size: int = 200, name_ttl_s: float = 3600.0,
-        clock: Callable[[], float] = time.monotonic,
+        self, client: AsyncWebClient, *, people: PeopleDirectory | None = None, page_size: int = 200,
     ) -> None:
         self._client = client
+        self._people = people or PeopleDirectory(client)
         self._page_size = page_size
-        self._name_ttl_s = name_ttl_s
-        self._clock = clock
-        self._names: dict[str, tuple[str, float]] = {}
 
     async def is_member(self, channel: str, user_id: str) -> bool:
         """Whether ``user_id`` is in ``channel``, paging through every member (large channels have many pages)."""
@@ -168,27 +164,5 @@ class SummarySource:
         return SourceMessages(collected[-limit:] if truncated else collected, truncated)
 
     async def names(self, user_ids: Iterable[str]) -> dict[str, str]:
-        """Display names for ``user_ids`` (cached); a failed lookup leaves the id in place."""
-        found: dict[str, str] = {}
-        lookups = 0
-        now = self._clock()
-        for user_id in user_ids:
-            cached = self._names.get(user_id)
-            if cached is not None and now - cached[1] < self._name_ttl_s:
-                found[user_id] = cached[0]
-                continue
-            if lookups >= MAX_NAME_LOOKUPS:
-                continue
-            lookups += 1
-            try:
-                response = await self._client.users_info(user=user_id)
-            except SlackApiError as exc:
-                log.debug("summary_source.name_failed", user_id=user_id, error=exc.response.get("error"))
-                continue
-            user = response.get("user") or {}
-            profile = user.get("profile") or {}
-            name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
-            if name:
-                self._names[user_id] = (str(name), now)
-                found[user_id] = str(name)
-        return found
+        """Display names for ``user_ids`` (``bot/people.py``); a failed lookup leaves the id in place."""
+        return await self._people.names(user_ids, max_lookups=MAX_NAME_LOOKUPS)

@@ -12,7 +12,7 @@ from tests.harness.slack_emulator import SlackEmulator, payloads
 def test_follow_up_in_joined_thread_is_answered_with_context(
     slack: SlackEmulator, llm: OpenAIServer, start_penny: PennyFactory
 ) -> None:
-    alice = slack.add_user("alice")
+    alice = slack.add_user("alice", display_name="Alice")
     general = slack.add_channel("general", members=[alice.id])
     llm.set_answer(ANY_MODEL, "The launch is on Thursday.")
     llm.add_rule("what time", "At 10:00 UTC.")
@@ -31,6 +31,9 @@ def test_follow_up_in_joined_thread_is_answered_with_context(
     roles = [m["role"] for m in last.messages]
     assert "assistant" in roles, "the earlier answer is in the context"
     assert any("Thursday" in m["content"] for m in last.messages if m["role"] == "assistant")
+    asked = [m["content"] for m in last.messages if m["role"] == "user"][:-1]
+    assert asked and all(line.startswith("Alice: ") for line in asked), asked
+    assert alice.id not in str(last.messages), "people appear by name, not by id"
 
     other = slack.post_user_message(general.id, alice.id, "an unrelated thread")
     slack.send_message(general.id, alice.id, "chatting among humans", thread_ts=other.ts)
