@@ -14,6 +14,7 @@ import numpy as np
 
 from routing.classify import classify
 from routing.learned import LearnedScorer, ScorerConfig
+from routing.signatures import prompt_signature
 
 TEXTS = [
     "what did we decide about pricing?",
@@ -54,6 +55,15 @@ def main() -> None:
             timings.append(time.perf_counter() - started)
         p50, p99 = _percentiles(timings)
         print(f"learned scorer at {votes} votes: p50 {p50:.2f} ms, p99 {p99:.2f} ms per score")
+    for votes in (1_000, 20_000):  # a replica replaying a workspace's feedback log (routing/scorer_sync.py)
+        vectors = rng.standard_normal((votes, 384)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        signed = [(prompt_signature(v, "how many days of leave do we get?", 1024), "economy", i % 3 == 0)
+                  for i, v in enumerate(vectors)]
+        scorer = LearnedScorer(ScorerConfig())
+        started = time.perf_counter()
+        scorer.record_signatures(signed)
+        print(f"replaying {votes} votes into a scorer: {1000 * (time.perf_counter() - started):.0f} ms")
     print(f"RESULT routing_speed classify_p50_ms={_percentiles(samples)[0]:.3f}")
 
 

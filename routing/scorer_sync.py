@@ -52,8 +52,7 @@ class ScorerSync:
         if any(not change.added for change in changes):
             return await self.rebuild(team_id)
         scorer = self._scorers.scorer(team_id)
-        for change in changes:
-            _record(scorer, change)
+        _record(scorer, changes)
         if changes:
             self._position[team_id] = changes[-1].event_id
             log.info("scorer_sync.applied", team_id=team_id, votes=len(changes), total=scorer.n_votes)
@@ -69,8 +68,7 @@ class ScorerSync:
             else:
                 live.pop(change.vote.field, None)
         scorer = LearnedScorer(self._scorers.config)
-        for change in sorted(live.values(), key=lambda c: _id_key(c.event_id)):
-            _record(scorer, change)
+        _record(scorer, sorted(live.values(), key=lambda c: _id_key(c.event_id)))
         self._scorers.install(team_id, scorer)
         if changes:
             self._position[team_id] = changes[-1].event_id
@@ -87,15 +85,12 @@ class ScorerSync:
             after_id = page[-1].event_id
 
 
-def _record(scorer: LearnedScorer, change: FeedbackEvent) -> None:
-    """One vote into the scorer; a vote it cannot use (no signature, unknown tier, other config) is skipped."""
-    vote = change.vote
-    if not vote.signature:
-        return
-    try:
-        scorer.record_signature(vote.signature, vote.tier, vote.good)
-    except ValueError:
-        log.debug("scorer_sync.vote_skipped", request_id=vote.request_id, tier=vote.tier)
+def _record(scorer: LearnedScorer, changes: list[FeedbackEvent]) -> None:
+    """Votes into the scorer in one batch; one it cannot use (no signature, unknown tier, other config) is skipped."""
+    votes = [(c.vote.signature, c.vote.tier, c.vote.good) for c in changes if c.vote.signature]
+    used = scorer.record_signatures(votes)
+    if used < len(votes):
+        log.debug("scorer_sync.votes_skipped", skipped=len(votes) - used)
 
 
 def _id_key(entry_id: str) -> tuple[int, int]:
