@@ -487,18 +487,22 @@ class SlackEmulator:
 
     def reaction_event(self, channel: str, ts: str, user: str, reaction: str) -> dict[str, Any]:
         """Add `user`'s reaction to the message and return the `reaction_added` event."""
+        return self._reaction_change(channel, ts, user, reaction, removed=False)
+
+    def _reaction_change(self, channel: str, ts: str, user: str, reaction: str, *, removed: bool) -> dict[str, Any]:
+        """Put on (or take off) `user`'s reaction and return the matching event (Slack gives both one shape)."""
         with self.workspace.lock:
             message = self.workspace.find(channel, ts)
             users = message.reactions.setdefault(reaction, [])
-            if user not in users:
+            if removed and user in users:
+                users.remove(user)
+            elif not removed and user not in users:
                 users.append(user)
+            if not users:
+                message.reactions.pop(reaction, None)
             return payloads.reaction_added_event(
-                user=user,
-                reaction=reaction,
-                channel=channel,
-                ts=ts,
-                item_user=message.user,
-                event_ts=self.workspace.next_ts(),
+                user=user, reaction=reaction, channel=channel, ts=ts, item_user=message.user,
+                event_ts=self.workspace.next_ts(), removed=removed,
             )
 
     def react(
@@ -508,17 +512,7 @@ class SlackEmulator:
 
     def reaction_removed_event(self, channel: str, ts: str, user: str, reaction: str) -> dict[str, Any]:
         """Take `user`'s reaction off the message and return the `reaction_removed` event."""
-        with self.workspace.lock:
-            message = self.workspace.find(channel, ts)
-            users = message.reactions.get(reaction, [])
-            if user in users:
-                users.remove(user)
-            if not users:
-                message.reactions.pop(reaction, None)
-            return payloads.reaction_added_event(
-                user=user, reaction=reaction, channel=channel, ts=ts, item_user=message.user,
-                event_ts=self.workspace.next_ts(), removed=True,
-            )
+        return self._reaction_change(channel, ts, user, reaction, removed=True)
 
     def unreact(
         self, channel: str, ts: str, user: str, reaction: str, **opts: Unpack[DeliveryOptions]

@@ -141,12 +141,17 @@ async def test_below_min_votes_the_scorer_stays_off(redis: aioredis.Redis) -> No
     assert not scorers.should_escalate("T1", centre, "economy")
 
 
-async def test_new_votes_are_appended_and_a_removal_rebuilds(redis: aioredis.Redis) -> None:
+def _replica(redis: aioredis.Redis) -> tuple[FeedbackLog, WorkspaceScorers, ScorerSync, bytes]:
+    """A log, one replica's scorers following it on every refresh, and a signature to vote with."""
     config = ScorerConfig(min_votes=1)
     log = FeedbackLog(redis)
     scorers = WorkspaceScorers(config)
-    sync = ScorerSync(log, scorers, min_interval_s=0.0)
-    sig = prompt_signature(unit(np.ones(DIM)), "", config.word_buckets)
+    return (log, scorers, ScorerSync(log, scorers, min_interval_s=0.0),
+            prompt_signature(unit(np.ones(DIM)), "", config.word_buckets))
+
+
+async def test_new_votes_are_appended_and_a_removal_rebuilds(redis: aioredis.Redis) -> None:
+    log, scorers, sync, sig = _replica(redis)
     await log.add(vote(request="R1", signature=sig))
     assert await sync.refresh("T1") == 1
     await log.add(vote(request="R2", signature=sig))
@@ -163,11 +168,7 @@ async def test_new_votes_are_appended_and_a_removal_rebuilds(redis: aioredis.Red
 
 
 async def test_a_log_trimmed_past_the_replica_triggers_a_rebuild(redis: aioredis.Redis) -> None:
-    config = ScorerConfig(min_votes=1)
-    log = FeedbackLog(redis)
-    scorers = WorkspaceScorers(config)
-    sync = ScorerSync(log, scorers, min_interval_s=0.0)
-    sig = prompt_signature(unit(np.ones(DIM)), "", config.word_buckets)
+    log, scorers, sync, sig = _replica(redis)
     for i in range(3):
         await log.add(vote(request=f"R{i}", signature=sig))
     await sync.refresh("T1")
