@@ -30,6 +30,7 @@ run: $(STAMP)
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/penny run
 
 bench: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/idle.py
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/cache_quality.py
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/cache_latency.py
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/router_quality.py

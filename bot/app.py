@@ -197,7 +197,8 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     channels = ChannelDirectory(slack, ttl_s=settings.channel_info_ttl_s)
     # One model serves both users of prompt vectors: the cache and the learned router (its votes need them too).
     embedder = Embedder() if settings.cache_enabled or catalog.policy.learned.enabled else None
-    cache = build_cache(settings, redis, embedder) if embedder is not None else None
+    # PENNY_CACHE_ENABLED=false means no semantic cache, even when learned routing loads the model anyway.
+    cache = build_cache(settings, redis, embedder) if embedder is not None and settings.cache_enabled else None
     if cache is not None:
         async def on_visibility_change(team_id: str, channel_id: str, visibility: Visibility) -> None:
             await cache.on_visibility_change(team_id, channel_id, visibility.value)

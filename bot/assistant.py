@@ -169,13 +169,19 @@ class Assistant:
         self, request: Request, options: AnswerOptions, entry: LedgerEntry, streamer: MessageStreamer
     ) -> LedgerEntry:
         channel = request.scope.channel_id
+        notes: list[str] = []
+        context_read = True
         try:
             context = await thread_messages(
                 self._slack, channel, request.thread_ts, limit=self._settings.context_messages
             )
         except ContextUnavailable as exc:
-            await streamer.fail(replies.CONTEXT_FAILED_TEXT.format(reason=exc.reason))
-            return entry
+            # The question is still answered, from the user's own words; the note says why the thread is missing.
+            log.warning("assistant.context_unavailable", error=exc.reason, permission=exc.permission,
+                        request_id=request.request_id)
+            notes.append(replies.CONTEXT_NO_ACCESS_NOTE.format(reason=exc.reason) if exc.permission
+                         else replies.CONTEXT_READ_FAILED_NOTE)
+            context, context_read = [], False
         task, _ = classify_task(request.text, request.command)
         entry = replace(entry, task=task.value)
         names = asyncio.create_task(self._names(before(context, request.message_ts)))  # while we embed
@@ -183,7 +189,8 @@ class Assistant:
         pins = await self._select_pins(request, task, vector)
         messages = chat_messages(request.text, context, current_ts=request.message_ts, pins=pins.pins,
                                  names=await names)
-        query = await self._cache_query(request, task, context, vector, pins.version)
+        # An answer built without its thread must not be served (or stored) as if it had one.
+        query = await self._cache_query(request, task, context, vector, pins.version) if context_read else None
         if options.evict_entry and self._cache is not None:
             await self._cache.evict(options.evict_entry)
         if query is not None and not options.bypass_cache and self._cache is not None:
@@ -214,7 +221,9 @@ class Assistant:
             await streamer.fail(f":warning: {outcome.error_message or replies.MODEL_FAILED_TEXT}")
             return entry
         answer = streamer.text
-        await streamer.finish(replies.with_notes(answer, [*plan.notes, *outcome.notes]))
+        if outcome.cut_at_length:
+            notes.append(replies.CUT_AT_LENGTH_NOTE)
+        await streamer.finish(replies.with_notes(answer, [*outcome.notes, *notes]))  # outcome.notes has the plan's
         stored: str | None = None
         if query is not None and self._cache is not None and outcome.model is not None:
             stored = await self._cache.store(query, answer, model=outcome.model, tier=outcome.tier,

@@ -23,10 +23,12 @@ MODEL_FAILED_TEXT = (
     ":warning: Sorry, I can't reach a language model right now, so I couldn't answer. "
     "Please try again in a few minutes."
 )
-CONTEXT_FAILED_TEXT = (
-    ":warning: I can't read this conversation (`{reason}`). Invite me to the channel with `/invite @Penny` "
-    "and ask again."
+CONTEXT_NO_ACCESS_NOTE = (
+    "I can't read this conversation ({reason}), so I answered from your message alone. "
+    "Invite me with /invite @Penny so I can see the thread next time."
 )
+CONTEXT_READ_FAILED_NOTE = "I could not read the thread just now, so I answered from your message alone."
+CUT_AT_LENGTH_NOTE = "I stopped here: the answer reached its length limit. Ask me to continue for the rest."
 UNEXPECTED_TEXT = ":warning: Sorry, something went wrong on my side while answering. Please try again."
 
 SUMMARIZE_USAGE_TEXT = (
@@ -44,6 +46,9 @@ SUMMARIZE_NOT_MEMBER_TEXT = (
 )
 SUMMARIZE_CANT_READ_TEXT = (
     ":warning: I can't read that conversation (`{reason}`). Invite me to it with `/invite @Penny` and try again."
+)
+SUMMARIZE_READ_FAILED_TEXT = (
+    ":warning: I could not read that conversation just now (Slack did not answer). Please try again in a moment."
 )
 SUMMARIZE_NOTHING_TEXT = "There is nothing to summarize in {what} for the last {window}."
 SUMMARIZE_PRIVATE_NOTE = (

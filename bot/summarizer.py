@@ -249,9 +249,13 @@ class Summarizer:
                 return replace(entry, outcome="refused")
             found = await self._read(args)
         except SourceUnavailable as exc:
-            log.info("summarizer.source_unavailable", request_id=request.request_id, reason=exc.reason)
-            await _tell(respond, replies.SUMMARIZE_CANT_READ_TEXT.format(reason=exc.reason))
-            return replace(entry, outcome="refused")
+            log.warning("summarizer.source_unavailable", request_id=request.request_id, error=exc.reason,
+                        permission=exc.permission)
+            if exc.permission:
+                await _tell(respond, replies.SUMMARIZE_CANT_READ_TEXT.format(reason=exc.reason))
+                return replace(entry, outcome="refused")
+            await _tell(respond, replies.SUMMARIZE_READ_FAILED_TEXT)
+            return replace(entry, outcome="failed")
         what = await self._describe(request, args)
         if not found.messages:
             await _tell(respond, replies.SUMMARIZE_NOTHING_TEXT.format(what=what, window=args.window_label))
@@ -265,6 +269,8 @@ class Summarizer:
             header = self._header(args, what, len(found.messages))
             answer = await self._map_reduce(lines, what, calls, output, header)
             notes = [*(calls.plan.notes if calls.plan else []), *self._truncation_note(found)]
+            if calls.outcomes and calls.outcomes[-1].cut_at_length:
+                notes.append(replies.CUT_AT_LENGTH_NOTE)
             await output.finish(replies.with_notes(f"{header}\n\n{answer}", notes))
             entry = _with_outcomes(entry, calls, "answered")
             await self._remember(request, output, entry)

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.people import USER_MENTION, PeopleDirectory, with_names
+from bot.slack_context import ContextUnavailable, slack_error_code
 
 log = structlog.get_logger(__name__)
 
@@ -41,12 +43,8 @@ class SourceMessages:
     truncated: bool
 
 
-class SourceUnavailable(Exception):
-    """Slack refused to show the conversation; ``reason`` is Slack's error code (``not_in_channel``, …)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class SourceUnavailable(ContextUnavailable):
+    """Slack did not show the conversation; ``reason`` is Slack's error code (``not_in_channel``, …)."""
 
 
 def _message(raw: dict[str, Any]) -> SourceMessage:
@@ -110,7 +108,9 @@ class SummarySource:
                 if not cursor:
                     return False
         except SlackApiError as exc:
-            raise SourceUnavailable(str(exc.response.get("error", "unknown_error"))) from exc
+            raise SourceUnavailable(slack_error_code(exc)) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise SourceUnavailable(type(exc).__name__) from exc
 
     async def channel_name(self, channel: str) -> str | None:
         try:
@@ -141,7 +141,9 @@ class SummarySource:
                 if truncated or not cursor:
                     break
         except SlackApiError as exc:
-            raise SourceUnavailable(str(exc.response.get("error", "unknown_error"))) from exc
+            raise SourceUnavailable(slack_error_code(exc)) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise SourceUnavailable(type(exc).__name__) from exc
         kept.sort(key=lambda m: float(m.ts))
         return SourceMessages(kept, truncated)
 
@@ -159,7 +161,9 @@ class SummarySource:
                 if not cursor:
                     break
         except SlackApiError as exc:
-            raise SourceUnavailable(str(exc.response.get("error", "unknown_error"))) from exc
+            raise SourceUnavailable(slack_error_code(exc)) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise SourceUnavailable(type(exc).__name__) from exc
         truncated = len(collected) > limit
         return SourceMessages(collected[-limit:] if truncated else collected, truncated)
 

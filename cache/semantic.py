@@ -55,6 +55,7 @@ class SemanticCache:
         self.verifier = Verifier(embedder.aembed_many, word_threshold=self.settings.word_threshold,
                                  reworded_threshold=self.settings.reworded_threshold)
         self._positions: dict[str, tuple[str, int]] = {}  # team -> (last stream id, last sequence number)
+        self._teams_position = "0-0"  # last team announcement read
         self._tail_task: asyncio.Task[None] | None = None
         self._sweep_task: asyncio.Task[None] | None = None
         self._ann_builds: set[asyncio.Task[None]] = set()
@@ -83,7 +84,9 @@ class SemanticCache:
         self._tail_task = self._sweep_task = None
 
     async def _rebuild(self) -> None:
-        # Positions first: a change made during the scan is then replayed by the tail (idempotently).
+        # Positions first: a change made during the scan is then replayed by the tail (idempotently); the
+        # announcement position before the team list, so a team that appears in between is announced to us.
+        self._teams_position = await self._store.new_teams_position()
         self._positions = await self._store.stream_positions(await self._store.teams())
         self._indexes.clear()
         entries = await self._store.scan_entries()
@@ -93,24 +96,19 @@ class SemanticCache:
         log.info("cache.rebuilt", entries=len(entries), indexes=len(self._indexes.items()))
 
     async def _tail(self) -> None:
+        """Follow every team's change stream, and the announcements of new teams, until closed.
+
+        One blocking ``XREAD`` covers both, so an idle process makes about one Redis call per block interval,
+        with or without teams (a fresh install has none). An iteration that read nothing still lasts at least
+        one block interval: a Redis (or proxy) that answers at once must not turn this loop into a busy spin
+        that starves the model server on the same machine.
+        """
         backoff = 0.1
         while not self._closing:
+            began = time.monotonic()
+            applied = 0
             try:
-                for team in await self._store.teams():
-                    self._positions.setdefault(team, ("0-0", 0))  # a new team: replay its stream from the start
-                changes = await self._store.read_changes(
-                    {team: pos for team, (pos, _seq) in self._positions.items()}, block_ms=1000)
-                for change in changes:
-                    _pos, last_seq = self._positions[change.team_id]
-                    if change.seq > last_seq + 1:
-                        # The capped stream dropped changes this process never saw: only a rebuild is safe.
-                        log.warning("cache.stream_gap", team=change.team_id, expected=last_seq + 1, got=change.seq)
-                        await self._rebuild()
-                        break
-                    self._apply_change(change)
-                    self._positions[change.team_id] = (change.stream_id, max(last_seq, change.seq))
-                if changes:
-                    self._schedule_ann_builds()
+                applied = await self._tail_once()
                 backoff = 0.1
             except asyncio.CancelledError:
                 raise
@@ -118,6 +116,31 @@ class SemanticCache:
                 log.warning("cache.tail_error", error=type(exc).__name__)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+                continue
+            if not applied:
+                await asyncio.sleep(max(0.0, began + self.settings.tail_block_seconds - time.monotonic()))
+
+    async def _tail_once(self) -> int:
+        """Read and apply one batch of changes and team announcements; returns how many there were."""
+        batch = await self._store.read_changes(
+            {team: pos for team, (pos, _seq) in self._positions.items()}, new_teams_after=self._teams_position,
+            block_ms=int(self.settings.tail_block_seconds * 1000))
+        for team in batch.new_teams:
+            self._positions.setdefault(team, ("0-0", 0))  # a new team: replay its stream from the start
+        self._teams_position = batch.teams_position
+        changes = batch.changes
+        for change in changes:
+            _pos, last_seq = self._positions[change.team_id]
+            if change.seq > last_seq + 1:
+                # The capped stream dropped changes this process never saw: only a rebuild is safe.
+                log.warning("cache.stream_gap", team=change.team_id, expected=last_seq + 1, got=change.seq)
+                await self._rebuild()
+                return len(changes)
+            self._apply_change(change)
+            self._positions[change.team_id] = (change.stream_id, max(last_seq, change.seq))
+        if changes:
+            self._schedule_ann_builds()
+        return len(changes) + len(batch.new_teams)
 
     def _apply_change(self, change: Change) -> None:
         if change.op == "add":

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 PREFIX = "penny:"
 SEQUENCE_KEY = PREFIX + "{cache}:seq"
 TEAMS_KEY = PREFIX + "{cache}:teams"
+# A team's first entry is announced here, so an idle tail can block on one stream even before any team exists.
+NEW_TEAMS_STREAM_KEY = PREFIX + "{cache}:teams:new"
 SHARED_CHANNEL = "*public"  # index key suffix of a team's workspace-shared (public-channel) index
 
 
@@ -169,6 +171,15 @@ class Change:
     vector: bytes
 
 
+@dataclass
+class ChangeBatch:
+    """One read of the change streams: entry changes, newly announced teams, and where announcements stand."""
+
+    teams_position: str
+    changes: list[Change] = field(default_factory=list)
+    new_teams: list[str] = field(default_factory=list)
+
+
 class EntryStore:
     """All Redis reads and writes of the cache. Stateless apart from the injected client."""
 
@@ -194,7 +205,8 @@ class EntryStore:
         if entry.index_keys():
             self._post(pipe, "add", entry)
         await pipe.execute()
-        await self._redis.sadd(TEAMS_KEY, t)  # tailers pick the team up; they replay its stream from the start
+        # Tailers pick a new team up from the announcement and replay its stream from the start.
+        await self._redis.eval(_ADD_TEAM, 2, TEAMS_KEY, NEW_TEAMS_STREAM_KEY, t)
 
     async def remove(self, entry: Entry) -> None:
         """Delete the entry and everything pointing at it, and post the removal for every replica."""
@@ -298,22 +310,33 @@ class EntryStore:
             positions[team] = (last[0][0].decode() if last else "0-0", int(seq or 0))
         return positions
 
-    async def read_changes(self, positions: dict[str, str], *, block_ms: int, count: int = 500) -> list[Change]:
-        """Changes after each team's position; blocks up to ``block_ms`` when there are none."""
-        if not positions:
-            return []
-        answer = await self._redis.xread({stream_key(t): pos for t, pos in positions.items()}, count=count,
-                                         block=block_ms)
-        changes: list[Change] = []
-        for _stream, records in answer or []:
+    async def new_teams_position(self) -> str:
+        """The newest team announcement; read before ``teams()`` so a team added in between is not missed."""
+        last = await self._redis.xrevrange(NEW_TEAMS_STREAM_KEY, count=1)
+        return last[0][0].decode() if last else "0-0"
+
+    async def read_changes(self, positions: dict[str, str], *, new_teams_after: str, block_ms: int,
+                           count: int = 500) -> ChangeBatch:
+        """Changes after each team's position and teams announced after ``new_teams_after``, in one ``XREAD``
+        that blocks up to ``block_ms`` when there is neither (with no team yet it blocks on announcements)."""
+        streams = {stream_key(t): pos for t, pos in positions.items()}
+        streams[NEW_TEAMS_STREAM_KEY] = new_teams_after
+        answer = await self._redis.xread(streams, count=count, block=block_ms)
+        batch = ChangeBatch(teams_position=new_teams_after)
+        announcements = NEW_TEAMS_STREAM_KEY.encode()
+        for stream, records in answer or []:
+            if stream == announcements:
+                batch.new_teams.extend(fields[b"team"].decode() for _id, fields in records)
+                batch.teams_position = records[-1][0].decode() if records else new_teams_after
+                continue
             for stream_id, fields in records:
-                changes.append(Change(
+                batch.changes.append(Change(
                     stream_id=stream_id.decode(), seq=int(fields.get(b"seq", 0)), op=fields[b"op"].decode(),
                     team_id=fields[b"team"].decode(), vector_id=int(fields[b"id"]),
                     index_keys=[k for k in fields.get(b"idx", b"").decode().split(",") if k],
                     vector=fields.get(b"vec", b""),
                 ))
-        return changes
+        return batch
 
     async def scan_entries(self, batch: int = 500) -> list[Entry]:
         """Every semantic entry of every team, for a rebuild. Reads only the fields the index needs."""
@@ -339,6 +362,14 @@ class EntryStore:
 _XADD_NUMBERED = """
 local seq = redis.call('INCR', KEYS[2])
 return redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], ARGV[2], '*', 'seq', seq, unpack(ARGV, 3))
+"""
+
+# Record the team, and announce it only the first time, atomically (both keys share the {cache} slot).
+_ADD_TEAM = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', 1000, '*', 'team', ARGV[1])
+end
+return 0
 """
 
 _DEL_IF_EQUALS = """

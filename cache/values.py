@@ -72,6 +72,7 @@ class CacheSettings:
     candidates: int = 5
     stream_maxlen: int = 200_000
     sweep_interval_seconds: float = 60.0
+    tail_block_seconds: float = 1.0  # longest wait for a change; also the shortest idle iteration of the tail
 
 
 def context_fingerprint(*parts: str | int | None) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 import openai
 
 from routing.catalog import Catalog, ModelSpec, Provider
+from routing.control_tokens import ControlTokenFilter
 
 ChatMessage = dict[str, str]
 
@@ -198,7 +199,8 @@ class LLMClient:
     ) -> AsyncIterator[StreamEvent]:
         """Yield ``TextDelta``s then exactly one ``StreamEnd``; every failure is raised as an ``LLMError``.
 
-        Usage is requested with ``include_usage`` so cost comes from the provider, not from a guess. Leading
+        Usage is requested with ``include_usage`` so cost comes from the provider, not from a guess. Leaked
+        chat-template control tokens (``routing/control_tokens.py``) are removed before anything else. Leading
         whitespace is held back until real text arrives, so a whitespace-only answer never reaches a user;
         it raises ``EmptyCompletion``. A stream that breaks, or ends without a ``finish_reason``, raises
         ``TruncatedStream`` (its ``partial_usage`` is None: a cut stream never reports usage).
@@ -218,12 +220,13 @@ class LLMClient:
         usage: Usage | None = None
         produced_text = False
         held = ""
+        tokens = ControlTokenFilter()
         try:
             async for chunk in stream:
                 if chunk.usage is not None:
                     usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
                 for choice in chunk.choices:
-                    text = choice.delta.content if choice.delta else None
+                    text = tokens.feed(choice.delta.content or "") if choice.delta else ""
                     if text:
                         if not produced_text and not text.strip():
                             held += text
@@ -237,6 +240,10 @@ class LLMClient:
             raise classify_stream_error(exc, model.id) from exc
         finally:
             await stream.close()
+        tail = tokens.finish()
+        if tail and (produced_text or tail.strip()):
+            produced_text = True
+            yield TextDelta(held + tail)
         if not produced_text:
             raise EmptyCompletion("the model returned an empty completion", model=model.id)
         if finish_reason is None:

@@ -50,6 +50,11 @@ class Outcome:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
+    def cut_at_length(self) -> bool:
+        """The model stopped at its token limit (``finish_reason=length``): the text is kept, but it is not all."""
+        return self.ok and self.finish_reason == "length"
+
+    @property
     def prompt_tokens(self) -> int:
         return self.usage.prompt_tokens
 

@@ -373,10 +373,11 @@ class SlackEmulator:
         """Answer the next `times` calls of `method` with 429 and `Retry-After: retry_after`."""
         self._server.limiter.force(method, times, retry_after)
 
-    def fail_next(self, method: str, error: str, *, times: int = 1, status: int = 200) -> None:
-        """Answer the next `times` calls with `{"ok": false, "error": error}` (e.g. `fatal_error`, 500)."""
+    def fail_next(self, method: str, error: str, *, times: int = 1, status: int = 200, html: bool = False) -> None:
+        """Answer the next `times` calls with `{"ok": false, "error": error}` (e.g. `fatal_error`, 500), or with
+        `html=True` an HTML outage page of HTTP `status` that carries no error code at all."""
         with self._server.log_lock:
-            self._server.injected[method] = _InjectedError(error=error, status=status, remaining=times)
+            self._server.injected[method] = _InjectedError(error=error, status=status, remaining=times, html=html)
 
     def set_latency(self, method: str, seconds: float) -> None:
         """Delay every answer of `method`, to exercise timeouts and concurrency."""

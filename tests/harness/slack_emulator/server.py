@@ -28,6 +28,15 @@ class _InjectedError:
     error: str
     status: int
     remaining: int
+    html: bool = False  # an outage page instead of Slack's JSON (what a load balancer in front of Slack sends)
+
+
+class _OutagePage(Exception):
+    """An injected failure answered with an HTML page and no JSON ``error`` at all."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 class ApiServer:
@@ -88,6 +97,10 @@ class ApiServer:
             body, status = self.api.handle(method, params), 200
         except SlackError as exc:
             body, status = {"ok": False, "error": exc.code}, exc.status
+        except _OutagePage as page:
+            self._log_and_respond(method, params, arrived, {"ok": False}, page.status, headers)
+            return web.Response(status=page.status, content_type="text/html",
+                                text="<html><body><h1>Slack is having trouble</h1></body></html>")
         return self._log_and_respond(method, params, arrived, body, status, headers)
 
     def _log_and_respond(self, method: str, params: dict[str, Any], arrived: float, body: dict[str, Any],
@@ -112,6 +125,8 @@ class ApiServer:
             if injected is None or injected.remaining <= 0:
                 return
             injected.remaining -= 1
+        if injected.html:
+            raise _OutagePage(injected.status)
         raise SlackError(injected.error, status=injected.status)
 
     # ----------------------------------------------------------------- uploads and response_url
