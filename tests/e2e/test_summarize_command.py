@@ -303,3 +303,20 @@ def test_a_long_channel_is_summarized_in_standard_sized_parts_not_on_premium(
     assert len(called) >= 4, "several parts, then the combining call"
     assert {tiers[m] for m in called} <= {"economy", "standard"}, called
     assert row.tier == "standard" and row.outcome == "answered"
+
+
+def test_a_slack_outage_while_reading_the_source_is_not_called_a_permission_problem(
+    slack: SlackEmulator, llm: OpenAIServer, start_penny: PennyFactory, redis_url: str
+) -> None:
+    alice = slack.add_user("alice")
+    general = slack.add_channel("general", members=[alice.id])
+    slack.post_user_message(general.id, alice.id, "we ship on Thursday")
+    slack.fail_next("conversations.history", "internal_error", status=503, html=True)
+    penny = start_penny()
+
+    slack.deliver_command("/summarize", "", channel=general.id, user=alice.id)
+    texts = slack.wait_for(lambda: _ephemeral_texts(slack), timeout=15, what="a could-not-read message")
+    assert "just now" in texts[0] and "/invite" not in texts[0]
+    assert _one_row(slack, redis_url).outcome == "failed"
+    assert "http_503" in penny.log_text()
+    assert not llm.chat_requests()
