@@ -40,7 +40,7 @@ import redis.asyncio as aioredis  # noqa: E402
 import structlog  # noqa: E402
 from cache_quality import EVAL_DIR, FOW_PAIRS, cached_embeddings, file_digest, load_pairs  # noqa: E402
 
-from bot.embedded_redis import RedisServerProcess  # noqa: E402
+from bot.redis.embedded import RedisServerProcess  # noqa: E402
 from cache.embedder import EMBEDDING_DIM, Embedder  # noqa: E402
 from cache.index import ScopeIndex  # noqa: E402
 from cache.semantic import SemanticCache  # noqa: E402

@@ -62,7 +62,7 @@ sys.path.insert(0, str(REPO_ROOT))  # run as a script from anywhere, without ins
 import redis.asyncio as aioredis  # noqa: E402
 import structlog  # noqa: E402
 
-from bot.embedded_redis import RedisServerProcess  # noqa: E402
+from bot.redis.embedded import RedisServerProcess  # noqa: E402
 from cache.embedder import Embedder  # noqa: E402
 from cache.semantic import SemanticCache  # noqa: E402
 from cache.values import CacheQuery, CacheScope, CacheSettings, context_fingerprint  # noqa: E402

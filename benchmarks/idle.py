@@ -30,7 +30,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.embedded_redis import RedisServerProcess
+from bot.redis.embedded import RedisServerProcess
 from tests.e2e.conftest import LLM_KEY, LLM_KEY_ENV, catalog_model_ids, write_test_catalog
 from tests.e2e.penny_process import PennyProcess
 from tests.harness.openai_server import ANY_MODEL, OpenAIServer

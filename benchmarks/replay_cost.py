@@ -7,9 +7,9 @@ production pieces, one request at a time in arrival order, against a real redis-
   chain order, budget reservation — the same objects ``bot/app.py`` builds); the first model of the plan's chain
   is the one that answers, and the reservation is settled with that call's cost;
 - questions asked by @mention go through ``cache.semantic.SemanticCache`` first, exactly when the assistant would
-  look them up (``bot.assistant.CACHEABLE_TASKS``), with the packaged MiniLM vectors, the production settings
-  and one scope per channel; a hit costs nothing and never reaches the router, a miss stores its answer;
-- prompts are the ones Penny sends: ``bot.prompts.chat_messages`` for a mention, ``bot.summary_prompts`` over
+  look them up (the orchestrator's ``CACHEABLE_TASKS``), with the packaged MiniLM vectors, the production
+  settings and one scope per channel; a hit costs nothing and never reaches the router, a miss stores its answer;
+- prompts are the ones Penny sends: ``bot.assistant.prompts.chat_messages`` for a mention, ``bot.summarize``'s over
   ``transcript_line``s for ``/summarize``;
 - money is ``routing.cost.call_cost`` on ``routing.cost.estimate_usage`` (prompt tokens from that prompt,
   completion tokens from the reference answer where the data has one, else a stated length per kind), in
@@ -73,12 +73,12 @@ sys.path.insert(0, str(REPO_ROOT))  # run as a script from anywhere, without ins
 import redis.asyncio as aioredis  # noqa: E402
 import structlog  # noqa: E402
 
-from bot.assistant import CACHEABLE_TASKS  # noqa: E402
-from bot.embedded_redis import RedisServerProcess  # noqa: E402
-from bot.prompts import chat_messages  # noqa: E402
-from bot.summarizer import SummarizerSettings  # noqa: E402
-from bot.summary_prompts import single_prompt  # noqa: E402
-from bot.summary_source import SourceMessage, transcript_line  # noqa: E402
+from bot.assistant.orchestrator import CACHEABLE_TASKS  # noqa: E402
+from bot.assistant.prompts import chat_messages  # noqa: E402
+from bot.redis.embedded import RedisServerProcess  # noqa: E402
+from bot.summarize.prompts import single_prompt  # noqa: E402
+from bot.summarize.source import SourceMessage, transcript_line  # noqa: E402
+from bot.summarize.summarizer import SummarizerSettings  # noqa: E402
 from cache.embedder import Embedder  # noqa: E402  (cheap: sentence-transformers loads on first use)
 from cache.semantic import SemanticCache  # noqa: E402
 from cache.values import CacheHit, CacheQuery, CacheScope, CacheSettings  # noqa: E402
@@ -390,7 +390,7 @@ class Replayer:
     async def _plan(self, ask: Ask, vector: NDArray[np.float32] | None) -> RoutePlan:
         plan = await self._routing.router.plan(RouteRequest(
             team_id=TEAM, channel_id=ask.channel, user_id=ask.user,
-            text=ask.text or "summarize",  # as bot/summarizer.py plans a bare /summarize
+            text=ask.text or "summarize",  # as bot/summarize/summarizer.py plans a bare /summarize
             messages=ask.messages, command=ask.command,
             prompt_vector=vector.tolist() if vector is not None else None,
         ))

@@ -32,8 +32,8 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.embedded_redis import RedisServerProcess
-from bot.state import ledger_stream_key
+from bot.redis.embedded import RedisServerProcess
+from bot.redis.keys import ledger_stream_key
 from tests.e2e.conftest import LLM_KEY, LLM_KEY_ENV, catalog_model_ids, write_test_catalog
 from tests.e2e.penny_process import PennyProcess
 from tests.harness.openai_server import ANY_MODEL, OpenAIServer

@@ -20,24 +20,24 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answers import AnswerMap
-from bot.assistant import Assistant, AssistantSettings
-from bot.channels import ChannelDirectory, Visibility
+from bot.assistant.joined_threads import JoinedThreads
+from bot.assistant.orchestrator import Assistant, AssistantSettings
 from bot.config import ConfigError, Settings
-from bot.digest_job import build_digest_poster
-from bot.event_claims import EventClaims
-from bot.feedback import Feedback
+from bot.digest.poster import build_digest_poster
+from bot.digest.scheduler import DigestScheduler
+from bot.feedback.answer_map import AnswerMap
+from bot.feedback.votes import Feedback
 from bot.ledger import Ledger
 from bot.observability import DUPLICATE_EVENTS
-from bot.people import PeopleDirectory
-from bot.pin_selection import PinSelector, PinSettings, PinVectors
-from bot.pins import PinBoard
-from bot.scheduler import DigestScheduler
-from bot.slack_budget import UpdateBudget
-from bot.state import RedisHandle
-from bot.summarizer import Summarizer, SummarizerSettings
-from bot.summary_source import SummarySource
-from bot.threads import JoinedThreads
+from bot.pins.board import PinBoard
+from bot.pins.selection import PinSelector, PinSettings, PinVectors
+from bot.redis.keys import RedisHandle
+from bot.slack.channels import ChannelDirectory, Visibility
+from bot.slack.event_claims import EventClaims
+from bot.slack.people import PeopleDirectory
+from bot.slack.update_budget import UpdateBudget
+from bot.summarize.source import SummarySource
+from bot.summarize.summarizer import Summarizer, SummarizerSettings
 from cache.embedder import Embedder
 from cache.semantic import SemanticCache
 from cache.values import CacheSettings

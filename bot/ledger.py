@@ -17,7 +17,7 @@ import structlog
 from redis.exceptions import RedisError
 
 from bot.observability import ANSWER_SECONDS, REQUESTS
-from bot.state import ledger_seen_key, ledger_stream_key
+from bot.redis.keys import ledger_seen_key, ledger_stream_key
 
 log = structlog.get_logger(__name__)
 

@@ -37,8 +37,8 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _serve(settings: Settings) -> None:
     from bot.app import build_penny, validate_startup
-    from bot.http_server import start_http
-    from bot.state import connect_redis
+    from bot.redis.keys import connect_redis
+    from bot.slack.http_server import start_http
 
     catalog = validate_startup(settings)
     redis = await connect_redis(settings)
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"penny: configuration OK ({len(catalog.models)} models, baseline {catalog.baseline})")
             return 0
         if args.command == "digest":
-            from bot.digest_cli import run_digest
+            from bot.digest.cli import run_digest
 
             return asyncio.run(run_digest(settings, week_text=args.week, dry_run=args.dry_run, force=args.force))
         asyncio.run(_serve(settings))

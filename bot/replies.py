@@ -9,7 +9,7 @@ import json
 import time
 from typing import Any
 
-from bot.sanitize import to_slack
+from bot.slack.mrkdwn import to_slack
 
 HELP_TEXT = (
     "Hi, I'm Penny :wave: Mention me with a question, e.g. `@Penny what did we decide about the launch date?`, "

@@ -1,7 +1,7 @@
 """What the learned scorer keeps of a prompt, as bytes: its vector, text features and hashed-word bits.
 
 A vote arrives long after the request (a 👍 minutes later, maybe on another replica), so the request stores this
-signature with its answer (``bot/answers.py``) and the vote carries it to the scorer through the feedback log —
+signature with its answer (the bot's answer map) and the vote carries it to the scorer through the feedback log —
 nobody has to keep what was asked, and the bytes cannot be turned back into the question.
 """
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.embedded_redis import RedisServerProcess
+from bot.redis.embedded import RedisServerProcess
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

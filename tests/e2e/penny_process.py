@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.embedded_redis import free_port
+from bot.redis.embedded import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

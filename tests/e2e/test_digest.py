@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis.asyncio as aioredis
 
-from bot.digest import IsoWeek
+from bot.digest.report import IsoWeek
 from bot.ledger import Ledger, LedgerEntry
 from routing.quality import FeedbackLog, Vote
 from tests.e2e.conftest import PennyFactory

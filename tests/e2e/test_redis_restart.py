@@ -7,8 +7,8 @@ import time
 
 import redis
 
-from bot.embedded_redis import RedisServerProcess
-from bot.state import ledger_stream_key
+from bot.redis.embedded import RedisServerProcess
+from bot.redis.keys import ledger_stream_key
 from tests.e2e.conftest import PennyFactory
 from tests.harness.openai_server import ANY_MODEL, OpenAIServer
 from tests.harness.slack_emulator import Delivery, SlackEmulator

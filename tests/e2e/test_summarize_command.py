@@ -14,7 +14,7 @@ import redis
 import yaml
 
 from bot.ledger import LedgerEntry
-from bot.state import ledger_stream_key
+from bot.redis.keys import ledger_stream_key
 from routing.catalog import load_catalog
 from routing.cost import call_cost
 from routing.llm import Usage

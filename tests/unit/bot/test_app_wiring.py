@@ -8,7 +8,7 @@ import redis.asyncio as aioredis
 
 from bot.app import build_penny
 from bot.config import Settings
-from bot.state import RedisHandle
+from bot.redis.keys import RedisHandle
 from routing.catalog import load_catalog
 from tests.e2e.conftest import LLM_KEY, LLM_KEY_ENV, write_test_catalog
 

@@ -6,10 +6,10 @@ import redis.asyncio as aioredis
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import replies
-from bot.assistant import Assistant, AssistantSettings
-from bot.channels import ChannelDirectory
+from bot.assistant.orchestrator import Assistant, AssistantSettings
 from bot.ledger import Ledger
 from bot.request import Request, Scope, Surface
+from bot.slack.channels import ChannelDirectory
 from routing.catalog import load_catalog
 from tests.harness.slack_emulator import SlackEmulator
 

@@ -1,6 +1,6 @@
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels import ChannelDirectory, Visibility, visibility_of
+from bot.slack.channels import ChannelDirectory, Visibility, visibility_of
 from tests.harness.slack_emulator import SlackEmulator
 
 

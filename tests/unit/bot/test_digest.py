@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis.asyncio as aioredis
 
-from bot.digest import DigestReader, IsoWeek, Spend, Votes
-from bot.digest_blocks import change, digest_blocks, fallback_text, usd
+from bot.digest.blocks import change, digest_blocks, fallback_text, usd
+from bot.digest.report import DigestReader, IsoWeek, Spend, Votes
 from bot.ledger import Ledger, LedgerEntry
 from routing.quality import FeedbackLog, Vote
 from tests.harness.ledger_seed import record_at

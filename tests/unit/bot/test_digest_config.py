@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.crontab import crontab_trigger
+from bot.digest.crontab import crontab_trigger
 
 
 def test_the_digest_is_off_by_default_and_runs_monday_nine_utc(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:

@@ -18,11 +18,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import load_settings
-from bot.digest import Digest, DigestReader, IsoWeek
-from bot.digest_job import DigestPoster, PostStatus, build_digest_poster
+from bot.digest.poster import DigestPoster, PostStatus, build_digest_poster
+from bot.digest.report import Digest, DigestReader, IsoWeek
+from bot.digest.scheduler import JOB_ID, DigestScheduler
 from bot.ledger import Ledger, LedgerEntry
-from bot.scheduler import JOB_ID, DigestScheduler
-from bot.state import digest_lock_key
+from bot.redis.keys import digest_lock_key
 from routing.quality import FeedbackLog
 from tests.harness.ledger_seed import record_at
 from tests.harness.slack_emulator import SlackEmulator

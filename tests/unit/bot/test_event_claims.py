@@ -2,7 +2,7 @@ import asyncio
 
 import redis.asyncio as aioredis
 
-from bot.event_claims import ClaimOutcome, EventClaims
+from bot.slack.event_claims import ClaimOutcome, EventClaims
 
 
 async def test_first_claim_wins_and_duplicates_are_dropped(redis_url: str) -> None:

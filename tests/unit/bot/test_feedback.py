@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import redis.asyncio as aioredis
 
-from bot.answers import AnsweredMessage, AnswerMap
-from bot.feedback import Feedback
+from bot.feedback.answer_map import AnsweredMessage, AnswerMap
+from bot.feedback.votes import Feedback
 from bot.request import Reaction
 from handlers.reactions import parse_reaction
 from routing.learned import ScorerConfig, WorkspaceScorers

@@ -6,9 +6,9 @@ import asyncio
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.people import PeopleDirectory, mentioned_ids, with_names
-from bot.prompts import chat_messages
-from bot.slack_context import ContextMessage
+from bot.assistant.prompts import chat_messages
+from bot.slack.conversations import ContextMessage
+from bot.slack.people import PeopleDirectory, mentioned_ids, with_names
 from tests.harness.slack_emulator import SlackEmulator
 
 

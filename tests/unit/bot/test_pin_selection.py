@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from bot.pin_selection import PinSelection, PinSelector, PinSettings, PinVectors, choose, refers_to_pins
-from bot.pins import PinnedItem
-from bot.prompts import PINS_NOTICE, SYSTEM_PROMPT, chat_messages, pinned_documents
+from bot.assistant.prompts import PINS_NOTICE, SYSTEM_PROMPT, chat_messages, pinned_documents
+from bot.pins.board import PinnedItem
+from bot.pins.selection import PinSelection, PinSelector, PinSettings, PinVectors, choose, refers_to_pins
 from routing.cost import estimate_tokens
 
 DIM = 256

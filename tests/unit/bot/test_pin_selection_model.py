@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.pin_selection import PinSelector, PinSettings, PinVectors
-from bot.pins import PinnedItem
+from bot.pins.board import PinnedItem
+from bot.pins.selection import PinSelector, PinSettings, PinVectors
 from cache.embedder import Embedder
 
 pytestmark = pytest.mark.slow

@@ -13,8 +13,8 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from structlog.testing import capture_logs
 
-from bot.pin_selection import PinSelector, PinSettings
-from bot.pins import PinBoard, parse_pin
+from bot.pins.board import PinBoard, parse_pin
+from bot.pins.selection import PinSelector, PinSettings
 from bot.request import PinChange
 from handlers.pins import parse_message_edit, parse_pin_event
 from tests.harness.slack_emulator import SlackEmulator

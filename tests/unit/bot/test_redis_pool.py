@@ -7,7 +7,7 @@ import asyncio
 import redis.asyncio as aioredis
 
 from bot.config import Settings
-from bot.state import connection_pool
+from bot.redis.keys import connection_pool
 
 
 async def test_a_burst_larger_than_the_pool_waits_instead_of_failing(redis_url: str) -> None:

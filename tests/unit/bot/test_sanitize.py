@@ -1,4 +1,4 @@
-from bot.sanitize import escape, to_slack
+from bot.slack.mrkdwn import escape, to_slack
 
 
 def test_broadcast_mentions_never_reach_slack_as_markup() -> None:

@@ -6,8 +6,8 @@ import time
 import redis.asyncio as aioredis
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack_budget import UpdateBudget
-from bot.streamer import MessageStreamer
+from bot.slack.streamer import MessageStreamer
+from bot.slack.update_budget import UpdateBudget
 from tests.harness.slack_emulator import SlackEmulator
 
 

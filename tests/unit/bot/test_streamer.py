@@ -6,7 +6,7 @@ import itertools
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.streamer import MessageStreamer, split_point
+from bot.slack.streamer import MessageStreamer, split_point
 from tests.harness.slack_emulator import SlackEmulator
 
 

@@ -4,7 +4,7 @@ import itertools
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.streamer import MessageStreamer
+from bot.slack.streamer import MessageStreamer
 from tests.harness.slack_emulator import SlackEmulator
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.summarize_args import (
+from bot.summarize.args import (
     DEFAULT_WINDOW_S,
     SummarizeArgs,
     TargetKind,

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from bot.summary_chunks import CONTINUED, chunk_lines, group_for_reduce, line_tokens, split_oversized
+from bot.summarize.chunks import CONTINUED, chunk_lines, group_for_reduce, line_tokens, split_oversized
 
 
 def _lines(count: int, seed: int = 7) -> list[str]:

@@ -2,7 +2,7 @@
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.summary_source import SourceMessage, SummarySource, mentioned_users, transcript_line
+from bot.summarize.source import SourceMessage, SummarySource, mentioned_users, transcript_line
 from tests.harness.slack_emulator import SlackEmulator
 
 

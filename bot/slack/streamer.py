@@ -17,8 +17,8 @@ from typing import Any, Protocol
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sanitize import to_slack
-from bot.tasks import cancel_and_wait
+from bot.asyncio_tasks import cancel_and_wait
+from bot.slack.mrkdwn import to_slack
 
 log = structlog.get_logger(__name__)
 

@@ -1,7 +1,7 @@
 """The weekly digest's schedule: APScheduler's ``AsyncIOScheduler`` with a crontab trigger from settings
-(``bot/crontab.py``: standard crontab weekday numbers, which APScheduler 3.x's own parser shifts by a day).
+(``bot/digest/crontab.py``: standard crontab weekday numbers, which APScheduler 3.x's own parser shifts by a day).
 
-Every replica schedules the same job; the week's Redis lock in ``bot/digest_job.py`` makes exactly one of them
+Every replica schedules the same job; the week's Redis lock in ``bot/digest/poster.py`` makes exactly one of them
 post. The job reports the last *complete* week in the digest's time zone, so a Monday-morning run covers
 Monday → Sunday just ended. A failed run is logged and left to the next trigger or to ``penny digest``: the
 lock was released, so nothing is lost but time.
@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.crontab import crontab_trigger
-from bot.digest import IsoWeek
-from bot.digest_job import DigestPoster
+from bot.digest.crontab import crontab_trigger
+from bot.digest.poster import DigestPoster
+from bot.digest.report import IsoWeek
 
 log = structlog.get_logger(__name__)
 

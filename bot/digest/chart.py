@@ -11,8 +11,8 @@ import io
 from decimal import Decimal
 from typing import Any
 
-from bot.digest import Digest, Spend
-from bot.digest_blocks import tier_order
+from bot.digest.blocks import tier_order
+from bot.digest.report import Digest, Spend
 
 ACTUAL_COLOUR = "#2e7d32"
 BASELINE_COLOUR = "#b0bec5"

@@ -10,9 +10,9 @@ import json
 from datetime import UTC, datetime
 
 from bot.config import ENV_PREFIX, ConfigError, Settings
-from bot.digest import IsoWeek
-from bot.digest_blocks import digest_blocks, fallback_text
-from bot.digest_job import PostStatus, build_digest_poster
+from bot.digest.blocks import digest_blocks, fallback_text
+from bot.digest.poster import PostStatus, build_digest_poster
+from bot.digest.report import IsoWeek
 from routing.catalog import load_catalog
 
 
@@ -28,7 +28,7 @@ def parse_week(text: str | None, settings: Settings, now: datetime | None = None
 
 async def run_digest(settings: Settings, *, week_text: str | None, dry_run: bool, force: bool) -> int:
     from bot.app import build_slack_client
-    from bot.state import connect_redis
+    from bot.redis.keys import connect_redis
 
     if settings.slack_bot_token is None:
         raise ConfigError(f"{ENV_PREFIX}SLACK_BOT_TOKEN is not set (the digest asks Slack which workspace it is)")

@@ -18,8 +18,8 @@ from enum import StrEnum
 import redis.asyncio as aioredis
 import structlog
 
-from bot.state import event_claim_key
-from bot.tasks import cancel_and_wait
+from bot.asyncio_tasks import cancel_and_wait
+from bot.redis.keys import event_claim_key
 
 log = structlog.get_logger(__name__)
 

@@ -20,18 +20,18 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import replies
-from bot.channels import ChannelDirectory, Visibility
-from bot.event_claims import EventClaim
-from bot.feedback import Feedback
+from bot.assistant.joined_threads import JoinedThreads
+from bot.assistant.prompts import before, chat_messages
+from bot.feedback.votes import Feedback
 from bot.ledger import Ledger, LedgerEntry
-from bot.people import PeopleDirectory, mentioned_ids
-from bot.pin_selection import PinSelection, PinSelector
-from bot.prompts import before, chat_messages
+from bot.pins.selection import PinSelection, PinSelector
 from bot.request import AnswerOptions, Request
-from bot.slack_budget import UpdateBudget
-from bot.slack_context import ContextMessage, ContextUnavailable, thread_messages
-from bot.streamer import MessageStreamer
-from bot.threads import JoinedThreads
+from bot.slack.channels import ChannelDirectory, Visibility
+from bot.slack.conversations import ContextMessage, ContextUnavailable, thread_messages
+from bot.slack.event_claims import EventClaim
+from bot.slack.people import PeopleDirectory, mentioned_ids
+from bot.slack.streamer import MessageStreamer
+from bot.slack.update_budget import UpdateBudget
 from cache.values import CacheHit, CacheQuery, CacheScope, context_fingerprint
 from routing.catalog import Catalog
 from routing.classify import TaskKind, classify_task

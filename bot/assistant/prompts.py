@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from bot.people import with_names
-from bot.pin_selection import SelectedPin
-from bot.slack_context import ContextMessage
+from bot.pins.selection import SelectedPin
+from bot.slack.conversations import ContextMessage
+from bot.slack.people import with_names
 
 SYSTEM_PROMPT = (
     "You are Penny, a concise assistant inside a Slack workspace. Answer the user's request using the thread "

@@ -11,7 +11,7 @@ from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from bot.digest import Digest, Spend, Votes, WeekFigures
+from bot.digest.report import Digest, Spend, Votes, WeekFigures
 from routing.tiers import Tier
 
 SHOWN = Decimal("0.0001")

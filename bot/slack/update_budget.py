@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from bot.state import slack_budget_key
+from bot.redis.keys import slack_budget_key
 
 _TAKE = """
 local key = KEYS[1]

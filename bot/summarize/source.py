@@ -18,8 +18,8 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.people import USER_MENTION, PeopleDirectory, with_names
-from bot.slack_context import ContextUnavailable, slack_error_code
+from bot.slack.conversations import ContextUnavailable, slack_error_code
+from bot.slack.people import USER_MENTION, PeopleDirectory, with_names
 
 log = structlog.get_logger(__name__)
 
@@ -168,5 +168,5 @@ class SummarySource:
         return SourceMessages(collected[-limit:] if truncated else collected, truncated)
 
     async def names(self, user_ids: Iterable[str]) -> dict[str, str]:
-        """Display names for ``user_ids`` (``bot/people.py``); a failed lookup leaves the id in place."""
+        """Display names for ``user_ids`` (``bot/slack/people.py``); a failed lookup leaves the id in place."""
         return await self._people.names(user_ids, max_lookups=MAX_NAME_LOOKUPS)

@@ -21,10 +21,10 @@ from redis.exceptions import LockError, RedisError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.digest import Digest, DigestReader, IsoWeek
-from bot.digest_blocks import digest_blocks, fallback_text
+from bot.digest.blocks import digest_blocks, fallback_text
+from bot.digest.report import Digest, DigestReader, IsoWeek
 from bot.ledger import Ledger
-from bot.state import digest_lock_key
+from bot.redis.keys import digest_lock_key
 from routing.quality import FeedbackLog
 
 log = structlog.get_logger(__name__)
@@ -47,7 +47,7 @@ class PostResult:
 
 
 def _default_chart(digest: Digest) -> bytes:
-    from bot.digest_chart import render_chart
+    from bot.digest.chart import render_chart
 
     return render_chart(digest)
 

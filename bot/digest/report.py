@@ -1,6 +1,6 @@
 """The weekly cost digest's figures: one workspace, one ISO week, read from the ledger and the feedback log.
 
-Aggregation is kept apart from Slack and charts (``bot/digest_blocks.py``, ``bot/digest_chart.py``) so the numbers
+Aggregation is kept apart from Slack and charts (``bot/digest/blocks.py``, ``bot/digest/chart.py``) so the numbers
 can be checked against real Redis without rendering anything. Money stays ``Decimal`` end to end: the ledger's
 rows are already rounded to the nano-dollar, so sums here are exact and a total always equals the sum of its rows.
 

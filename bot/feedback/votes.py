@@ -2,7 +2,7 @@
 
 The flow (DESIGN: reactions → ``handlers/reactions.py`` → here → ``routing/quality.py``):
 
-* every answer is remembered under its message ts (``bot/answers.py``), with its prompt's signature;
+* every answer is remembered under its message ts (``bot/feedback/answer_map.py``), with its prompt's signature;
 * a thumb on such a message becomes a ``Vote`` in the workspace's feedback log — idempotent per person and
   polarity, so redelivered or repeated events count once, and removing the reaction takes the vote back;
 * the learned scorer follows the log (``routing/scorer_sync.py``): once a workspace has enough votes, prompts that
@@ -21,7 +21,7 @@ from typing import Any
 import structlog
 from redis.exceptions import RedisError
 
-from bot.answers import AnsweredMessage, AnswerMap
+from bot.feedback.answer_map import AnsweredMessage, AnswerMap
 from bot.request import Reaction
 from routing.quality import FeedbackLog, Vote
 from routing.scorer_sync import ScorerSync

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
-from bot.pins import PinnedItem
+from bot.pins.board import PinnedItem
 from routing.cost import estimate_tokens
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ TRIM_FLOOR_TOKENS = 60  # a shorter excerpt than this is not worth its label
 
 
 class PinSource(Protocol):
-    """Where pins come from: ``bot.pins.PinBoard`` in production."""
+    """Where pins come from: ``bot.pins.board.PinBoard`` in production."""
 
     async def items(self, team_id: str, channel_id: str) -> list[PinnedItem]: ...
 

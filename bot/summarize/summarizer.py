@@ -1,8 +1,8 @@
 """``/summarize``: a command in, a summary in Slack and exactly one ledger row out — a sibling of the assistant.
 
-A sibling rather than a branch of ``bot/assistant.py`` because its shape differs: permissions come first (the
+A sibling rather than a branch of the assistant because its shape differs: permissions come first (the
 requester must be in the source conversation; a private source is never posted to a wider audience), the
-reply may be ephemeral, and a long source takes several model calls (map-reduce, ``bot/summary_chunks.py``)
+reply may be ephemeral, and a long source takes several model calls (map-reduce, ``bot/summarize/chunks.py``)
 whose costs add up into one ledger row. Every call still goes through the router and the one retry loop:
 the first call is planned by ``Router.plan`` (policy, user limit, budget, health, tier), and later calls reuse
 that plan's chain with their own budget reservation, so a ten-part summary counts once against the user's
@@ -23,17 +23,17 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import replies
-from bot.channels import ChannelDirectory, Visibility
-from bot.feedback import Feedback
+from bot.feedback.votes import Feedback
 from bot.ledger import Ledger, LedgerEntry
 from bot.request import Request
-from bot.sanitize import to_slack
-from bot.slack_budget import UpdateBudget
-from bot.streamer import MessageStreamer
-from bot.summarize_args import SummarizeArgs, TargetKind, UsageError, parse_summarize_args
-from bot.summary_chunks import chunk_lines, group_for_reduce
-from bot.summary_prompts import map_prompt, overhead_messages, reduce_prompt, single_prompt
-from bot.summary_source import SourceMessages, SourceUnavailable, SummarySource, mentioned_users, transcript_line
+from bot.slack.channels import ChannelDirectory, Visibility
+from bot.slack.mrkdwn import to_slack
+from bot.slack.streamer import MessageStreamer
+from bot.slack.update_budget import UpdateBudget
+from bot.summarize.args import SummarizeArgs, TargetKind, UsageError, parse_summarize_args
+from bot.summarize.chunks import chunk_lines, group_for_reduce
+from bot.summarize.prompts import map_prompt, overhead_messages, reduce_prompt, single_prompt
+from bot.summarize.source import SourceMessages, SourceUnavailable, SummarySource, mentioned_users, transcript_line
 from routing.catalog import Catalog
 from routing.cost import call_cost, estimate_prompt_tokens
 from routing.factory import Routing

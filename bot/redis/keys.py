@@ -17,7 +17,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError, TimeoutError
 
 from bot.config import Settings
-from bot.embedded_redis import RedisServerProcess
+from bot.redis.embedded import RedisServerProcess
 
 PREFIX = "penny"
 log = structlog.get_logger(__name__)

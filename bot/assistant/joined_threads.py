@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
-from bot.state import joined_thread_key
+from bot.redis.keys import joined_thread_key
 
 JOINED_TTL_S = 14 * 86400
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from bot.state import answer_message_key
+from bot.redis.keys import answer_message_key
 
 DEFAULT_TTL_S = 30 * 86400  # feedback on month-old answers is rare; the map must not grow forever
 

@@ -23,8 +23,8 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.people import PeopleDirectory, mentioned_ids, with_names
 from bot.request import PinChange
+from bot.slack.people import PeopleDirectory, mentioned_ids, with_names
 
 log = structlog.get_logger(__name__)
 
