@@ -13,7 +13,7 @@ from datetime import datetime
 import redis.asyncio as aioredis
 
 from bot.ledger import LedgerEntry
-from bot.state import ledger_stream_key
+from bot.redis.keys import ledger_stream_key
 
 _SEQ = itertools.count(1)
 
