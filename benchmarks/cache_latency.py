@@ -103,8 +103,9 @@ def timed_lookups(index: ScopeIndex, queries: Sequence[str], embedder: Embedder,
     return timings
 
 
-def recall_at_10(real: NDArray[np.float32], queries: NDArray[np.float32], nprobes: Sequence[int],
-                 pad_to: int | None = None) -> dict[int, tuple[float, float]]:
+def recall_at_10(
+    real: NDArray[np.float32], queries: NDArray[np.float32], nprobes: Sequence[int], pad_to: int | None = None
+) -> dict[int, tuple[float, float]]:
     """recall@10 of the production IVF-Flat against exact search, and search p50 (ms), per nprobe."""
     vectors = real if pad_to is None else np.vstack([real, random_units(pad_to - len(real), seed=7)])
     exact = ScopeIndex(ann_switch_size=len(vectors) + 1)
@@ -128,8 +129,9 @@ def recall_at_10(real: NDArray[np.float32], queries: NDArray[np.float32], nprobe
     return out
 
 
-async def exact_and_redis(embedder: Embedder, url: str, questions: Sequence[str],
-                          paraphrases: Sequence[tuple[str, str]]) -> tuple[float, float, float]:
+async def exact_and_redis(
+    embedder: Embedder, url: str, questions: Sequence[str], paraphrases: Sequence[tuple[str, str]]
+) -> tuple[float, float, float]:
     """Exact-hit lookup p50/p99 end to end, Redis bytes per entry, and the full semantic path for reference."""
     client = aioredis.Redis.from_url(url)
     await client.flushall()
@@ -142,10 +144,14 @@ async def exact_and_redis(embedder: Embedder, url: str, questions: Sequence[str]
     for i in range(5000):
         q = questions[i % len(questions)] + ("" if i < len(questions) else f" (variant {i})")
         vec = vectors[i % len(questions)]
-        if await cache.store(CacheQuery(scope, "qa", q, "U1", None, "", vec), "An answer of about two hundred "
-                             "characters, which is a typical cached Slack reply length for a short factual "
-                             "question about a workplace process, policy or tool." * 1, model="m",
-                             tier="economy"):
+        if await cache.store(
+            CacheQuery(scope, "qa", q, "U1", None, "", vec),
+            "An answer of about two hundred "
+            "characters, which is a typical cached Slack reply length for a short factual "
+            "question about a workplace process, policy or tool." * 1,
+            model="m",
+            tier="economy",
+        ):
             stored += 1
     used = (await client.info("memory"))["used_memory"] - base
     timings = []
@@ -160,8 +166,9 @@ async def exact_and_redis(embedder: Embedder, url: str, questions: Sequence[str]
     # The whole semantic path as the assistant calls it: embed, FAISS, Redis re-check, verification.
     paraphrase_scope = CacheScope("TBENCH", "C2", "public")
     for a, _b in paraphrases:
-        await cache.store(CacheQuery(paraphrase_scope, "qa", a, "U1", None, "", None), "answer", model="m",
-                          tier="economy")
+        await cache.store(
+            CacheQuery(paraphrase_scope, "qa", a, "U1", None, "", None), "answer", model="m", tier="economy"
+        )
     full, hits = [], 0
     for _a, b in paraphrases:
         start = time.perf_counter()
@@ -169,9 +176,11 @@ async def exact_and_redis(embedder: Embedder, url: str, questions: Sequence[str]
         full.append((time.perf_counter() - start) * 1000)
         hits += hit is not None
     f50, f99 = percentiles(full)
-    print(f"full SemanticCache.lookup, non-exact questions ({len(paraphrases)} fow 'b' questions against their "
-          f"'a' questions, {hits} hits): p50={f50:.2f} ms p99={f99:.2f} ms (embed + FAISS + Redis re-check + "
-          f"verification, first sight of every word)")
+    print(
+        f"full SemanticCache.lookup, non-exact questions ({len(paraphrases)} fow 'b' questions against their "
+        f"'a' questions, {hits} hits): p50={f50:.2f} ms p99={f99:.2f} ms (embed + FAISS + Redis re-check + "
+        f"verification, first sight of every word)"
+    )
     await cache.close()
     await client.aclose()
     return p50, p99, used / stored
@@ -195,8 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     real = np.vstack([vectors[t] for t in texts if t not in query_set]).astype(np.float32)
     query_vectors = np.vstack([vectors[q] for q in queries]).astype(np.float32)
     print(f"index corpus: {len(real)} real embeddings; query set: {len(queries)} questions (kept out of the index)")
-    print(f"settings: ann_switch_size={settings.ann_switch_size} nprobe={settings.ann_nprobe} "
-          f"candidates={settings.candidates}")
+    print(
+        f"settings: ann_switch_size={settings.ann_switch_size} nprobe={settings.ann_nprobe} "
+        f"candidates={settings.candidates}"
+    )
 
     embedder.embed("warm up")
     embed_only = []
@@ -208,8 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\nembed only: p50={e50:.2f} ms p99={e99:.2f} ms")
 
     results: dict[int, tuple[float, float]] = {}
-    print(f"\n  {'entries':>8} {'index':>9} {'build_s':>8} {'p50_ms':>8} {'p99_ms':>8} {'search_p50':>11} "
-          f"{'search_p99':>11}")
+    print(
+        f"\n  {'entries':>8} {'index':>9} {'build_s':>8} {'p50_ms':>8} {'p99_ms':>8} {'search_p50':>11} "
+        f"{'search_p99':>11}"
+    )
     mem_per_100k = 0.0
     for size in args.sizes:
         start = time.perf_counter()
@@ -237,8 +250,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  {'nprobe':>6} {'recall_real':>12} {'search_p50_ms':>14} {'recall_100k':>12} {'search_p50_ms':>14}")
     for nprobe in nprobes:
         mark = "  <- production" if nprobe == settings.ann_nprobe else ""
-        print(f"  {nprobe:>6} {on_real[nprobe][0]:>12.4f} {on_real[nprobe][1]:>14.3f} {at_100k[nprobe][0]:>12.4f} "
-              f"{at_100k[nprobe][1]:>14.3f}{mark}")
+        print(
+            f"  {nprobe:>6} {on_real[nprobe][0]:>12.4f} {on_real[nprobe][1]:>14.3f} {at_100k[nprobe][0]:>12.4f} "
+            f"{at_100k[nprobe][1]:>14.3f}{mark}"
+        )
     recall_real = on_real[settings.ann_nprobe][0]
     print(f"  real embeddings: {len(real)}; the 100k index is those plus random unit vectors")
 
@@ -250,13 +265,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             server.stop()
     print(f"exact-layer hit (SemanticCache.lookup, real redis-server): p50={x50:.3f} ms p99={x99:.3f} ms")
-    print(f"memory per 100k entries: FAISS {mem_per_100k:.0f} MiB in each process (IVF-Flat, serialised size; "
-          f"vectors alone {100_000 * EMBEDDING_DIM * 4 / 2**20:.0f} MiB); Redis {redis_bytes * 100_000 / 2**20:.0f} "
-          f"MiB ({redis_bytes:.0f} bytes/entry incl. question, answer and vector)")
+    print(
+        f"memory per 100k entries: FAISS {mem_per_100k:.0f} MiB in each process (IVF-Flat, serialised size; "
+        f"vectors alone {100_000 * EMBEDDING_DIM * 4 / 2**20:.0f} MiB); Redis {redis_bytes * 100_000 / 2**20:.0f} "
+        f"MiB ({redis_bytes:.0f} bytes/entry incl. question, answer and vector)"
+    )
 
     p50, p99 = results.get(100_000, (float("nan"), float("nan")))
-    print(f"RESULT cache_latency entries=100000 p50_ms={p50:.2f} p99_ms={p99:.2f} exact_p50_ms={x50:.3f} "
-          f"ann_recall_at_10={recall_real:.4f}")
+    print(
+        f"RESULT cache_latency entries=100000 p50_ms={p50:.2f} p99_ms={p99:.2f} exact_p50_ms={x50:.3f} "
+        f"ann_recall_at_10={recall_real:.4f}"
+    )
     return 0
 
 

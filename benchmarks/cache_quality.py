@@ -80,7 +80,7 @@ class Pair:
 
 
 @dataclass
-class Outcome:
+class PairResult:
     pair: Pair
     similarity: float  # cosine of the two questions (for the plain-cosine baseline)
     hit_similarity: float | None  # similarity of the production hit at the floor threshold; None = miss
@@ -104,8 +104,15 @@ def load_pairs(path: Path) -> list[Pair]:
         pairs = []
         for i, row in enumerate(rows):
             label = row.get("label", row.get("same_intent", "0"))
-            pairs.append(Pair(f"{path.stem}-{i}", row["text_a"], row["text_b"], str(label).strip() in ("1", "true"),
-                              row.get("pair_type") or row.get("category") or ("pos" if label == "1" else "neg")))
+            pairs.append(
+                Pair(
+                    f"{path.stem}-{i}",
+                    row["text_a"],
+                    row["text_b"],
+                    str(label).strip() in ("1", "true"),
+                    row.get("pair_type") or row.get("category") or ("pos" if label == "1" else "neg"),
+                )
+            )
         return pairs
     pairs = []
     with path.open() as fh:
@@ -113,8 +120,15 @@ def load_pairs(path: Path) -> list[Pair]:
             if not line.strip():
                 continue
             row = json.loads(line)
-            pairs.append(Pair(str(row.get("id", f"{path.stem}-{i}")), row["a"], row["b"], bool(row["same_answer"]),
-                              row.get("category", "all")))
+            pairs.append(
+                Pair(
+                    str(row.get("id", f"{path.stem}-{i}")),
+                    row["a"],
+                    row["b"],
+                    bool(row["same_answer"]),
+                    row.get("category", "all"),
+                )
+            )
     return pairs
 
 
@@ -127,12 +141,17 @@ def load_conversations(directory: Path) -> list[Pair]:
                     continue
                 row = json.loads(line)
                 a_turns, b_turns = row["a"], row["b"]
-                pairs.append(Pair(
-                    row["id"], a_turns[-1]["content"], b_turns[-1]["content"], bool(row["same_answer"]),
-                    row.get("subtype", "all"),
-                    context_a=tuple(f"{t['role']}: {t['content']}" for t in a_turns[:-1]),
-                    context_b=tuple(f"{t['role']}: {t['content']}" for t in b_turns[:-1]),
-                ))
+                pairs.append(
+                    Pair(
+                        row["id"],
+                        a_turns[-1]["content"],
+                        b_turns[-1]["content"],
+                        bool(row["same_answer"]),
+                        row.get("subtype", "all"),
+                        context_a=tuple(f"{t['role']}: {t['content']}" for t in a_turns[:-1]),
+                        context_b=tuple(f"{t['role']}: {t['content']}" for t in b_turns[:-1]),
+                    )
+                )
     return pairs
 
 
@@ -165,8 +184,14 @@ def cached_embeddings(texts: Sequence[str], key: str, embedder: Embedder) -> dic
 # ------------------------------------------------------------------------------------------------ run
 
 
-async def run_pairs(pairs: Sequence[Pair], vectors: dict[str, NDArray[np.float32]], embedder: Embedder,
-                    redis_url: str, *, same_user: bool = True) -> list[Outcome]:
+async def run_pairs(
+    pairs: Sequence[Pair],
+    vectors: dict[str, NDArray[np.float32]],
+    embedder: Embedder,
+    redis_url: str,
+    *,
+    same_user: bool = True,
+) -> list[PairResult]:
     """Store ``a`` and look up ``b`` through the production cache, each pair in a channel of its own."""
     client = aioredis.Redis.from_url(redis_url)
     await client.flushall()
@@ -181,14 +206,16 @@ async def run_pairs(pairs: Sequence[Pair], vectors: dict[str, NDArray[np.float32
             fp_a = context_fingerprint(*pair.context_a) if pair.context_a else ""
             fp_b = context_fingerprint(*pair.context_b) if pair.context_b else ""
             scope = CacheScope("TBENCH", channel, "public")
-            stored = await cache.store(CacheQuery(scope, "qa", pair.a, "U1", None, fp_a, va), "answer",
-                                       model="bench", tier="economy")
+            stored = await cache.store(
+                CacheQuery(scope, "qa", pair.a, "U1", None, fp_a, va), "answer", model="bench", tier="economy"
+            )
             hit = None
             if stored is not None:
                 user = "U1" if same_user else "U2"
                 hit = await cache.lookup(CacheQuery(scope, "qa", pair.b, user, None, fp_b, vb))
-            outcomes.append(Outcome(pair, float(va @ vb), hit.similarity if hit else None,
-                                    hit.kind if hit else None))
+            outcomes.append(
+                PairResult(pair, float(va @ vb), hit.similarity if hit else None, hit.kind if hit else None)
+            )
     finally:
         await cache.close()
         await client.aclose()
@@ -226,7 +253,7 @@ class Score:
         return sum(self.by_category[c]["false_hits"] for c in categories)
 
 
-def score(outcomes: Sequence[Outcome], threshold: float, *, plain_cosine: bool = False) -> Score:
+def score(outcomes: Sequence[PairResult], threshold: float, *, plain_cosine: bool = False) -> Score:
     result = Score()
     for o in outcomes:
         if plain_cosine:
@@ -249,7 +276,7 @@ def score(outcomes: Sequence[Outcome], threshold: float, *, plain_cosine: bool =
     return result
 
 
-def tune(outcomes: Sequence[Outcome]) -> float:
+def tune(outcomes: Sequence[PairResult]) -> float:
     """Lowest threshold within the false-hit budget, then the highest one that keeps recall within 1 point."""
     admissible = [t for t in SWEEP if score(outcomes, t).false_hit_rate <= TUNE_MAX_FALSE_HIT_RATE]
     if not admissible:
@@ -258,7 +285,7 @@ def tune(outcomes: Sequence[Outcome]) -> float:
     return max(t for t in admissible if score(outcomes, t).recall >= best - 0.01)
 
 
-def print_categories(outcomes: Sequence[Outcome], threshold: float, title: str) -> None:
+def print_categories(outcomes: Sequence[PairResult], threshold: float, title: str) -> None:
     result = score(outcomes, threshold)
     positive = {o.pair.category for o in outcomes if o.pair.same_answer}
     print(f"\n{title} (threshold {threshold:.2f})")
@@ -270,44 +297,55 @@ def print_categories(outcomes: Sequence[Outcome], threshold: float, title: str) 
         else:
             meaning = f"false hits {cat['false_hits']}"
         print(f"  {category:<28}{cat['pairs']:>6}{cat['hits']:>6}  {meaning:<30}")
-    print(f"  precision={result.precision:.3f} recall={result.recall:.3f} false_hit_rate={result.false_hit_rate:.3f} "
-          f"hits={result.hits} false_hits={result.false_hits}")
+    print(
+        f"  precision={result.precision:.3f} recall={result.recall:.3f} false_hit_rate={result.false_hit_rate:.3f} "
+        f"hits={result.hits} false_hits={result.false_hits}"
+    )
 
 
-def print_sweep(outcomes: Sequence[Outcome], title: str) -> None:
+def print_sweep(outcomes: Sequence[PairResult], title: str) -> None:
     print(f"\n{title}: threshold sweep (production pipeline | plain cosine)")
-    print(f"  {'thr':>5} {'prec':>6} {'recall':>6} {'fhr':>6} {'neg':>4} {'num':>4} | {'prec':>6} {'recall':>6} "
-          f"{'fhr':>6}")
+    print(
+        f"  {'thr':>5} {'prec':>6} {'recall':>6} {'fhr':>6} {'neg':>4} {'num':>4} | {'prec':>6} {'recall':>6} "
+        f"{'fhr':>6}"
+    )
     for t in SWEEP:
         s, c = score(outcomes, t), score(outcomes, t, plain_cosine=True)
-        print(f"  {t:>5.2f} {s.precision:>6.3f} {s.recall:>6.3f} {s.false_hit_rate:>6.3f} "
-              f"{s.category_false_hits(NEGATION_CATEGORIES):>4} {s.category_false_hits(NUMBER_CATEGORIES):>4} | "
-              f"{c.precision:>6.3f} {c.recall:>6.3f} {c.false_hit_rate:>6.3f}")
+        print(
+            f"  {t:>5.2f} {s.precision:>6.3f} {s.recall:>6.3f} {s.false_hit_rate:>6.3f} "
+            f"{s.category_false_hits(NEGATION_CATEGORIES):>4} {s.category_false_hits(NUMBER_CATEGORIES):>4} | "
+            f"{c.precision:>6.3f} {c.recall:>6.3f} {c.false_hit_rate:>6.3f}"
+        )
 
 
-def result_line(outcomes: Sequence[Outcome], threshold: float) -> str:
+def result_line(outcomes: Sequence[PairResult], threshold: float) -> str:
     s = score(outcomes, threshold)
-    return (f"RESULT cache_quality precision={s.precision:.4f} recall={s.recall:.4f} "
-            f"false_hit_rate={s.false_hit_rate:.4f} negation_false_hits={s.category_false_hits(NEGATION_CATEGORIES)} "
-            f"number_false_hits={s.category_false_hits(NUMBER_CATEGORIES)} threshold={threshold:.2f}")
+    return (
+        f"RESULT cache_quality precision={s.precision:.4f} recall={s.recall:.4f} "
+        f"false_hit_rate={s.false_hit_rate:.4f} negation_false_hits={s.category_false_hits(NEGATION_CATEGORIES)} "
+        f"number_false_hits={s.category_false_hits(NUMBER_CATEGORIES)} threshold={threshold:.2f}"
+    )
 
 
-async def verification_latency(outcomes: Sequence[Outcome], embedder: Embedder) -> None:
+async def verification_latency(outcomes: Sequence[PairResult], embedder: Embedder) -> None:
     """The second stage's cost per candidate, cold (words never seen) and warm (word vectors cached)."""
     from cache.guards import Verifier
 
     pairs = [(o.pair, o.similarity) for o in outcomes if o.similarity >= FLOOR][:200]
     settings = CacheSettings()
-    verifier = Verifier(embedder.aembed_many, word_threshold=settings.word_threshold,
-                        reworded_threshold=settings.reworded_threshold)
+    verifier = Verifier(
+        embedder.aembed_many, word_threshold=settings.word_threshold, reworded_threshold=settings.reworded_threshold
+    )
     for label in ("cold", "warm"):  # the same verifier twice: the second pass finds its word vectors cached
         timings = []
         for pair, similarity in pairs:
             start = time.perf_counter()
             await verifier.verify(pair.b, pair.a, similarity)
             timings.append((time.perf_counter() - start) * 1000)
-        print(f"  verification latency ({label}, {len(pairs)} candidates): p50={np.percentile(timings, 50):.2f} ms "
-              f"p99={np.percentile(timings, 99):.2f} ms")
+        print(
+            f"  verification latency ({label}, {len(pairs)} candidates): p50={np.percentile(timings, 50):.2f} ms "
+            f"p99={np.percentile(timings, 99):.2f} ms"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -329,8 +367,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     texts = [t for p in fow + conversations + [p for ps in extra.values() for p in ps] for t in (p.a, p.b)]
     started = time.perf_counter()
     vectors = cached_embeddings(texts, file_digest(sources), embedder)
-    print(f"embeddings: {len(set(texts))} texts in {time.perf_counter() - started:.1f}s "
-          f"(cache {EMBED_CACHE_DIR.relative_to(REPO_ROOT)})")
+    print(
+        f"embeddings: {len(set(texts))} texts in {time.perf_counter() - started:.1f}s "
+        f"(cache {EMBED_CACHE_DIR.relative_to(REPO_ROOT)})"
+    )
 
     with tempfile.TemporaryDirectory(prefix="penny-bench-redis-") as tmp:
         server = RedisServerProcess(data_dir=Path(tmp)).start()
@@ -340,8 +380,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             server.stop()
 
 
-async def _evaluate(args: argparse.Namespace, embedder: Embedder, fow: list[Pair], conversations: list[Pair],
-                    extra: dict[Path, list[Pair]], vectors: dict[str, NDArray[np.float32]], url: str) -> int:
+async def _evaluate(
+    args: argparse.Namespace,
+    embedder: Embedder,
+    fow: list[Pair],
+    conversations: list[Pair],
+    extra: dict[Path, list[Pair]],
+    vectors: dict[str, NDArray[np.float32]],
+    url: str,
+) -> int:
     even = [p for p in fow if pair_number(p.pair_id) % 2 == 0]
     odd = [p for p in fow if pair_number(p.pair_id) % 2 == 1]
     started = time.perf_counter()
@@ -349,36 +396,44 @@ async def _evaluate(args: argparse.Namespace, embedder: Embedder, fow: list[Pair
     odd_out = await run_pairs(odd, vectors, embedder, url)
     print(f"ran {len(even) + len(odd)} fow pairs through SemanticCache in {time.perf_counter() - started:.1f}s")
     threshold = args.threshold if args.threshold is not None else tune(even_out)
-    print(f"threshold: {threshold:.2f} ({'given' if args.threshold is not None else 'tuned on even fow pairs'}; "
-          f"production default {CacheSettings().similarity_threshold:.2f})")
+    print(
+        f"threshold: {threshold:.2f} ({'given' if args.threshold is not None else 'tuned on even fow pairs'}; "
+        f"production default {CacheSettings().similarity_threshold:.2f})"
+    )
     print_categories(even_out, threshold, f"even fow pairs (tuning, n={len(even)})")
     print_sweep(odd_out, f"odd fow pairs (n={len(odd)})")
     print_categories(odd_out, threshold, f"odd fow pairs (held out, n={len(odd)})")
     cross = score(await run_pairs(odd, vectors, embedder, url, same_user=False), threshold)
-    print(f"  cross-user (personal questions not reused across users): precision={cross.precision:.3f} "
-          f"recall={cross.recall:.3f} false_hit_rate={cross.false_hit_rate:.3f}")
+    print(
+        f"  cross-user (personal questions not reused across users): precision={cross.precision:.3f} "
+        f"recall={cross.recall:.3f} false_hit_rate={cross.false_hit_rate:.3f}"
+    )
     baseline = score(odd_out, 0.92, plain_cosine=True)
-    print(f"  baseline plain cosine 0.92: precision={baseline.precision:.3f} recall={baseline.recall:.3f} "
-          f"false_hit_rate={baseline.false_hit_rate:.3f}")
+    print(
+        f"  baseline plain cosine 0.92: precision={baseline.precision:.3f} recall={baseline.recall:.3f} "
+        f"false_hit_rate={baseline.false_hit_rate:.3f}"
+    )
     await verification_latency(odd_out, embedder)
 
     if conversations:
         conv_out = await run_pairs(conversations, vectors, embedder, url)
-        print_categories(conv_out, threshold, f"multi-turn conversation pairs, keyed by thread context "
-                                              f"(n={len(conversations)})")
+        print_categories(
+            conv_out, threshold, f"multi-turn conversation pairs, keyed by thread context (n={len(conversations)})"
+        )
 
     last = result_line(odd_out, threshold)
     for path, pairs in extra.items():
         outcomes = await run_pairs(pairs, vectors, embedder, url)
         print_categories(outcomes, threshold, f"{path.name} (n={len(pairs)})")
         s = score(outcomes, threshold)
-        print(f"  {path.name}: false hits on label-0 pairs: {s.false_hits} of {s.negatives}; "
-              f"hits on label-1 pairs: {s.true_hits} of {s.positives}")
+        print(
+            f"  {path.name}: false hits on label-0 pairs: {s.false_hits} of {s.negatives}; "
+            f"hits on label-1 pairs: {s.true_hits} of {s.positives}"
+        )
         if args.pairs:
             last = result_line(outcomes, threshold) if len(extra) == 1 else last
     if args.pairs and len(extra) > 1:
-        last = result_line([o for p in extra.values() for o in await run_pairs(p, vectors, embedder, url)],
-                           threshold)
+        last = result_line([o for p in extra.values() for o in await run_pairs(p, vectors, embedder, url)], threshold)
     print(last)
     return 0
 

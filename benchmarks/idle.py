@@ -70,9 +70,13 @@ def _ask(slack: SlackEmulator, channel: str, user: str) -> None:
     """Answer (and so cache) a few questions through the real Slack path."""
     for question in QUESTIONS:
         delivery = slack.mention(channel, user, question)
-        slack.wait_for(lambda d=delivery: any("You asked" in m.text and "▍" not in m.text
-                                              for m in slack.bot_replies(channel, d.ts or "")),
-                       timeout=60, what=f"an answer to {question!r}")
+        slack.wait_for(
+            lambda d=delivery: any(
+                "You asked" in m.text and "▍" not in m.text for m in slack.bot_replies(channel, d.ts or "")
+            ),
+            timeout=60,
+            what=f"an answer to {question!r}",
+        )
 
 
 def _measure(name: str, penny: PennyProcess, client: redis.Redis, seconds: float) -> IdleFigures:
@@ -84,17 +88,27 @@ def _measure(name: str, penny: PennyProcess, client: redis.Redis, seconds: float
     after_ops = int(client.info("stats")["total_commands_processed"])
     stats = client.info("commandstats")
     ours = {"cmdstat_info", "cmdstat_config|resetstat", "cmdstat_config"}
-    calls = sorted(((k.removeprefix("cmdstat_"), int(v["calls"])) for k, v in stats.items() if k not in ours),
-                   key=lambda kv: -kv[1])
+    calls = sorted(
+        ((k.removeprefix("cmdstat_"), int(v["calls"])) for k, v in stats.items() if k not in ours),
+        key=lambda kv: -kv[1],
+    )
     own_calls = 2  # the two INFO stats calls above; CONFIG RESETSTAT ran before the first count
     ops = max(after_ops - before_ops - own_calls, 0)
-    return IdleFigures(name, elapsed, 100.0 * (cpu_after - cpu_before) / elapsed, ops / elapsed,
-                       ", ".join(f"{c} {n}" for c, n in calls[:5]) or "none")
+    return IdleFigures(
+        name,
+        elapsed,
+        100.0 * (cpu_after - cpu_before) / elapsed,
+        ops / elapsed,
+        ", ".join(f"{c} {n}" for c, n in calls[:5]) or "none",
+    )
 
 
 def _run(name: str, *, seconds: float, settle: float, warm_cache: bool) -> IdleFigures:
-    with tempfile.TemporaryDirectory() as tmp, SlackEmulator(ack_timeout=3.0) as slack, \
-            OpenAIServer(models=catalog_model_ids(), api_key=LLM_KEY) as llm:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        SlackEmulator(ack_timeout=3.0) as slack,
+        OpenAIServer(models=catalog_model_ids(), api_key=LLM_KEY) as llm,
+    ):
         workdir = Path(tmp)
         server = RedisServerProcess(data_dir=workdir / "redis").start()
         penny: PennyProcess | None = None
@@ -104,13 +118,20 @@ def _run(name: str, *, seconds: float, settle: float, warm_cache: bool) -> IdleF
             digest = slack.add_channel("costs", members=[user]).id
             llm.set_fallback(lambda model, messages: "You asked a good question; here is the answer.")
             llm.set_answer(ANY_MODEL, "You asked a good question; here is the answer.")
-            penny = PennyProcess(env={
-                "PENNY_SLACK_BOT_TOKEN": slack.bot_token, "PENNY_SLACK_SIGNING_SECRET": slack.signing_secret,
-                "PENNY_SLACK_API_URL": slack.base_url, "PENNY_REDIS_URL": server.url,
-                "PENNY_CATALOG": str(write_test_catalog(workdir / "catalog.yaml", llm.base_url, learned=True)),
-                LLM_KEY_ENV: LLM_KEY, "PENNY_LOG_LEVEL": "WARNING", "PENNY_CACHE_ENABLED": "true",
-                "PENNY_DIGEST_CHANNEL": digest,
-            }, log_path=workdir / "penny.log").start()
+            penny = PennyProcess(
+                env={
+                    "PENNY_SLACK_BOT_TOKEN": slack.bot_token,
+                    "PENNY_SLACK_SIGNING_SECRET": slack.signing_secret,
+                    "PENNY_SLACK_API_URL": slack.base_url,
+                    "PENNY_REDIS_URL": server.url,
+                    "PENNY_CATALOG": str(write_test_catalog(workdir / "catalog.yaml", llm.base_url, learned=True)),
+                    LLM_KEY_ENV: LLM_KEY,
+                    "PENNY_LOG_LEVEL": "WARNING",
+                    "PENNY_CACHE_ENABLED": "true",
+                    "PENNY_DIGEST_CHANNEL": digest,
+                },
+                log_path=workdir / "penny.log",
+            ).start()
             slack.events_url = penny.events_url
             _wait_ready(penny)
             if warm_cache:
@@ -134,13 +155,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--settle", type=float, default=5.0, help="wait after start-up before measuring")
     args = parser.parse_args(argv)
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, python {platform.python_version()}")
-    runs = [_run("empty", seconds=args.seconds, settle=args.settle, warm_cache=False),
-            _run("cached", seconds=args.seconds, settle=args.settle, warm_cache=True)]
+    runs = [
+        _run("empty", seconds=args.seconds, settle=args.settle, warm_cache=False),
+        _run("cached", seconds=args.seconds, settle=args.settle, warm_cache=True),
+    ]
     for r in runs:
-        print(f"   {r.run:<7} {r.seconds:5.1f} s idle: penny CPU {r.cpu_pct:5.2f}% of a core, "
-              f"Redis {r.redis_ops_per_s:6.2f} commands/s ({r.top_commands})")
-    print(f"RESULT idle cpu_pct={max(r.cpu_pct for r in runs):.2f} "
-          f"redis_ops_per_s={max(r.redis_ops_per_s for r in runs):.2f}")
+        print(
+            f"   {r.run:<7} {r.seconds:5.1f} s idle: penny CPU {r.cpu_pct:5.2f}% of a core, "
+            f"Redis {r.redis_ops_per_s:6.2f} commands/s ({r.top_commands})"
+        )
+    print(
+        f"RESULT idle cpu_pct={max(r.cpu_pct for r in runs):.2f} "
+        f"redis_ops_per_s={max(r.redis_ops_per_s for r in runs):.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -73,12 +73,13 @@ sys.path.insert(0, str(REPO_ROOT))  # run as a script from anywhere, without ins
 import redis.asyncio as aioredis  # noqa: E402
 import structlog  # noqa: E402
 
-from bot.assistant.orchestrator import CACHEABLE_TASKS  # noqa: E402
+from bot.assistant.cached_answers import CACHEABLE_TASKS  # noqa: E402
 from bot.assistant.prompts import chat_messages  # noqa: E402
 from bot.redis.embedded import RedisServerProcess  # noqa: E402
+from bot.slack.conversations import SlackMessage  # noqa: E402
 from bot.summarize.prompts import single_prompt  # noqa: E402
-from bot.summarize.source import SourceMessage, transcript_line  # noqa: E402
 from bot.summarize.summarizer import SummarizerSettings  # noqa: E402
+from bot.summarize.transcript import transcript_line  # noqa: E402
 from cache.embedder import Embedder  # noqa: E402  (cheap: sentence-transformers loads on first use)
 from cache.semantic import SemanticCache  # noqa: E402
 from cache.values import CacheHit, CacheQuery, CacheScope, CacheSettings  # noqa: E402
@@ -172,15 +173,18 @@ def read_jsonl(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
 
 
 def fow_pairs(path: Path, limit: int | None = None) -> list[tuple[str, str, PairLabel]]:
-    return [(r["a"], r["b"], PairLabel("fow", bool(r["same_answer"]), r.get("category", "")))
-            for r in read_jsonl(path, limit)]
+    return [
+        (r["a"], r["b"], PairLabel("fow", bool(r["same_answer"]), r.get("category", "")))
+        for r in read_jsonl(path, limit)
+    ]
 
 
 def clinc_pairs(path: Path, limit: int | None = None) -> list[tuple[str, str, PairLabel]]:
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))[:limit]
-    return [(r["text_a"], r["text_b"], PairLabel("clinc", r["same_intent"].strip() == "1", r["pair_type"]))
-            for r in rows]
+    return [
+        (r["text_a"], r["text_b"], PairLabel("clinc", r["same_intent"].strip() == "1", r["pair_type"])) for r in rows
+    ]
 
 
 def slack_messages(directory: Path, limit: int | None = None) -> list[str]:
@@ -208,8 +212,7 @@ def summary_prompt(dialogue: str) -> list[ChatMessage]:
     for i, line in enumerate(dialogue.splitlines()):
         match = _SPEAKER.match(line)
         speaker, text = (match.group(1), match.group(2)) if match else ("", line)
-        source.append(SourceMessage(user_id=speaker, text=text, ts=f"{1_763_900_000 + 60 * i}.000100",
-                                    from_bot=False))
+        source.append(SlackMessage(user_id=speaker, text=text, ts=f"{1_763_900_000 + 60 * i}.000100", from_bot=False))
     lines = [transcript_line(m, {}) for m in source]
     if estimate_tokens("\n".join(lines)) > SummarizerSettings().max_chunk_tokens:
         raise ValueError("a dialogue needs map-reduce, which this replay does not model")
@@ -218,8 +221,15 @@ def summary_prompt(dialogue: str) -> list[ChatMessage]:
 
 def mention(kind: str, text: str, channel: str, user: str, source_id: str = "") -> Ask:
     """An @mention opening a thread: the assistant's prompt is the system prompt and the question alone."""
-    return Ask(kind, text, chat_messages(text, [], current_ts="1.0"),
-               stand_in_answer(ASSUMED_COMPLETION_TOKENS[kind]), channel, user, source_id=source_id)
+    return Ask(
+        kind,
+        text,
+        chat_messages(text, [], current_ts="1.0"),
+        stand_in_answer(ASSUMED_COMPLETION_TOKENS[kind]),
+        channel,
+        user,
+        source_id=source_id,
+    )
 
 
 def repeat_groups(pairs: Sequence[tuple[str, str]], rng: random.Random) -> list[list[str]]:
@@ -281,15 +291,29 @@ def build_workload(eval_dir: Path, *, seed: int = DEFAULT_SEED, limit: int | Non
     messages = slack_messages(eval_dir / "conversations" / "slack_export_sample", limit)
 
     sequences: list[list[Ask]] = [*qa_sequences(QA_FOW, fow, rng), *qa_sequences(QA_CLINC, clinc, rng)]
-    sequences += [[Ask(SUMMARY, "", summary_prompt(d["dialogue"]), d["summary"], rng.choice(CHANNELS),
-                       rng.choice(USERS), command="/summarize")] for d in dialogues]
-    sequences += [[mention(HARD, q["turns"][0], rng.choice(CHANNELS), rng.choice(USERS), str(q["question_id"]))]
-                  for q in questions]
-    sequences += [[mention(DRAFT, f"draft a reply to: {m}", rng.choice(CHANNELS), rng.choice(USERS))]
-                  for m in messages]
+    sequences += [
+        [
+            Ask(
+                SUMMARY,
+                "",
+                summary_prompt(d["dialogue"]),
+                d["summary"],
+                rng.choice(CHANNELS),
+                rng.choice(USERS),
+                command="/summarize",
+            )
+        ]
+        for d in dialogues
+    ]
+    sequences += [
+        [mention(HARD, q["turns"][0], rng.choice(CHANNELS), rng.choice(USERS), str(q["question_id"]))]
+        for q in questions
+    ]
+    sequences += [[mention(DRAFT, f"draft a reply to: {m}", rng.choice(CHANNELS), rng.choice(USERS))] for m in messages]
     labels = {frozenset((a, b)): label for a, b, label in [*fow, *clinc] if a != b}
-    rows = Counter({QA_FOW: len(fow), QA_CLINC: len(clinc), SUMMARY: len(dialogues), HARD: len(questions),
-                    DRAFT: len(messages)})
+    rows = Counter(
+        {QA_FOW: len(fow), QA_CLINC: len(clinc), SUMMARY: len(dialogues), HARD: len(questions), DRAFT: len(messages)}
+    )
     return Workload(interleave(sequences, rng), labels, rows)
 
 
@@ -298,8 +322,9 @@ def embedding_texts(asks: Iterable[Ask]) -> list[str]:
     return sorted({a.text for a in asks if a.command is None})
 
 
-def cached_embeddings(texts: Sequence[str], embedder: Embedder,
-                      cache_dir: Path | None = EMBED_CACHE_DIR) -> dict[str, NDArray[np.float32]]:
+def cached_embeddings(
+    texts: Sequence[str], embedder: Embedder, cache_dir: Path | None = EMBED_CACHE_DIR
+) -> dict[str, NDArray[np.float32]]:
     """MiniLM vectors of ``texts``, kept under ``benchmarks/.cache`` keyed by a hash of the texts themselves."""
     unique = sorted(set(texts))
     digest = hashlib.sha256("\x1e".join(unique).encode()).hexdigest()[:16]
@@ -341,8 +366,9 @@ class Served:
 
 def relaxed_catalog(catalog: Catalog) -> Catalog:
     """The catalog with no budget caps and no per-user limits (in memory), so no replayed request is refused."""
-    policy = catalog.policy.model_copy(update={"budgets": Budgets(),
-                                               "user_limits": UserLimits(per_hour=None, per_day=None)})
+    policy = catalog.policy.model_copy(
+        update={"budgets": Budgets(), "user_limits": UserLimits(per_hour=None, per_day=None)}
+    )
     return catalog.model_copy(update={"policy": policy})
 
 
@@ -384,35 +410,63 @@ class Replayer:
         task, _ = classify_task(ask.text)
         if task not in CACHEABLE_TASKS:
             return None
-        return CacheQuery(scope=CacheScope(TEAM, ask.channel, "public"), task=task.value,  # type: ignore[arg-type]
-                          question=ask.text, user_id=ask.user, thread_ts=None, context_fingerprint="", vector=vector)
+        return CacheQuery(
+            scope=CacheScope(TEAM, ask.channel, "public"),
+            task=task.value,  # type: ignore[arg-type]
+            question=ask.text,
+            user_id=ask.user,
+            thread_ts=None,
+            context_fingerprint="",
+            vector=vector,
+        )
 
     async def _plan(self, ask: Ask, vector: NDArray[np.float32] | None) -> RoutePlan:
-        plan = await self._routing.router.plan(RouteRequest(
-            team_id=TEAM, channel_id=ask.channel, user_id=ask.user,
-            text=ask.text or "summarize",  # as bot/summarize/summarizer.py plans a bare /summarize
-            messages=ask.messages, command=ask.command,
-            prompt_vector=vector.tolist() if vector is not None else None,
-        ))
+        plan = await self._routing.router.plan(
+            RouteRequest(
+                team_id=TEAM,
+                channel_id=ask.channel,
+                user_id=ask.user,
+                text=ask.text or "summarize",  # as bot/summarize/summarizer.py plans a bare /summarize
+                messages=ask.messages,
+                command=ask.command,
+                prompt_vector=vector.tolist() if vector is not None else None,
+            )
+        )
         if isinstance(plan, Refusal):
-            raise RuntimeError(f"the router refused a replayed request ({plan.reason}): {plan.message}")
+            raise RuntimeError(f"the router refused a replayed request ({plan.reason})")
         return plan
 
     def _priced(self, ask: Ask, plan: RoutePlan) -> Served:
         model = plan.chain[0]
         usage = estimate_usage(plan.messages, ask.completion_text)
-        return Served(ask, str(plan.classification.task), str(plan.tier), model.id, usage,
-                      call_cost(model, usage), call_cost(self._baseline, usage))
+        return Served(
+            ask,
+            str(plan.classification.task),
+            str(plan.tier),
+            model.id,
+            usage,
+            call_cost(model, usage),
+            call_cost(self._baseline, usage),
+        )
 
     def _from_cache(self, ask: Ask, hit: CacheHit, task: str) -> Served:
         """Cost 0; the baseline is what the assistant records for a hit (the prompt plus the cached answer)."""
         usage = estimate_usage(ask.messages, hit.answer)
-        return Served(ask, task, "cache", hit.model, usage, round_usd(Decimal(0)), call_cost(self._baseline, usage),
-                      Hit(hit.kind, hit.similarity, self._questions.get(hit.entry_id, "?")))
+        return Served(
+            ask,
+            task,
+            "cache",
+            hit.model,
+            usage,
+            round_usd(Decimal(0)),
+            call_cost(self._baseline, usage),
+            Hit(hit.kind, hit.similarity, self._questions.get(hit.entry_id, "?")),
+        )
 
 
-async def replay(asks: Sequence[Ask], catalog: Catalog, redis_url: str, *, embedder: Embedder | None,
-                 vectors: Vectors) -> list[Served]:
+async def replay(
+    asks: Sequence[Ask], catalog: Catalog, redis_url: str, *, embedder: Embedder | None, vectors: Vectors
+) -> list[Served]:
     """One pass on an empty Redis: routing only (``embedder=None``), or routing behind the semantic cache."""
     client = aioredis.Redis.from_url(redis_url)
     await client.flushall()
@@ -462,9 +516,11 @@ def accounting_problems(served: Sequence[Served]) -> list[str]:
     total = spend(served)
     for name, key in (("tier", _tier), ("model", _model), ("kind", _kind)):
         parts = spend_by(served, key).values()
-        if sum((p.cost for p in parts), Decimal(0)) != total.cost or sum(
-                (p.baseline for p in parts), Decimal(0)) != total.baseline or sum(
-                p.requests for p in parts) != total.requests:
+        if (
+            sum((p.cost for p in parts), Decimal(0)) != total.cost
+            or sum((p.baseline for p in parts), Decimal(0)) != total.baseline
+            or sum(p.requests for p in parts) != total.requests
+        ):
             problems.append(f"totals by {name} do not add up to the total")
     return problems
 
@@ -491,8 +547,11 @@ def judge_hit(served: Served, labels: Mapping[frozenset[str], PairLabel]) -> str
         return "unlabelled: questions of different pairs (read them)"
     if label.source == "fow":
         return "fow same-answer pair (right)" if label.same else "fow NOT-same-answer pair (WRONG answer)"
-    return ("clinc same-intent pair (same intent; answers may differ)" if label.same
-            else "clinc different-intent pair (WRONG answer)")
+    return (
+        "clinc same-intent pair (same intent; answers may differ)"
+        if label.same
+        else "clinc different-intent pair (WRONG answer)"
+    )
 
 
 def is_false_hit(verdict: str) -> bool:
@@ -512,8 +571,9 @@ def machine() -> str:
     try:
         info = Path("/proc/cpuinfo").read_text()
         cpu = next((ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name")), cpu)
-        kib = next(int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines()
-                   if ln.startswith("MemTotal"))
+        kib = next(
+            int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")
+        )
         mem = f", {kib / 2**20:.0f} GiB"
     except (OSError, StopIteration, ValueError):
         pass
@@ -548,8 +608,10 @@ def print_spend(served: Sequence[Served], title: str) -> None:
     for name, key in (("tier", _tier), ("model", _model)):
         for part, s in spend_by(served, key).items():
             share = s.cost / total.cost if total.cost else Decimal(0)
-            print(f"  by {name:<6}{part:<19}{s.requests:>6} req  {usd(s.cost):>10} ({share:>6.1%} of spend)  "
-                  f"baseline for the same {usd(s.baseline):>10}")
+            print(
+                f"  by {name:<6}{part:<19}{s.requests:>6} req  {usd(s.cost):>10} ({share:>6.1%} of spend)  "
+                f"baseline for the same {usd(s.baseline):>10}"
+            )
 
 
 def per_thousand(amount: Decimal, requests: int) -> str:
@@ -565,9 +627,11 @@ def print_per_kind(plain: Sequence[Served], cached: Sequence[Served]) -> None:
         b = spend(cached) if kind == "all" else with_cache.get(kind)
         if a is None or b is None:
             continue
-        print(f"  {kind:<9}{a.requests:>6}{per_thousand(a.cost, a.requests):>10}"
-              f"{per_thousand(a.baseline, a.requests):>10}{a.saved_pct:>7.1f}% |"
-              f"{per_thousand(b.cost, b.requests):>10}{b.saved_pct:>7.1f}%")
+        print(
+            f"  {kind:<9}{a.requests:>6}{per_thousand(a.cost, a.requests):>10}"
+            f"{per_thousand(a.baseline, a.requests):>10}{a.saved_pct:>7.1f}% |"
+            f"{per_thousand(b.cost, b.requests):>10}{b.saved_pct:>7.1f}%"
+        )
 
 
 def mt_bench_first_turn_scores(path: Path) -> dict[str, dict[str, float]]:
@@ -577,14 +641,17 @@ def mt_bench_first_turn_scores(path: Path) -> dict[str, dict[str, float]]:
         for row in csv.DictReader(fh):
             if row["turn"] == "1":
                 scores[row["question_id"]]["strong" if row["model"].startswith("gpt-4") else "weak"] = float(
-                    row["score"])
+                    row["score"]
+                )
     return scores
 
 
 def print_quality_hint(plain: Sequence[Served], scores: Mapping[str, Mapping[str, float]]) -> None:
     """Not Penny's models: what a weak vs a strong model scored on the harder asks each tier received."""
-    print("\nharder asks, quality hint (NOT measured here: RouteLLM's MT-Bench first-turn judge scores of its weak "
-          "model Mixtral-8x7B and strong model GPT-4-1106, on the asks each tier received; 1-10)")
+    print(
+        "\nharder asks, quality hint (NOT measured here: RouteLLM's MT-Bench first-turn judge scores of its weak "
+        "model Mixtral-8x7B and strong model GPT-4-1106, on the asks each tier received; 1-10)"
+    )
     by_tier: dict[str, list[Mapping[str, float]]] = defaultdict(list)
     for s in plain:
         if s.ask.kind == HARD and s.ask.source_id in scores:
@@ -598,10 +665,13 @@ def print_quality_hint(plain: Sequence[Served], scores: Mapping[str, Mapping[str
 def mix_saving(served: Sequence[Served], mix: Mapping[str, float]) -> Decimal:
     """Saved % if requests came in these shares, from the per-kind mean cost and baseline of this replay."""
     by_kind = spend_by(served, lambda s: "qa" if s.ask.kind in QA_KINDS else s.ask.kind)
-    cost = sum((Decimal(str(w)) * by_kind[k].cost / by_kind[k].requests for k, w in mix.items() if k in by_kind),
-               Decimal(0))
-    baseline = sum((Decimal(str(w)) * by_kind[k].baseline / by_kind[k].requests for k, w in mix.items()
-                    if k in by_kind), Decimal(0))
+    cost = sum(
+        (Decimal(str(w)) * by_kind[k].cost / by_kind[k].requests for k, w in mix.items() if k in by_kind), Decimal(0)
+    )
+    baseline = sum(
+        (Decimal(str(w)) * by_kind[k].baseline / by_kind[k].requests for k, w in mix.items() if k in by_kind),
+        Decimal(0),
+    )
     return (1 - cost / baseline) * 100 if baseline else Decimal(0)
 
 
@@ -611,27 +681,37 @@ def print_mixes(plain: Sequence[Served]) -> None:
         print(f"  {name:<48} saved {mix_saving(plain, mix):.1f}%")
 
 
-def print_cache(cached: Sequence[Served], labels: Mapping[frozenset[str], PairLabel], lookups: Counter[str],
-                tasks: Counter[str]) -> None:
+def print_cache(
+    cached: Sequence[Served], labels: Mapping[frozenset[str], PairLabel], lookups: Counter[str], tasks: Counter[str]
+) -> None:
     hits = [s for s in cached if s.hit is not None]
     total = sum(lookups.values())
     kinds = Counter(s.hit.kind for s in hits if s.hit is not None)
-    print(f"\ncache: {len(hits)} hits in {total} lookups ({len(hits) / total if total else 0:.1%}; "
-          f"exact {kinds['exact']}, semantic {kinds['semantic']}); lookups by kind: "
-          + ", ".join(f"{k} {n}" for k, n in sorted(lookups.items())))
+    print(
+        f"\ncache: {len(hits)} hits in {total} lookups ({len(hits) / total if total else 0:.1%}; "
+        f"exact {kinds['exact']}, semantic {kinds['semantic']}); lookups by kind: "
+        + ", ".join(f"{k} {n}" for k, n in sorted(lookups.items()))
+    )
     by_kind = Counter(s.ask.kind for s in hits)
     qa = sum(lookups[k] for k in QA_KINDS)
-    print(f"  Q&A hit rate {sum(by_kind[k] for k in QA_KINDS) / qa if qa else 0:.1%} "
-          f"(fow {by_kind[QA_FOW]} of {lookups[QA_FOW]}, clinc {by_kind[QA_CLINC]} of {lookups[QA_CLINC]})")
-    print("  lookups by classified task: " + ", ".join(f"{t} {n}" for t, n in sorted(tasks.items()))
-          + " (chat: exact reuse only, cache/policy.py)")
+    print(
+        f"  Q&A hit rate {sum(by_kind[k] for k in QA_KINDS) / qa if qa else 0:.1%} "
+        f"(fow {by_kind[QA_FOW]} of {lookups[QA_FOW]}, clinc {by_kind[QA_CLINC]} of {lookups[QA_CLINC]})"
+    )
+    print(
+        "  lookups by classified task: "
+        + ", ".join(f"{t} {n}" for t, n in sorted(tasks.items()))
+        + " (chat: exact reuse only, cache/policy.py)"
+    )
     verdicts = Counter(judge_hit(s, labels) for s in hits)
     for verdict, n in sorted(verdicts.items()):
         print(f"  {n:>5}  {verdict}")
     negatives = Counter(label.source for label in labels.values() if not label.same)
     wrong = Counter(judge_hit(s, labels).split()[0] for s in hits if is_false_hit(judge_hit(s, labels)))
-    print(f"  false hits (a wrong answer served): {wrong['fow']} on {negatives['fow']} fow not-same-answer pairs, "
-          f"{wrong['clinc']} on {negatives['clinc']} clinc different-intent pairs")
+    print(
+        f"  false hits (a wrong answer served): {wrong['fow']} on {negatives['fow']} fow not-same-answer pairs, "
+        f"{wrong['clinc']} on {negatives['clinc']} clinc different-intent pairs"
+    )
     for s in hits:
         verdict = judge_hit(s, labels)
         if is_false_hit(verdict) or verdict.startswith(("unlabelled", "clinc same")):
@@ -647,15 +727,18 @@ def cacheable_lookups(asks: Iterable[Ask], by: Callable[[Ask], str] = lambda a: 
 def result_line(plain: Sequence[Served], cached: Sequence[Served], lookups: Counter[str]) -> str:
     hits = sum(1 for s in cached if s.hit is not None)
     rate = hits / sum(lookups.values()) if lookups else 0.0
-    return (f"RESULT replay_cost n={len(cached)} saved_pct={spend(cached).saved_pct:.2f} "
-            f"saved_pct_no_cache={spend(plain).saved_pct:.2f} cache_hit_rate={rate:.4f}")
+    return (
+        f"RESULT replay_cost n={len(cached)} saved_pct={spend(cached).saved_pct:.2f} "
+        f"saved_pct_no_cache={spend(plain).saved_pct:.2f} cache_hit_rate={rate:.4f}"
+    )
 
 
 # ------------------------------------------------------------------------------------------------ main
 
 
-async def run_both(workload: Workload, catalog: Catalog, redis_url: str, embedder: Embedder,
-                   vectors: Vectors) -> tuple[list[Served], list[Served]]:
+async def run_both(
+    workload: Workload, catalog: Catalog, redis_url: str, embedder: Embedder, vectors: Vectors
+) -> tuple[list[Served], list[Served]]:
     """The same requests twice on a fresh Redis: routing alone, then routing behind the cache."""
     plain = await replay(workload.asks, catalog, redis_url, embedder=None, vectors=vectors)
     cached = await replay(workload.asks, catalog, redis_url, embedder=embedder, vectors=vectors)
@@ -672,9 +755,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     base = load_catalog(None)
     catalog = relaxed_catalog(base)
     print(f"machine: {machine()}")
-    print(f"catalog: packaged default, baseline {catalog.baseline}; budgets and per-user limits lifted in memory "
-          f"(shipped: daily {base.policy.budgets.daily.soft_usd}/{base.policy.budgets.daily.hard_usd} USD soft/hard, "
-          f"{base.policy.user_limits.per_hour}/h per user) so nothing is refused")
+    print(
+        f"catalog: packaged default, baseline {catalog.baseline}; budgets and per-user limits lifted in memory "
+        f"(shipped: daily {base.policy.budgets.daily.soft_usd}/{base.policy.budgets.daily.hard_usd} USD soft/hard, "
+        f"{base.policy.user_limits.per_hour}/h per user) so nothing is refused"
+    )
     workload = build_workload(EVAL_DIR, seed=args.seed)
     print_workload(workload)
 
@@ -682,8 +767,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     texts = embedding_texts(workload.asks)
     t0 = time.perf_counter()
     vectors = cached_embeddings(texts, embedder)
-    print(f"\nembeddings: {len(texts)} questions in {time.perf_counter() - t0:.1f}s "
-          f"(MiniLM, cached in {EMBED_CACHE_DIR.relative_to(REPO_ROOT)})")
+    print(
+        f"\nembeddings: {len(texts)} questions in {time.perf_counter() - t0:.1f}s "
+        f"(MiniLM, cached in {EMBED_CACHE_DIR.relative_to(REPO_ROOT)})"
+    )
 
     with tempfile.TemporaryDirectory(prefix="penny-replay-redis-") as tmp:
         server = RedisServerProcess(data_dir=Path(tmp)).start()
@@ -708,8 +795,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_per_kind(plain, cached)
     print_mixes(plain)
     print_quality_hint(plain, mt_bench_first_turn_scores(EVAL_DIR / "router" / "mt_bench__scores.csv"))
-    print_cache(cached, workload.labels, lookups,
-                cacheable_lookups(workload.asks, by=lambda a: str(classify_task(a.text)[0])))
+    print_cache(
+        cached, workload.labels, lookups, cacheable_lookups(workload.asks, by=lambda a: str(classify_task(a.text)[0]))
+    )
     print(f"\nruntime: {time.perf_counter() - started:.1f}s on {machine()}")
     print(result_line(plain, cached, lookups))
     return 0

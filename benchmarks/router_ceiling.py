@@ -74,7 +74,7 @@ def demean_within(groups: NDArray[np.str_], matrix: NDArray[np.float64]) -> NDAr
 
 
 def within_subject_signal(
-    groups: NDArray[np.str_], design: NDArray[np.float64], target: NDArray[np.float64], alpha: float = 30.0,
+    groups: NDArray[np.str_], design: NDArray[np.float64], target: NDArray[np.float64], alpha: float = 30.0
 ) -> float:
     """Held-out (5-fold) correlation between a ridge prediction and the target, both taken within subject."""
     x, y = demean_within(groups, design), demean_within(groups, target[:, None])[:, 0]
@@ -98,14 +98,17 @@ def main(argv: list[str] | None = None) -> None:
     vectors = {p: rq.embeddings(d) for p, d in sets.items()}
     subject_by_prompt = {
         prompt: str(subject)
-        for p, d in sets.items() for prompt, subject in zip(d.prompts, subjects_of(p, d.prompts), strict=True)
+        for p, d in sets.items()
+        for prompt, subject in zip(d.prompts, subjects_of(p, d.prompts), strict=True)
     }
     everything = rq.Part.join([rq.Part(vectors[p], d.prompts, d.weak, d.strong) for p, d in sets.items()])
     subjects = np.array([subject_by_prompt[t] for t in everything.prompts])
     gains = gain(everything.weak, everything.strong)
-    print(f"{len(everything.prompts)} prompts, {len(np.unique(subjects))} subjects; "
-          f"between-subject share of the gain's variance "
-          f"{np.var([group_means(subjects, gains)[s] for s in subjects]) / np.var(gains):.3f}")
+    print(
+        f"{len(everything.prompts)} prompts, {len(np.unique(subjects))} subjects; "
+        f"between-subject share of the gain's variance "
+        f"{np.var([group_means(subjects, gains)[s] for s in subjects]) / np.var(gains):.3f}"
+    )
 
     rng = np.random.default_rng(0)
     oracle_means = group_means(subjects, gains)
@@ -115,13 +118,19 @@ def main(argv: list[str] | None = None) -> None:
     halves = []
     for seed in range(20):
         rows = np.random.default_rng(1000 + seed).permutation(len(subjects))[: len(subjects) // 2]
-        half = rq.Part(everything.vectors[rows], [everything.prompts[i] for i in rows],
-                       everything.weak[rows], everything.strong[rows])
+        half = rq.Part(
+            everything.vectors[rows],
+            [everything.prompts[i] for i in rows],
+            everything.weak[rows],
+            everything.strong[rows],
+        )
         half_means = group_means(subjects[rows], gains[rows])
         halves.append(mean_cpt80(np.array([half_means[s] for s in subjects[rows]]), half, rng))
-    print(f"2. subject oracle, in sample, 20 random halves: mean {100 * np.mean(halves):.1f}%, "
-          f"min {100 * np.min(halves):.1f}%, max {100 * np.max(halves):.1f}%, "
-          f"≤ {100 * GOAL_CPT80:.0f}% in {sum(h <= GOAL_CPT80 for h in halves)}/20")
+    print(
+        f"2. subject oracle, in sample, 20 random halves: mean {100 * np.mean(halves):.1f}%, "
+        f"min {100 * np.min(halves):.1f}%, max {100 * np.max(halves):.1f}%, "
+        f"≤ {100 * GOAL_CPT80:.0f}% in {sum(h <= GOAL_CPT80 for h in halves)}/20"
+    )
 
     figures: dict[str, list[float]] = {"subject router (train means)": [], "learned scorer": [], "plain kNN": []}
     for seed in range(args.seeds):
@@ -146,22 +155,30 @@ def main(argv: list[str] | None = None) -> None:
     slope, intercept = np.polyfit(plain_values, learned_values, 1)
     residual = learned_values - (intercept + slope * plain_values)
     projected = intercept + slope * ISSUE_PLAIN_KNN_CPT80
-    print(f"   paired, plain kNN − learned: {100 * paired.mean():.1f} ± {100 * paired.std():.1f} points; "
-          f"learned ≈ {intercept:.3f} + {slope:.2f}·plain (residual sd {100 * residual.std():.1f})")
-    print(f"   where plain kNN needs {100 * ISSUE_PLAIN_KNN_CPT80:.1f}% (the issue's held-out figure), "
-          f"the learned scorer projects to {100 * projected:.1f}%")
+    print(
+        f"   paired, plain kNN − learned: {100 * paired.mean():.1f} ± {100 * paired.std():.1f} points; "
+        f"learned ≈ {intercept:.3f} + {slope:.2f}·plain (residual sd {100 * residual.std():.1f})"
+    )
+    print(
+        f"   where plain kNN needs {100 * ISSUE_PLAIN_KNN_CPT80:.1f}% (the issue's held-out figure), "
+        f"the learned scorer projects to {100 * projected:.1f}%"
+    )
 
     features = np.array([text_features(t) for t in everything.prompts], dtype=np.float64)
     standardised = (features - features.mean(axis=0)) / features.std(axis=0).clip(1e-9)
     design = np.hstack([everything.vectors.astype(np.float64), standardised])
     gain_signal = within_subject_signal(subjects, design, gains)
     weak_signal = within_subject_signal(subjects, design, everything.weak.astype(np.float64))
-    print(f"4. within subject, held-out correlation of a ridge on MiniLM + text features: "
-          f"with the gain {gain_signal:.3f}, with weak correctness {weak_signal:.3f}")
+    print(
+        f"4. within subject, held-out correlation of a ridge on MiniLM + text features: "
+        f"with the gain {gain_signal:.3f}, with weak correctness {weak_signal:.3f}"
+    )
     print(f"   runtime {time.perf_counter() - started:.0f} s")
-    print(f"RESULT router_ceiling subject_oracle_cpt80={100 * in_sample:.1f} "
-          f"subject_router_cpt80={100 * np.mean(figures['subject router (train means)']):.1f} "
-          f"learned_cpt80={100 * learned_values.mean():.1f} within_subject_gain_corr={gain_signal:.3f}")
+    print(
+        f"RESULT router_ceiling subject_oracle_cpt80={100 * in_sample:.1f} "
+        f"subject_router_cpt80={100 * np.mean(figures['subject router (train means)']):.1f} "
+        f"learned_cpt80={100 * learned_values.mean():.1f} within_subject_gain_corr={gain_signal:.3f}"
+    )
 
 
 if __name__ == "__main__":

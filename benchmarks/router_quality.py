@@ -85,16 +85,20 @@ def load_router_csv(path: Path, weak_pattern: str, strong_pattern: str) -> Route
     if not rows or "prompt" not in rows[0]:
         raise SystemExit(f"{path}: expected a CSV with a 'prompt' column")
     candidates = [
-        c for c in rows[0]
-        if c not in ("prompt", "subject") and not c.endswith("_response")
+        c
+        for c in rows[0]
+        if c not in ("prompt", "subject")
+        and not c.endswith("_response")
         and all(_truthy(r[c] or "") is not None for r in rows[:50])
     ]
 
     def pick(pattern: str, role: str) -> str:
         found = [c for c in candidates if re.search(pattern, c, re.IGNORECASE)]
         if len(found) != 1:
-            raise SystemExit(f"{path}: need exactly one {role} correctness column matching {pattern!r}, "
-                             f"found {found} among {candidates}")
+            raise SystemExit(
+                f"{path}: need exactly one {role} correctness column matching {pattern!r}, "
+                f"found {found} among {candidates}"
+            )
         return found[0]
 
     weak_col, strong_col = pick(weak_pattern, "weak"), pick(strong_pattern, "strong")
@@ -136,14 +140,20 @@ class Part:
     @classmethod
     def join(cls, parts: list[Part]) -> Part:
         return cls(
-            np.concatenate([p.vectors for p in parts]), [t for p in parts for t in p.prompts],
-            np.concatenate([p.weak for p in parts]), np.concatenate([p.strong for p in parts]),
+            np.concatenate([p.vectors for p in parts]),
+            [t for p in parts for t in p.prompts],
+            np.concatenate([p.weak for p in parts]),
+            np.concatenate([p.strong for p in parts]),
         )
 
 
 def split(
-    sets: dict[Path, RouterSet], vectors: dict[Path, NDArray[np.float32]], train: list[Path], test: list[Path],
-    seed: int, test_fraction: float,
+    sets: dict[Path, RouterSet],
+    vectors: dict[Path, NDArray[np.float32]],
+    train: list[Path],
+    test: list[Path],
+    seed: int,
+    test_fraction: float,
 ) -> tuple[Part, Part]:
     """Per-file split: stratified by file so both sources appear in train and test in their own proportions.
 
@@ -176,8 +186,9 @@ def split(
         test_idx = np.array([i for i in test_idx if data.prompts[i] not in seen], dtype=np.intp)
         for idx, bucket in ((train_idx, train_parts), (test_idx, test_parts)):
             if len(idx):
-                bucket.append(Part(vectors[path][idx], [data.prompts[i] for i in idx],
-                                   data.weak[idx], data.strong[idx]))
+                bucket.append(
+                    Part(vectors[path][idx], [data.prompts[i] for i in idx], data.weak[idx], data.strong[idx])
+                )
     if not train_parts or not test_parts:
         raise SystemExit("empty train or test split")
     return Part.join(train_parts), Part.join(test_parts)
@@ -206,8 +217,10 @@ def train_scorer(config: ScorerConfig, part: Part) -> LearnedScorer:
     scorer = LearnedScorer(config)
     n = len(part.prompts)
     scorer.record_many(
-        np.concatenate([part.vectors, part.vectors]), [TIERS[0]] * n + [TIERS[1]] * n,
-        np.concatenate([part.weak, part.strong]), texts=part.prompts + part.prompts,
+        np.concatenate([part.vectors, part.vectors]),
+        [TIERS[0]] * n + [TIERS[1]] * n,
+        np.concatenate([part.weak, part.strong]),
+        texts=part.prompts + part.prompts,
     )
     scorer.refit()
     return scorer
@@ -225,8 +238,12 @@ def score_latency_ms(scorer: LearnedScorer, part: Part, samples: int = 200) -> f
 
 
 def run_seed(
-    sets: dict[Path, RouterSet], vectors: dict[Path, NDArray[np.float32]], train: list[Path], test: list[Path],
-    seed: int, args: argparse.Namespace,
+    sets: dict[Path, RouterSet],
+    vectors: dict[Path, NDArray[np.float32]],
+    train: list[Path],
+    test: list[Path],
+    seed: int,
+    args: argparse.Namespace,
 ) -> dict[str, float]:
     train_part, test_part = split(sets, vectors, train, test, seed, args.test_fraction)
     rng = np.random.default_rng(seed)
@@ -250,17 +267,22 @@ def run_seed(
         "learned": quality_curve(scores, test_part, rng),
         "plain kNN": quality_curve(plain_scores, test_part, rng),
         "oracle": quality_curve(
-            test_part.strong.astype(np.float64) - test_part.weak.astype(np.float64), test_part, rng),
+            test_part.strong.astype(np.float64) - test_part.weak.astype(np.float64), test_part, rng
+        ),
     }
     random_curves = [quality_curve(rng.random(len(scores)), test_part, rng) for _ in range(RANDOM_DRAWS)]
     curves["random"] = np.mean(random_curves, axis=0)
 
-    print(f"\n== seed {seed}: train {len(train_part.prompts)} prompts ({n_votes} votes), "
-          f"test {len(test_part.prompts)} prompts"
-          f"{' [TEST LABELS SHUFFLED]' if args.shuffle_test_labels else ''}")
-    print(f"   all-weak quality {test_part.weak.mean():.3f}, all-strong {test_part.strong.mean():.3f}; "
-          f"fit {fit_s:.2f} s, score {batch_ms:.2f} ms/prompt batched, "
-          f"{latency:.2f} ms p50 single at {learned.n_votes} votes")
+    print(
+        f"\n== seed {seed}: train {len(train_part.prompts)} prompts ({n_votes} votes), "
+        f"test {len(test_part.prompts)} prompts"
+        f"{' [TEST LABELS SHUFFLED]' if args.shuffle_test_labels else ''}"
+    )
+    print(
+        f"   all-weak quality {test_part.weak.mean():.3f}, all-strong {test_part.strong.mean():.3f}; "
+        f"fit {fit_s:.2f} s, score {batch_ms:.2f} ms/prompt batched, "
+        f"{latency:.2f} ms p50 single at {learned.n_votes} votes"
+    )
     print("   strong% | " + " | ".join(f"{name:>9}" for name in curves))
     for share in SHARES:
         print(f"   {share:>6}% | " + " | ".join(f"{at_share(c, share):>9.3f}" for c in curves.values()))
@@ -274,8 +296,10 @@ def run_seed(
         "n_test": float(len(test_part.prompts)),
     }
     print(f"   CPT(50%) learned {100 * result['cpt50']:.1f}%  random {100 * result['random_cpt50']:.1f}%")
-    print(f"   CPT(80%) learned {100 * result['cpt80']:.1f}%  plain kNN(k=200) {100 * result['plain_cpt80']:.1f}%"
-          f"  random {100 * result['random_cpt80']:.1f}%  oracle {100 * result['oracle_cpt80']:.1f}%")
+    print(
+        f"   CPT(80%) learned {100 * result['cpt80']:.1f}%  plain kNN(k=200) {100 * result['plain_cpt80']:.1f}%"
+        f"  random {100 * result['random_cpt80']:.1f}%  oracle {100 * result['oracle_cpt80']:.1f}%"
+    )
     return result
 
 
@@ -283,11 +307,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train", nargs="+", default=list(DEFAULT_FILES), help="CSV files to learn from")
     parser.add_argument("--test", nargs="+", default=list(DEFAULT_FILES), help="CSV files to score on")
-    parser.add_argument("--seed", nargs="+", type=int, default=[0, 1, 2, 3, 4],
-                        help="one split per seed; the RESULT line averages them")
+    parser.add_argument(
+        "--seed", nargs="+", type=int, default=[0, 1, 2, 3, 4], help="one split per seed; the RESULT line averages them"
+    )
     parser.add_argument("--test-fraction", type=float, default=0.2, help="held-out share of a file in both sets")
-    parser.add_argument("--shuffle-test-labels", action="store_true",
-                        help="detach test labels from prompts: the scorer must then look like a random router")
+    parser.add_argument(
+        "--shuffle-test-labels",
+        action="store_true",
+        help="detach test labels from prompts: the scorer must then look like a random router",
+    )
     parser.add_argument("--weak-column", default=r"mixtral|weak", help="regex naming the weak model's column")
     parser.add_argument("--strong-column", default=r"gpt-?4|strong", help="regex naming the strong model's column")
     args = parser.parse_args(argv)
@@ -298,24 +326,29 @@ def main(argv: list[str] | None = None) -> None:
     vectors = {p: embeddings(d) for p, d in sets.items()}
     for path, data in sets.items():
         role = "train+test (split)" if path in train and path in test else ("train" if path in train else "test")
-        print(f"{path.name}: {len(data.prompts)} prompts, weak {data.weak.mean():.3f}, "
-              f"strong {data.strong.mean():.3f}, sha256 {data.digest[:12]} — {role}")
+        print(
+            f"{path.name}: {len(data.prompts)} prompts, weak {data.weak.mean():.3f}, "
+            f"strong {data.strong.mean():.3f}, sha256 {data.digest[:12]} — {role}"
+        )
     config = ScorerConfig()
-    print(f"scorer: LearnedScorer k={config.k} knn_weight={config.knn_weight} ridge_alpha={config.ridge_alpha} "
-          f"feature_scale={config.feature_scale} word_buckets={config.word_buckets} "
-          f"word_scale={config.word_scale} (production defaults)")
+    print(
+        f"scorer: LearnedScorer k={config.k} knn_weight={config.knn_weight} ridge_alpha={config.ridge_alpha} "
+        f"feature_scale={config.feature_scale} word_buckets={config.word_buckets} "
+        f"word_scale={config.word_scale} (production defaults)"
+    )
 
     results = [run_seed(sets, vectors, train, test, seed, args) for seed in args.seed]
     mean = {k: float(np.mean([r[k] for r in results])) for k in results[0]}
     spread = {k: float(np.std([r[k] for r in results])) for k in results[0]}
-    print(f"\n== summary over seeds {args.seed}"
-          f"{' [TEST LABELS SHUFFLED]' if args.shuffle_test_labels else ''}")
+    print(f"\n== summary over seeds {args.seed}{' [TEST LABELS SHUFFLED]' if args.shuffle_test_labels else ''}")
     for key in ("cpt50", "cpt80", "plain_cpt80", "random_cpt50", "random_cpt80", "oracle_cpt80"):
         per_seed = " ".join(f"{100 * r[key]:.1f}" for r in results)
         print(f"   {key:<13} mean {100 * mean[key]:5.1f}%  ±{100 * spread[key]:.1f}  (per seed: {per_seed})")
     print(f"   runtime {time.perf_counter() - started:.1f} s")
-    print(f"RESULT router cpt50={100 * mean['cpt50']:.1f} cpt80={100 * mean['cpt80']:.1f} "
-          f"random_cpt80={100 * mean['random_cpt80']:.1f} n_test={int(mean['n_test'])}")
+    print(
+        f"RESULT router cpt50={100 * mean['cpt50']:.1f} cpt80={100 * mean['cpt80']:.1f} "
+        f"random_cpt80={100 * mean['random_cpt80']:.1f} n_test={int(mean['n_test'])}"
+    )
 
 
 if __name__ == "__main__":

@@ -58,8 +58,10 @@ def main() -> None:
     for votes in (1_000, 20_000):  # a replica replaying a workspace's feedback log (routing/scorer_sync.py)
         vectors = rng.standard_normal((votes, 384)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        signed = [(prompt_signature(v, "how many days of leave do we get?", 1024), "economy", i % 3 == 0)
-                  for i, v in enumerate(vectors)]
+        signed = [
+            (prompt_signature(v, "how many days of leave do we get?", 1024), "economy", i % 3 == 0)
+            for i, v in enumerate(vectors)
+        ]
         scorer = LearnedScorer(ScorerConfig())
         started = time.perf_counter()
         scorer.record_signatures(signed)

@@ -64,8 +64,11 @@ def _proc_usage(pid: int) -> tuple[float, int]:
     """CPU seconds (user + system) and peak resident memory in MiB of a live process (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    peak = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                if line.startswith("VmHWM"))
+    peak = next(
+        int(line.split()[1])
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        if line.startswith("VmHWM")
+    )
     return cpu, peak // 1024
 
 
@@ -85,14 +88,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--channels", type=int, default=50)
     parser.add_argument("--tokens-per-second", type=float, default=30.0, help="model streaming speed")
     parser.add_argument("--updates-per-minute", type=float, default=50.0, help="Slack's chat.update budget")
-    parser.add_argument("--no-slack-limits", action="store_true",
-                        help="lift the emulator's limits (process capacity, as if spread over many workspaces)")
+    parser.add_argument(
+        "--no-slack-limits",
+        action="store_true",
+        help="lift the emulator's limits (process capacity, as if spread over many workspaces)",
+    )
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args(argv)
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, python {platform.python_version()}")
 
-    with tempfile.TemporaryDirectory() as tmp, SlackEmulator(ack_timeout=3.0) as slack, \
-            OpenAIServer(models=catalog_model_ids(), api_key=LLM_KEY) as llm:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        SlackEmulator(ack_timeout=3.0) as slack,
+        OpenAIServer(models=catalog_model_ids(), api_key=LLM_KEY) as llm,
+    ):
         workdir = Path(tmp)
         server = RedisServerProcess(data_dir=workdir / "redis").start()
         penny: PennyProcess | None = None
@@ -104,13 +113,20 @@ def main(argv: list[str] | None = None) -> None:
             llm.set_default_speed(args.tokens_per_second)
             users = [slack.add_user(f"user{i}").id for i in range(20)]
             channels = [slack.add_channel(f"load-{i}", members=users).id for i in range(args.channels)]
-            penny = PennyProcess(env={
-                "PENNY_SLACK_BOT_TOKEN": slack.bot_token, "PENNY_SLACK_SIGNING_SECRET": slack.signing_secret,
-                "PENNY_SLACK_API_URL": slack.base_url, "PENNY_REDIS_URL": server.url,
-                "PENNY_CATALOG": str(write_test_catalog(workdir / "catalog.yaml", llm.base_url)),
-                LLM_KEY_ENV: LLM_KEY, "PENNY_LOG_LEVEL": "WARNING", "PENNY_CACHE_ENABLED": "false",
-                "PENNY_SLACK_UPDATES_PER_MINUTE": str(100_000 if args.no_slack_limits else args.updates_per_minute),
-            }, log_path=workdir / "penny.log").start()
+            penny = PennyProcess(
+                env={
+                    "PENNY_SLACK_BOT_TOKEN": slack.bot_token,
+                    "PENNY_SLACK_SIGNING_SECRET": slack.signing_secret,
+                    "PENNY_SLACK_API_URL": slack.base_url,
+                    "PENNY_REDIS_URL": server.url,
+                    "PENNY_CATALOG": str(write_test_catalog(workdir / "catalog.yaml", llm.base_url)),
+                    LLM_KEY_ENV: LLM_KEY,
+                    "PENNY_LOG_LEVEL": "WARNING",
+                    "PENNY_CACHE_ENABLED": "false",
+                    "PENNY_SLACK_UPDATES_PER_MINUTE": str(100_000 if args.no_slack_limits else args.updates_per_minute),
+                },
+                log_path=workdir / "penny.log",
+            ).start()
             slack.events_url = penny.events_url
             cpu_before, _ = _proc_usage(penny.pid)
 
@@ -148,23 +164,32 @@ def main(argv: list[str] | None = None) -> None:
             server.stop()
 
     n = args.conversations
-    limits = ("none (process capacity)" if args.no_slack_limits else
-              f"chat.postMessage 1/s per channel, chat.update {args.updates_per_minute:.0f}/min per workspace")
-    print(f"{n} concurrent @mentions over {args.channels} channels; model {args.tokens_per_second:.0f} tokens/s, "
-          f"answer {len(ANSWER)} chars; Slack limits: {limits}")
+    limits = (
+        "none (process capacity)"
+        if args.no_slack_limits
+        else f"chat.postMessage 1/s per channel, chat.update {args.updates_per_minute:.0f}/min per workspace"
+    )
+    print(
+        f"{n} concurrent @mentions over {args.channels} channels; model {args.tokens_per_second:.0f} tokens/s, "
+        f"answer {len(ANSWER)} chars; Slack limits: {limits}"
+    )
     print(_line("ack", acks))
     print(_line("placeholder visible", placeholder))
     print(_line("first words visible", first_text))
     print(_line("complete answer", final))
     print(f"   complete answers {len(final)}/{n}; ledger rows {ledger_rows}; wall time {elapsed:.1f} s")
     by_method = ", ".join(f"{m} {sum(c.method == m for c in throttled)}" for m in sorted({c.method for c in throttled}))
-    print(f"   chat.update calls {len(updates)} ({len(updates) / n:.1f} per answer), 429s {len(throttled)} "
-          f"({by_method or 'none'}), "
-          f"shortest gap between edits of one message {min(gaps) if gaps else float('nan'):.2f} s")
+    print(
+        f"   chat.update calls {len(updates)} ({len(updates) / n:.1f} per answer), 429s {len(throttled)} "
+        f"({by_method or 'none'}), "
+        f"shortest gap between edits of one message {min(gaps) if gaps else float('nan'):.2f} s"
+    )
     print(f"   penny process: {cpu_after - cpu_before:.1f} CPU s for the run, peak RSS {peak_mib} MiB")
-    print(f"RESULT streaming_load n={n} ack_p99_s={_pct(acks, 99):.3f} first_words_p50_s={_pct(first_text, 50):.2f} "
-          f"complete_p99_s={_pct(final, 99):.2f} complete={len(final)} ledger_rows={ledger_rows} "
-          f"http_429={len(throttled)}")
+    print(
+        f"RESULT streaming_load n={n} ack_p99_s={_pct(acks, 99):.3f} first_words_p50_s={_pct(first_text, 50):.2f} "
+        f"complete_p99_s={_pct(final, 99):.2f} complete={len(final)} ledger_rows={ledger_rows} "
+        f"http_429={len(throttled)}"
+    )
 
 
 if __name__ == "__main__":

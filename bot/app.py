@@ -1,43 +1,43 @@
-"""The composition root: build the Bolt ``AsyncApp``, its clients and the assistant, and wire the handlers.
+"""The composition root: build the Bolt ``AsyncApp``, its clients and the orchestrators, and wire the handlers.
 
-Everything stateful is created here and passed down, so handlers stay thin and tests can build the very same
-app against local emulators by changing settings only. The embedder is created here too and injected into both
-the cache and the assistant (which hands the vector to the router), so one loaded model serves everything.
+Everything stateful is created here and passed down, so handlers stay thin and tests can build the very same app
+against local emulators by changing settings only. What a deployment switches off is replaced here by a null
+object (``NoCachedAnswers``, ``NoEmbedder``, ``NoPins``), so no orchestrator asks "is there a cache?". The
+embedder is created once and shared by the cache, the router's learned nudge, pin relevance and feedback
+signatures, so one loaded model serves everything.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
 
 import structlog
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.response import BoltResponse
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.assistant.cached_answers import AnswerCache, CachedAnswers, NoCachedAnswers
+from bot.assistant.context import ContextGatherer, NoEmbedder, NoPins, PinChooser, QuestionEmbedder
 from bot.assistant.joined_threads import JoinedThreads
-from bot.assistant.orchestrator import Assistant, AssistantSettings
+from bot.assistant.orchestrator import Assistant, AssistantParts
 from bot.config import ConfigError, Settings
 from bot.digest.poster import build_digest_poster
 from bot.digest.scheduler import DigestScheduler
 from bot.feedback.answer_map import AnswerMap
 from bot.feedback.votes import Feedback
 from bot.ledger import Ledger
-from bot.observability import DUPLICATE_EVENTS
+from bot.lifecycle import Lifecycle
 from bot.pins.board import PinBoard
 from bot.pins.selection import PinSelector, PinSettings, PinVectors
-from bot.redis.keys import RedisHandle
-from bot.slack.channels import ChannelDirectory, Visibility
+from bot.redis.connection import RedisHandle
+from bot.slack.channels import ChannelDirectory
+from bot.slack.client import build_slack_client, dedup_middleware
+from bot.slack.conversations import ConversationReader
 from bot.slack.event_claims import EventClaims
 from bot.slack.people import PeopleDirectory
+from bot.slack.streamer import Streamers, StreamSettings
 from bot.slack.update_budget import UpdateBudget
-from bot.summarize.source import SummarySource
-from bot.summarize.summarizer import Summarizer, SummarizerSettings
+from bot.summarize.summarizer import Summarizer, SummarizerParts, SummarizerSettings
 from cache.embedder import Embedder
 from cache.semantic import SemanticCache
 from cache.values import CacheSettings
@@ -48,6 +48,7 @@ from routing.learned import ScorerConfig, WorkspaceScorers
 from routing.llm import LLMClient, Timeouts
 from routing.quality import FeedbackLog
 from routing.scorer_sync import ScorerSync
+from vocabulary import Visibility
 
 log = structlog.get_logger(__name__)
 
@@ -110,49 +111,23 @@ def validate_startup(settings: Settings) -> Catalog:
     return catalog
 
 
-def build_slack_client(settings: Settings) -> AsyncWebClient:
-    assert settings.slack_bot_token is not None
-    return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_url,
-        retry_handlers=[AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=5)],
-    )
-
-
-def dedup_middleware(claims: EventClaims) -> Any:
-    """A global middleware: claim every Events API delivery; drop duplicates with a 200 so Slack stops retrying."""
-
-    async def claim_event(body: dict[str, Any], context: dict[str, Any], next: Any) -> BoltResponse | None:
-        event_id = body.get("event_id") if isinstance(body, dict) else None
-        if body.get("type") != "event_callback" or not event_id:
-            return await next()  # type: ignore[no-any-return]
-        claim = await claims.claim(str(body.get("team_id", "")), str(event_id))
-        if not claim.outcome.should_process:
-            DUPLICATE_EVENTS.labels(reason=claim.outcome.value).inc()
-            log.info("event.duplicate", event_id=event_id, status=claim.outcome.value)
-            return BoltResponse(status=200, body="")
-        if claim.outcome.value == "takeover":
-            log.info("event.takeover", event_id=event_id)
-        context["event_claim"] = claim
-        return await next()  # type: ignore[no-any-return]
-
-    return claim_event
-
-
-def build_digest_scheduler(settings: Settings, slack: AsyncWebClient, redis: RedisHandle,
-                           catalog: Catalog) -> DigestScheduler | None:
+def build_digest_scheduler(
+    settings: Settings, slack: AsyncWebClient, redis: RedisHandle, catalog: Catalog
+) -> DigestScheduler | None:
     """The weekly digest, when ``PENNY_DIGEST_CHANNEL`` is set (every replica schedules it; one posts)."""
     if settings.digest_channel is None:
         log.info("digest.disabled", reason="PENNY_DIGEST_CHANNEL is not set")
         return None
-    poster = build_digest_poster(slack, redis.client, channel=settings.digest_channel, tz=settings.digest_tz,
-                                 baseline_model=catalog.baseline)
+    poster = build_digest_poster(
+        slack, redis.client, channel=settings.digest_channel, tz=settings.digest_tz, baseline_model=catalog.baseline
+    )
     return DigestScheduler(poster, cron=settings.digest_cron, tz=settings.digest_tz)
 
 
 def build_cache(settings: Settings, redis: RedisHandle, embedder: Embedder) -> SemanticCache:
     return SemanticCache(
-        redis.client, embedder,
+        redis.client,
+        embedder,
         CacheSettings(
             ttl_seconds=settings.cache_ttl_days * 86400,
             max_entries_per_scope=settings.cache_max_entries_per_channel,
@@ -161,19 +136,11 @@ def build_cache(settings: Settings, redis: RedisHandle, embedder: Embedder) -> S
     )
 
 
-def build_summarizer(
-    settings: Settings, slack: AsyncWebClient, routing: Routing, catalog: Catalog, redis: RedisHandle,
-    channels: ChannelDirectory, feedback: Feedback, people: PeopleDirectory,
-) -> Summarizer:
-    """``/summarize``'s orchestrator: a sibling of the assistant sharing its clients, budget and channel directory."""
-    return Summarizer(
-        slack=slack, routing=routing, catalog=catalog, ledger=Ledger(redis.client), channels=channels,
-        source=SummarySource(slack, people=people),
-        settings=SummarizerSettings(stream_interval_s=settings.stream_update_interval_s,
-                                    max_message_chars=settings.max_message_chars),
-        update_budget=UpdateBudget(redis.client, per_minute=settings.slack_updates_per_minute),
-        feedback=feedback,
-    )
+def build_pins(settings: Settings, board: PinBoard, embedder: Embedder | None) -> PinChooser:
+    if settings.pins_max_tokens <= 0:
+        return NoPins()
+    vectors = PinVectors(embedder.aembed_many) if embedder is not None else None
+    return PinSelector(board, settings=PinSettings(max_tokens=settings.pins_max_tokens), vectors=vectors)
 
 
 async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) -> Penny:
@@ -184,8 +151,11 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
         request_verification_enabled=not settings.socket_mode,
         process_before_response=False,
     )
-    claims = EventClaims(redis.client, lease_s=settings.event_lease_s, record_ttl_s=settings.event_record_ttl_s)
-    app.use(dedup_middleware(claims))
+    app.use(
+        dedup_middleware(
+            EventClaims(redis.client, lease_s=settings.event_lease_s, record_ttl_s=settings.event_record_ttl_s)
+        )
+    )
     llm = LLMClient(
         catalog, timeouts=Timeouts(connect_s=settings.llm_connect_timeout_s, read_s=settings.llm_read_timeout_s)
     )
@@ -193,54 +163,79 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     # votes (the catalog's ``learned.min_votes``); every replica follows the shared feedback log in Redis.
     scorers = WorkspaceScorers(ScorerConfig(min_votes=catalog.policy.learned.min_votes))
     routing = build_routing(catalog, redis.client, client=llm, escalator=scorers)
-    votes = FeedbackLog(redis.client)
     channels = ChannelDirectory(slack, ttl_s=settings.channel_info_ttl_s)
-    # One model serves both users of prompt vectors: the cache and the learned router (its votes need them too).
-    embedder = Embedder() if settings.cache_enabled or catalog.policy.learned.enabled else None
+    # One model serves every user of question vectors: the cache, the learned router, pins and vote signatures.
     # PENNY_CACHE_ENABLED=false means no semantic cache, even when learned routing loads the model anyway.
+    embedder = Embedder() if settings.cache_enabled or catalog.policy.learned.enabled else None
     cache = build_cache(settings, redis, embedder) if embedder is not None and settings.cache_enabled else None
+    answers: AnswerCache = NoCachedAnswers()
     if cache is not None:
+        answers = CachedAnswers(cache, channels)
+
         async def on_visibility_change(team_id: str, channel_id: str, visibility: Visibility) -> None:
-            await cache.on_visibility_change(team_id, channel_id, visibility.value)
+            await cache.on_visibility_change(team_id, channel_id, visibility)
 
         channels.on_change(on_visibility_change)
+    votes = FeedbackLog(redis.client)
     feedback = Feedback(
-        answers=AnswerMap(redis.client), votes=votes, scorer_sync=ScorerSync(votes, scorers),
-        signature=scorers.signature, evict=cache.evict if cache is not None else None,
+        answers=AnswerMap(redis.client),
+        votes=votes,
+        scorer_sync=ScorerSync(votes, scorers),
+        signature=scorers.signature,
+        evict=answers.evict,
     )
     people = PeopleDirectory(slack)  # one name cache for thread context, summaries and pins
     pin_board = PinBoard(slack, ttl_s=settings.pins_cache_ttl_s, people=people)
-    pin_selector = PinSelector(
-        pin_board, settings=PinSettings(max_tokens=settings.pins_max_tokens),
-        vectors=PinVectors(embedder.aembed_many) if embedder is not None else None,
-    ) if settings.pins_max_tokens > 0 else None
-    assistant = Assistant(
-        slack=slack,
-        routing=routing,
-        catalog=catalog,
+    lifecycle = Lifecycle(
         ledger=Ledger(redis.client),
-        channels=channels,
-        settings=AssistantSettings(
-            stream_interval_s=settings.stream_update_interval_s,
-            max_message_chars=settings.max_message_chars,
-            context_messages=settings.thread_context_messages,
-        ),
-        cache=cache,
-        embed=embedder.aembed if embedder is not None else None,
-        update_budget=UpdateBudget(redis.client, per_minute=settings.slack_updates_per_minute),
-        threads=JoinedThreads(redis.client),
+        routing=routing,
         feedback=feedback,
-        pins=pin_selector,
-        people=people,
+        streamers=Streamers(
+            slack,
+            StreamSettings(settings.stream_update_interval_s, settings.max_message_chars),
+            budget=UpdateBudget(redis.client, per_minute=settings.slack_updates_per_minute),
+        ),
+    )
+    reader = ConversationReader(slack)
+    question_embedder: QuestionEmbedder = embedder if embedder is not None else NoEmbedder()
+    assistant = Assistant(
+        AssistantParts(
+            slack=slack,
+            lifecycle=lifecycle,
+            answers=answers,
+            routing=routing,
+            threads=JoinedThreads(redis.client),
+            baseline_model=catalog.baseline_model,
+            context=ContextGatherer(
+                reader=reader,
+                people=people,
+                embedder=question_embedder,
+                pins=build_pins(settings, pin_board, embedder),
+                thread_messages=settings.thread_context_messages,
+            ),
+        )
+    )
+    summarizer = Summarizer(
+        SummarizerParts(
+            lifecycle=lifecycle, reader=reader, channels=channels, people=people, routing=routing, catalog=catalog
+        ),
+        SummarizerSettings(),
     )
     mentions.register(app, assistant.answer)
     actions.register(app, assistant.answer)
-    if cache is not None:
-        deletions.register(app, cache.evict_by_source)
+    deletions.register(app, answers.evict_by_source)
     threads.register(app, assistant.follow_up)
     reactions.register(app, feedback.on_reaction)
     pins.register(app, pin_board.on_change)
-    summarizer = build_summarizer(settings, slack, routing, catalog, redis, channels, feedback, people)
     commands.register(app, summarizer.summarize)
-    return Penny(settings=settings, app=app, slack=slack, redis=redis, routing=routing, assistant=assistant,
-                 cache=cache, embedder=embedder, digest=build_digest_scheduler(settings, slack, redis, catalog))
+    return Penny(
+        settings=settings,
+        app=app,
+        slack=slack,
+        redis=redis,
+        routing=routing,
+        assistant=assistant,
+        cache=cache,
+        embedder=embedder,
+        digest=build_digest_scheduler(settings, slack, redis, catalog),
+    )

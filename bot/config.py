@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.digest.crontab import crontab_trigger
+from bot.crontab import crontab_trigger
 
 ENV_PREFIX = "PENNY_"
 SLACK_API_DEFAULT = "https://slack.com/api/"

@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 
 from bot.observability import ANSWER_SECONDS, REQUESTS
 from bot.redis.keys import ledger_seen_key, ledger_stream_key
+from vocabulary import RequestOutcome, TaskKind, Tier
 
 log = structlog.get_logger(__name__)
 
@@ -33,15 +34,17 @@ SEEN_TTL_S = 30 * 86400
 
 @dataclass(frozen=True)
 class LedgerEntry:
+    """One request's row. ``task`` is None when no task applies (a usage message, a failure before classifying)."""
+
     request_id: str
     team_id: str
     channel_id: str
     user_id: str
     surface: str
-    task: str
-    outcome: str  # answered | cache_hit | failed | refused | help
+    task: TaskKind | None
+    outcome: RequestOutcome
     model: str = ""
-    tier: str = ""
+    tier: Tier | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: Decimal = Decimal(0)
@@ -52,18 +55,35 @@ class LedgerEntry:
     created_at: float = field(default_factory=time.time)
 
     def to_fields(self) -> dict[str, str]:
-        return {key: str(int(value)) if isinstance(value, bool) else str(value) for key, value in asdict(self).items()}
+        def text(value: object) -> str:
+            if value is None:
+                return ""
+            return str(int(value)) if isinstance(value, bool) else str(value)
+
+        return {key: text(value) for key, value in asdict(self).items()}
 
     @classmethod
     def from_fields(cls, fields: Any) -> LedgerEntry:
         raw = {k.decode(): v.decode() for k, v in fields.items()}
         return cls(
-            request_id=raw["request_id"], team_id=raw["team_id"], channel_id=raw["channel_id"],
-            user_id=raw["user_id"], surface=raw["surface"], task=raw["task"], outcome=raw["outcome"],
-            model=raw["model"], tier=raw["tier"], prompt_tokens=int(raw["prompt_tokens"]),
-            completion_tokens=int(raw["completion_tokens"]), cost_usd=Decimal(raw["cost_usd"]),
-            baseline_cost_usd=Decimal(raw["baseline_cost_usd"]), estimated=raw["estimated"] == "1",
-            latency_ms=int(raw["latency_ms"]), attempts=int(raw["attempts"]), created_at=float(raw["created_at"]),
+            request_id=raw["request_id"],
+            team_id=raw["team_id"],
+            channel_id=raw["channel_id"],
+            user_id=raw["user_id"],
+            surface=raw["surface"],
+            # Rows written before the vocabulary was shared say "help" or "unknown" where no task applied: None.
+            task=TaskKind.parse(raw["task"]),
+            outcome=RequestOutcome(raw["outcome"]),
+            model=raw["model"],
+            tier=Tier(raw["tier"]) if raw["tier"] else None,
+            prompt_tokens=int(raw["prompt_tokens"]),
+            completion_tokens=int(raw["completion_tokens"]),
+            cost_usd=Decimal(raw["cost_usd"]),
+            baseline_cost_usd=Decimal(raw["baseline_cost_usd"]),
+            estimated=raw["estimated"] == "1",
+            latency_ms=int(raw["latency_ms"]),
+            attempts=int(raw["attempts"]),
+            created_at=float(raw["created_at"]),
         )
 
 

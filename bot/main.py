@@ -22,7 +22,8 @@ log = structlog.get_logger("penny")
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="penny", description="Penny, the cost-aware Slack assistant.",
+        prog="penny",
+        description="Penny, the cost-aware Slack assistant.",
         epilog="Configuration comes from PENNY_* environment variables and .env (see README.md).",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -37,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _serve(settings: Settings) -> None:
     from bot.app import build_penny, validate_startup
-    from bot.redis.keys import connect_redis
+    from bot.redis.connection import connect_redis
     from bot.slack.http_server import start_http
 
     catalog = validate_startup(settings)
@@ -53,16 +54,21 @@ async def _serve(settings: Settings) -> None:
     runner = None
     try:
         # Health, readiness and metrics are served in both modes; /slack/events only in HTTP mode.
-        runner = await start_http(penny.app, settings.http_host, settings.http_port, ready=penny.ready,
-                                  serve_events=not settings.socket_mode)
+        runner = await start_http(
+            penny.app, settings.http_host, settings.http_port, ready=penny.ready, serve_events=not settings.socket_mode
+        )
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             assert settings.slack_app_token is not None
             socket_handler = AsyncSocketModeHandler(penny.app, settings.slack_app_token.get_secret_value())
             await socket_handler.connect_async()
-        log.info("penny.started", mode="socket" if settings.socket_mode else "http", host=settings.http_host,
-                 port=settings.http_port)
+        log.info(
+            "penny.started",
+            mode="socket" if settings.socket_mode else "http",
+            host=settings.http_host,
+            port=settings.http_port,
+        )
         await stop.wait()
     finally:
         log.info("penny.stopping")

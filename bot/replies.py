@@ -1,35 +1,63 @@
-"""Every sentence Penny shows a user, in one place so wording is reviewed (and translated) once.
+"""Every sentence Penny shows a user, in one place, so wording is reviewed (and translated) once.
 
-Failures get a clear sentence; the log gets the exception — raw error text never reaches Slack.
+Other packages hand over *reasons* — a ``Refusal`` or ``PlanNote`` from the router, a ``UsageError`` from the
+``/summarize`` parser, a failed ``Generation`` — and this module words them. Each failure sentence carries its emoji
+once, here, so no message shows ``:warning:`` twice. Raw error text never reaches Slack: the log gets the
+exception, the user gets a clear sentence. (The weekly digest's report layout, a table of figures, lives with the
+digest in ``bot/digest/blocks.py``; prompts to models are not sentences for users and live with their features.)
 """
 
 from __future__ import annotations
 
-import json
 import time
-from typing import Any
+from collections.abc import Sequence
 
-from bot.slack.mrkdwn import to_slack
+from bot.request import UsageError, UsageProblem
+from routing.generation import Generation
+from routing.router import NoteKind, PlanNote, Refusal, RefusalReason
+
+PLACEHOLDER_TEXT = "_Penny is thinking…_"
 
 HELP_TEXT = (
     "Hi, I'm Penny :wave: Mention me with a question, e.g. `@Penny what did we decide about the launch date?`, "
     "or ask me to summarize or draft a reply in a thread. I answer in the thread."
 )
-EMPTY_ANSWER_TEXT = (
-    ":warning: Sorry, I couldn't produce an answer this time (the model returned nothing). "
-    "Please try again in a moment."
-)
 MODEL_FAILED_TEXT = (
     ":warning: Sorry, I can't reach a language model right now, so I couldn't answer. "
     "Please try again in a few minutes."
 )
+MODEL_FAILED_PARTIAL_TEXT = (
+    ":warning: Sorry, my answer was cut off and none of my models could finish it. Please try again in a few minutes."
+)
+UNEXPECTED_TEXT = ":warning: Sorry, something went wrong on my side while answering. Please try again."
+
 CONTEXT_NO_ACCESS_NOTE = (
     "I can't read this conversation ({reason}), so I answered from your message alone. "
     "Invite me with /invite @Penny so I can see the thread next time."
 )
 CONTEXT_READ_FAILED_NOTE = "I could not read the thread just now, so I answered from your message alone."
 CUT_AT_LENGTH_NOTE = "I stopped here: the answer reached its length limit. Ask me to continue for the rest."
-UNEXPECTED_TEXT = ":warning: Sorry, something went wrong on my side while answering. Please try again."
+
+_REFUSALS = {
+    RefusalReason.CHANNEL_NOT_ALLOWED: (
+        "I'm not enabled in this channel. A workspace admin can add it to my allowed channels."
+    ),
+    RefusalReason.USER_LIMIT: "You've reached your limit of {limit} requests per {window}. Please try again later.",
+    RefusalReason.TOO_LONG: "This conversation is too long for any of my models to read at once.",
+}
+_BUDGET_REACHED = (
+    "This workspace has reached its {period} AI budget, so I can't ask a model right now. Answers I already have "
+    "still work, and the budget resets {reset} (UTC)."
+)
+_BUDGET_WOULD_EXCEED = (
+    "This workspace has reached its AI budget, so I can't ask a model right now. Answers I already have still work."
+)
+_NOTES = {
+    NoteKind.SOFT_BUDGET: "Budget soft limit reached: answered with a cheaper model.",
+    NoteKind.TRIMMED: (
+        "This thread is long, so I only read the most recent {kept} messages ({dropped} older ones left out)."
+    ),
+}
 
 SUMMARIZE_USAGE_TEXT = (
     "*How to use `/summarize`*\n"
@@ -39,7 +67,14 @@ SUMMARIZE_USAGE_TEXT = (
     "• `/summarize <message link>` — that message's whole thread (use *Copy link* on the message)\n"
     "Only you can see this message."
 )
-SUMMARIZE_BAD_ARGS_TEXT = ":grey_question: {problem}\n\n" + SUMMARIZE_USAGE_TEXT
+_USAGE_PROBLEMS = {
+    UsageProblem.TWO_WINDOWS: "Give at most one time window.",
+    UsageProblem.WINDOW_OUT_OF_RANGE: "`{token}` is out of range: windows go up to 90 days.",
+    UsageProblem.UNKNOWN_CHANNEL: "I can't tell which channel `{token}` is: pick it from Slack's autocomplete.",
+    UsageProblem.NOT_UNDERSTOOD: "I don't understand `{token}`.",
+    UsageProblem.TWO_TARGETS: "Give one channel or one message link, not several.",
+    UsageProblem.WINDOW_ON_THREAD: "A time window applies to channels; a thread link is always read whole.",
+}
 SUMMARIZE_NOT_MEMBER_TEXT = (
     ":no_entry: You're not a member of that conversation, so I can't summarize it for you. "
     "Ask someone in it, or join it first."
@@ -61,13 +96,52 @@ SUMMARIZE_TRUNCATED_NOTE = (
     "That window holds more than {limit} messages, so this covers the newest {limit}; use a shorter window "
     "(e.g. `/summarize 6h`) for the rest."
 )
+SUMMARIZE_BUDGET_STOPPED_TEXT = (
+    ":no_entry: This workspace has reached its AI budget partway through this summary, so I stopped. "
+    "Please try again later."
+)
 
-FRESH_ANSWER_ACTION = "penny_fresh_answer"
-SECTION_LIMIT = 2900  # Slack caps a section's text at 3,000 characters
+
+def refusal(refused: Refusal) -> str:
+    """Why no model was asked, as one sentence with its emoji."""
+    if refused.reason is RefusalReason.BUDGET_HARD:
+        if refused.budget_period is None:
+            text = _BUDGET_WOULD_EXCEED
+        else:
+            reset = "tomorrow" if refused.budget_period == "daily" else "next month"
+            text = _BUDGET_REACHED.format(period=refused.budget_period, reset=reset)
+    else:
+        text = _REFUSALS[refused.reason].format(limit=refused.limit, window=refused.window)
+    return f":no_entry: {text}"
 
 
-def with_notes(answer: str, notes: list[str] | tuple[str, ...]) -> str:
-    """Append routing notes (budget, trimmed context) as a quiet italic line under the answer."""
+def model_failed(generation: Generation) -> str:
+    """No model finished the answer; the wording says whether the user already saw part of it."""
+    return MODEL_FAILED_PARTIAL_TEXT if generation.partial else MODEL_FAILED_TEXT
+
+
+def plan_note(note: PlanNote) -> str:
+    return _NOTES[note.kind].format(kept=note.kept, dropped=note.dropped)
+
+
+def usage_error(error: UsageError) -> str:
+    """``/summarize``'s usage text, after the problem with what was typed (if it was more than ``help``)."""
+    if error.problem is None:
+        return SUMMARIZE_USAGE_TEXT
+    problem = _USAGE_PROBLEMS[error.problem].format(token=error.token[:80])
+    return f":grey_question: {problem}\n\n{SUMMARIZE_USAGE_TEXT}"
+
+
+def summary_header(what: str, count: int, window_label: str | None) -> str:
+    """The summary's first line; ``window_label`` is None for a thread (always read whole)."""
+    messages = f"{count} message{'s' if count != 1 else ''}"
+    if window_label is None:
+        return f"*Summary of {what}* · {messages}"
+    return f"*Summary of {what}* · last {window_label} · {messages}"
+
+
+def with_notes(answer: str, notes: Sequence[str]) -> str:
+    """Append notes (budget, trimmed context, cut short) as quiet italic lines under the answer."""
     if not notes:
         return answer
     return answer + "\n\n" + "\n".join(f"_{note}_" for note in notes)
@@ -89,21 +163,3 @@ def humanize_age(seconds: float) -> str:
 def cache_label(created_at: float, *, now: float | None = None) -> str:
     age = (time.time() if now is None else now) - created_at
     return f"⚡ from cache · asked {humanize_age(max(age, 0.0))}"
-
-
-def cached_answer_blocks(answer: str, label: str, button_value: dict[str, str]) -> list[dict[str, Any]]:
-    """The cached answer as sections, a context label, and a **Fresh answer** button (re-ask bypassing the cache)."""
-    safe = to_slack(answer)
-    sections = [safe[i : i + SECTION_LIMIT] for i in range(0, len(safe), SECTION_LIMIT)] or [" "]
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": part}} for part in sections[:45]
-    ]
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": label}]})
-    blocks.append({
-        "type": "actions",
-        "elements": [{
-            "type": "button", "action_id": FRESH_ANSWER_ACTION, "text": {"type": "plain_text", "text": "Fresh answer"},
-            "value": json.dumps(button_value)[:2000],
-        }],
-    })
-    return blocks

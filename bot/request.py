@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+DEFAULT_WINDOW_S = 24 * 3600  # what /summarize reads when no window is given
+
 
 class Surface(StrEnum):
     """Where the request came from (it decides how the reply is shown)."""
@@ -42,6 +44,42 @@ class Request:
     @property
     def is_empty(self) -> bool:
         return not self.text.strip()
+
+
+class TargetKind(StrEnum):
+    CURRENT_CHANNEL = "current_channel"
+    CHANNEL = "channel"
+    THREAD = "thread"
+
+
+@dataclass(frozen=True)
+class SummarizeArgs:
+    """A valid request: which conversation, and for channels how far back."""
+
+    kind: TargetKind
+    channel_id: str
+    thread_ts: str | None = None  # the thread's root ts (THREAD only)
+    window_s: int = DEFAULT_WINDOW_S
+    window_label: str = "24 hours"
+
+
+class UsageProblem(StrEnum):
+    """What was wrong with the arguments (``bot/replies.py`` words it)."""
+
+    TWO_WINDOWS = "two_windows"
+    WINDOW_OUT_OF_RANGE = "window_out_of_range"
+    UNKNOWN_CHANNEL = "unknown_channel"  # "#name" typed by hand: Slack only escapes channels picked from the list
+    NOT_UNDERSTOOD = "not_understood"
+    TWO_TARGETS = "two_targets"
+    WINDOW_ON_THREAD = "window_on_thread"
+
+
+@dataclass(frozen=True)
+class UsageError:
+    """The arguments could not be understood: ``problem`` (None for ``help``) and the ``token`` it is about."""
+
+    problem: UsageProblem | None = None
+    token: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,8 +118,9 @@ AnswerFn = Callable[..., Awaitable[None]]
 ReactionFn = Callable[[Reaction], Awaitable[object]]
 """What the reactions handler calls: the feedback service's ``on_reaction``, passed in by ``bot/app.py``."""
 
-CommandFn = Callable[[Request, Any], Awaitable[None]]
-"""What the command handler calls: ``summarize(request, respond)`` with Bolt's ``respond`` (the response_url)."""
+CommandFn = Callable[[Request, "SummarizeArgs | UsageError", Any], Awaitable[None]]
+"""What the command handler calls: ``summarize(request, args, respond)`` with Bolt's ``respond`` (the
+response_url); a ``UsageError`` is answered by the summarizer too, so even a typo gets its ledger row."""
 
 PinChangeFn = Callable[[PinChange], Awaitable[object]]
 """What the pins handler calls: the pin board's ``on_change``, passed in by ``bot/app.py``."""

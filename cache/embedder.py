@@ -53,8 +53,7 @@ class Embedder:
         """Blocking batch encode; use from worker threads or offline scripts."""
         model = self._load()
         vectors = model.encode(
-            texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
-            show_progress_bar=False,
+            texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
@@ -68,15 +67,18 @@ class Embedder:
         model = self._load()
         modules = list(model)
         pooling = modules[1] if len(modules) == 3 else None
-        mean_pooling = getattr(pooling, "pooling_mode", None) == "mean" or getattr(
-            pooling, "pooling_mode_mean_tokens", False) is True
+        mean_pooling = (
+            getattr(pooling, "pooling_mode", None) == "mean"
+            or getattr(pooling, "pooling_mode_mean_tokens", False) is True
+        )
         if type(pooling).__name__ != "Pooling" or not mean_pooling or type(modules[2]).__name__ != "Normalize":
             return self.embed_many([text])[0]  # not the MiniLM layout: let sentence-transformers do it
         import torch
 
         with torch.inference_mode():
-            encoded = model.tokenizer([text], padding=True, truncation=True,
-                                      max_length=model.max_seq_length, return_tensors="pt")
+            encoded = model.tokenizer(
+                [text], padding=True, truncation=True, max_length=model.max_seq_length, return_tensors="pt"
+            )
             hidden = modules[0].auto_model(**encoded).last_hidden_state
             mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)

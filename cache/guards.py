@@ -39,10 +39,44 @@ WordVectors = Callable[[Sequence[str]], Awaitable["NDArray[np.float32]"]]
 
 _NUM_RE = re.compile(r"^([£$€¥]?)(\d[\d,]*(?:\.\d+)?)(?::(\d\d))?(%|[a-z]+)?$")
 _ID_RE = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9_]+(?:[-_.][a-z0-9_]+)*$")
-_STRONG_WH = ("how much", "how many", "how long", "how often", "how far", "how old", "how soon", "who", "where",
-              "when", "why")
-_ONE_AS_PRONOUN = frozenset({"a", "an", "the", "this", "that", "which", "each", "every", "any", "no", "new", "other",
-                             "another", "right", "wrong", "same", "old", "last", "next", "better", "cheaper"})
+_STRONG_WH = (
+    "how much",
+    "how many",
+    "how long",
+    "how often",
+    "how far",
+    "how old",
+    "how soon",
+    "who",
+    "where",
+    "when",
+    "why",
+)
+_ONE_AS_PRONOUN = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "this",
+        "that",
+        "which",
+        "each",
+        "every",
+        "any",
+        "no",
+        "new",
+        "other",
+        "another",
+        "right",
+        "wrong",
+        "same",
+        "old",
+        "last",
+        "next",
+        "better",
+        "cheaper",
+    }
+)
 _THIRD_PERSON = frozenset({"he", "she", "him", "her", "his", "hers", "himself", "herself"})
 _DIRECTIONAL = frozenset({"from", "to", "into", "than", "vs", "versus"})
 
@@ -74,8 +108,9 @@ def _number_features(toks: Sequence[str]) -> Counter[str]:
     """Numbers, amounts, times, dates and durations in a comparable form ("two weeks" == "14 days")."""
     feats: Counter[str] = Counter()
     # "two-year" reads like "2-year", which the tokenizer already splits into "2" and "year".
-    toks = [part for tok in toks for part in (tok.split("-", 1) if tok.split("-")[0] in lexicon.NUMBER_WORDS
-                                              else (tok,))]
+    toks = [
+        part for tok in toks for part in (tok.split("-", 1) if tok.split("-")[0] in lexicon.NUMBER_WORDS else (tok,))
+    ]
     i = 0
     while i < len(toks):
         tok = toks[i]
@@ -144,8 +179,14 @@ def _date_typo(tok: str) -> str | None:
 
 
 def _is_numeric_token(tok: str) -> bool:
-    return (bool(_NUM_RE.match(tok)) or tok in lexicon.NUMBER_WORDS or tok in lexicon.ORDINAL_WORDS
-            or tok in lexicon.DATE_WORDS or tok in lexicon.DURATION_UNITS or tok in ("am", "pm", "percent"))
+    return (
+        bool(_NUM_RE.match(tok))
+        or tok in lexicon.NUMBER_WORDS
+        or tok in lexicon.ORDINAL_WORDS
+        or tok in lexicon.DATE_WORDS
+        or tok in lexicon.DURATION_UNITS
+        or tok in ("am", "pm", "percent")
+    )
 
 
 def _entities(text: str, toks: Sequence[str]) -> frozenset[str]:
@@ -181,9 +222,14 @@ def _wh(toks: Sequence[str]) -> str | None:
 def features(text: str) -> _Features:
     toks = tokens(text)
     content = tuple(
-        t for i, t in enumerate(toks)
-        if t not in lexicon.FUNCTION_WORDS and t not in lexicon.NEGATORS and t not in _THIRD_PERSON
-        and t not in lexicon.PREPOSITIONS and not _is_numeric_token(t) and not t.startswith("<")
+        t
+        for i, t in enumerate(toks)
+        if t not in lexicon.FUNCTION_WORDS
+        and t not in lexicon.NEGATORS
+        and t not in _THIRD_PERSON
+        and t not in lexicon.PREPOSITIONS
+        and not _is_numeric_token(t)
+        and not t.startswith("<")
         and not (t == "time" and i > 0 and toks[i - 1] == "what")  # "what time" is the question word "when"
         and not (t in ("long", "old", "soon") and i > 0 and toks[i - 1] == "how")  # part of the question word
         and not (len(t) >= 5 and t.isalpha() and _date_typo(t) is not None)  # "Mondys": compared as a date
@@ -242,8 +288,10 @@ def text_guards(query: str, candidate: str) -> Verdict:
     if fa.numbers != fb.numbers:
         return Verdict(False, "number")
     # An entity written in lower case on the other side is still the same entity.
-    if fa.entities != fb.entities and not (all(e in fb.stems or e in fb.tokens for e in fa.entities)
-                                           and all(e in fa.stems or e in fa.tokens for e in fb.entities)):
+    if fa.entities != fb.entities and not (
+        all(e in fb.stems or e in fb.tokens for e in fa.entities)
+        and all(e in fa.stems or e in fa.tokens for e in fb.entities)
+    ):
         return Verdict(False, "entity")
     if fa.third_person != fb.third_person:
         return Verdict(False, "person")
@@ -270,7 +318,7 @@ def _objects(toks: Sequence[str]) -> dict[str, set[str]]:
     objects: dict[str, set[str]] = {}
     for i, tok in enumerate(toks[:-1]):
         if tok in _DIRECTIONAL:
-            nxt = next((t for t in toks[i + 1:] if t not in lexicon.FUNCTION_WORDS), None)
+            nxt = next((t for t in toks[i + 1 :] if t not in lexicon.FUNCTION_WORDS), None)
             if nxt is not None:
                 objects.setdefault(tok, set()).add(stem(nxt))
     return objects
@@ -297,9 +345,38 @@ def lexical_overlap(fa: _Features, fb: _Features) -> float:
 
 # Words skipped when looking for the word next to another: articles, possessives and prepositions do not change
 # which slot a word fills ("cover my laptop at home" / "cover my laptop abroad").
-_SLOT_SKIP = frozenset({"a", "an", "the", "my", "your", "our", "their", "his", "her", "its", "this", "that", "these",
-                        "those", "some", "any", "of", "for", "to", "in", "on", "at", "with", "by", "about"}
-                       ) | lexicon.PREPOSITIONS
+_SLOT_SKIP = (
+    frozenset(
+        {
+            "a",
+            "an",
+            "the",
+            "my",
+            "your",
+            "our",
+            "their",
+            "his",
+            "her",
+            "its",
+            "this",
+            "that",
+            "these",
+            "those",
+            "some",
+            "any",
+            "of",
+            "for",
+            "to",
+            "in",
+            "on",
+            "at",
+            "with",
+            "by",
+            "about",
+        }
+    )
+    | lexicon.PREPOSITIONS
+)
 
 
 def _anchors(toks: Sequence[str], word: str, shared: frozenset[str]) -> set[tuple[str, str]]:
@@ -340,10 +417,18 @@ class Verifier:
     synonyms align, which is stricter, never looser.
     """
 
-    def __init__(self, word_vectors: WordVectors | None = None, *, word_threshold: float = 0.75,
-                 dispensable_threshold: float = 0.96, max_dispensable: int = 2,
-                 reworded_threshold: float = 0.81, reworded_below: float = 0.6, max_unaligned_share: float = 0.5,
-                 max_cached_words: int = 50_000) -> None:
+    def __init__(
+        self,
+        word_vectors: WordVectors | None = None,
+        *,
+        word_threshold: float = 0.75,
+        dispensable_threshold: float = 0.96,
+        max_dispensable: int = 2,
+        reworded_threshold: float = 0.81,
+        reworded_below: float = 0.6,
+        max_unaligned_share: float = 0.5,
+        max_cached_words: int = 50_000,
+    ) -> None:
         self._word_vectors = word_vectors
         self.word_threshold = word_threshold
         self.reworded_threshold = reworded_threshold
@@ -382,22 +467,30 @@ class Verifier:
         if self._word_vectors is None:
             return Verdict(False, "unaligned")
         vectors = await self._lookup({w for w, _text, others in pending for w in (w, *others)})
-        unaligned = [(word, text) for word, text, others in pending
-                     if max(float(vectors[word] @ vectors[o]) for o in others) < self.word_threshold]
+        unaligned = [
+            (word, text)
+            for word, text, others in pending
+            if max(float(vectors[word] @ vectors[o]) for o in others) < self.word_threshold
+        ]
         if not unaligned:
             return PASS
         # A word of one question standing where a different word stands in the other ("my *home* insurance" vs
         # "my *car* insurance", "*add* money" vs "*take* money out") is a substitution: never tolerated.
-        if _slot_swapped(fa, fb, {w for w, text in unaligned if text == query},
-                         {w for w, text in unaligned if text != query}):
+        if _slot_swapped(
+            fa, fb, {w for w, text in unaligned if text == query}, {w for w, text in unaligned if text != query}
+        ):
             return Verdict(False, "swap")
         # A reworded question (little wording in common) leaves words unaligned for harmless reasons ("What does
         # the light mean?" / "What is the light telling me?"); there the sentence embedding judges, with its own,
         # higher bar, as long as most content words still align. A near-copy with a word changed or added gets no
         # such tolerance: that one word is the point of the question.
         share = len(unaligned) / max(1, len(fa.content) + len(fb.content))
-        if (similarity is not None and similarity >= self.reworded_threshold
-                and share <= self.max_unaligned_share and lexical_overlap(fa, fb) < self.reworded_below):
+        if (
+            similarity is not None
+            and similarity >= self.reworded_threshold
+            and share <= self.max_unaligned_share
+            and lexical_overlap(fa, fb) < self.reworded_below
+        ):
             return PASS
         # Only an *extra* word can be dispensable; a word replaced by another is a different question unless
         # the two are synonyms ("take" vs "avoid" moves neither sentence much, yet flips the answer).

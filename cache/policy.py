@@ -44,8 +44,12 @@ def plan(query: CacheQuery, *, share_public: bool, now: float | None = None) -> 
     personal_user = query.user_id if features.personal else ""
     day = time.strftime("%Y-%m-%d", time.gmtime(time.time() if now is None else now))
     digest = exact_digest(
-        channel=query.scope.channel_id, task=query.task, question=query.question,
-        fingerprint=query.context_fingerprint, thread_ts=query.thread_ts or "", user=personal_user,
+        channel=query.scope.channel_id,
+        task=query.task,
+        question=query.question,
+        fingerprint=query.context_fingerprint,
+        thread_ts=query.thread_ts or "",
+        user=personal_user,
         day=day if features.time_relative else "",
     )
     semantic = query.task in SEMANTIC_TASKS and features.english and not features.time_relative
@@ -53,8 +57,9 @@ def plan(query: CacheQuery, *, share_public: bool, now: float | None = None) -> 
     return KeyPlan(True, semantic, digest, personal_user, shareable, features.time_relative)
 
 
-def exact_digest(*, channel: str, task: str, question: str, fingerprint: str, thread_ts: str, user: str,
-                 day: str) -> str:
+def exact_digest(
+    *, channel: str, task: str, question: str, fingerprint: str, thread_ts: str, user: str, day: str
+) -> str:
     material = "\x1f".join((channel, task, normalize_for_exact(question), fingerprint, thread_ts, user, day))
     return hashlib.blake2b(material.encode(), digest_size=16).hexdigest()
 

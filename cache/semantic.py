@@ -24,7 +24,8 @@ from cache import policy
 from cache.guards import Verifier
 from cache.index import IndexSet
 from cache.store import SHARED_CHANNEL, Change, Entry, EntryStore, index_key, parse_entry_id
-from cache.values import CacheHit, CacheQuery, CacheSettings, Visibility
+from cache.values import CacheHit, CacheQuery, CacheSettings, HitKind
+from vocabulary import Tier, Visibility
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -45,15 +46,24 @@ class SemanticCache:
     ``clock`` is injected so tests can move time (TTL) without sleeping; every public method also takes ``now``.
     """
 
-    def __init__(self, redis: aioredis.Redis, embedder: EmbedderLike, settings: CacheSettings | None = None, *,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        embedder: EmbedderLike,
+        settings: CacheSettings | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.settings = settings or CacheSettings()
         self._store = EntryStore(redis, stream_maxlen=self.settings.stream_maxlen)
         self._embedder = embedder
         self._clock = clock
         self._indexes = IndexSet(ann_switch_size=self.settings.ann_switch_size, nprobe=self.settings.ann_nprobe)
-        self.verifier = Verifier(embedder.aembed_many, word_threshold=self.settings.word_threshold,
-                                 reworded_threshold=self.settings.reworded_threshold)
+        self.verifier = Verifier(
+            embedder.aembed_many,
+            word_threshold=self.settings.word_threshold,
+            reworded_threshold=self.settings.reworded_threshold,
+        )
         self._positions: dict[str, tuple[str, int]] = {}  # team -> (last stream id, last sequence number)
         self._teams_position = "0-0"  # last team announcement read
         self._tail_task: asyncio.Task[None] | None = None
@@ -123,8 +133,10 @@ class SemanticCache:
     async def _tail_once(self) -> int:
         """Read and apply one batch of changes and team announcements; returns how many there were."""
         batch = await self._store.read_changes(
-            {team: pos for team, (pos, _seq) in self._positions.items()}, new_teams_after=self._teams_position,
-            block_ms=int(self.settings.tail_block_seconds * 1000))
+            {team: pos for team, (pos, _seq) in self._positions.items()},
+            new_teams_after=self._teams_position,
+            block_ms=int(self.settings.tail_block_seconds * 1000),
+        )
         for team in batch.new_teams:
             self._positions.setdefault(team, ("0-0", 0))  # a new team: replay its stream from the start
         self._teams_position = batch.teams_position
@@ -200,8 +212,9 @@ class SemanticCache:
         vector = query.vector if query.vector is not None else await self._embedder.aembed(query.question)
         return await self._semantic(query, plan, vector, now)
 
-    async def _semantic(self, query: CacheQuery, plan: policy.KeyPlan, vector: NDArray[np.float32],
-                        now: float) -> CacheHit | None:
+    async def _semantic(
+        self, query: CacheQuery, plan: policy.KeyPlan, vector: NDArray[np.float32], now: float
+    ) -> CacheHit | None:
         team = query.scope.team_id
         keys = [index_key(team, query.scope.channel_id)]
         if policy.may_read_shared(query, share_public=self.settings.share_public_workspace_wide):
@@ -224,8 +237,9 @@ class SemanticCache:
                 # Removed in Redis but still in this index: the stream will catch up; never serve it.
                 log.debug("cache.ghost_candidate", vector_id=vector_id)
                 continue
-            if not self._recheck(entry, query, plan, now, same_channel_only=False,
-                                 channel_visibility=current.get(entry.channel_id)):
+            if not self._recheck(
+                entry, query, plan, now, same_channel_only=False, channel_visibility=current.get(entry.channel_id)
+            ):
                 continue
             verdict = await self.verifier.verify(query.question, entry.question, similarity)
             if not verdict.ok:
@@ -235,30 +249,47 @@ class SemanticCache:
             return _hit(entry, similarity, "semantic")
         return None
 
-    def _recheck(self, entry: Entry, query: CacheQuery, plan: policy.KeyPlan, now: float, *,
-                 same_channel_only: bool, channel_visibility: str | None = None) -> bool:
+    def _recheck(
+        self,
+        entry: Entry,
+        query: CacheQuery,
+        plan: policy.KeyPlan,
+        now: float,
+        *,
+        same_channel_only: bool,
+        channel_visibility: Visibility | None = None,
+    ) -> bool:
         """The Redis entry, not the index, decides: scope, freshness and what the answer depended on."""
         scope = query.scope
         if entry.team_id != scope.team_id or entry.expires <= now:
             return False
         if entry.channel_id != scope.channel_id:
-            if same_channel_only or not entry.shared or entry.visibility != "public":
+            if same_channel_only or not entry.shared or entry.visibility is not Visibility.PUBLIC:
                 return False
             if not policy.may_read_shared(query, share_public=self.settings.share_public_workspace_wide):
                 return False
-            if (channel_visibility or entry.visibility) != "public":
+            if (channel_visibility or entry.visibility) is not Visibility.PUBLIC:
                 return False  # the source channel turned private since: stop serving it anywhere else
         if entry.task != query.task or entry.fingerprint != query.context_fingerprint:
             return False
         if entry.thread_ts != (query.thread_ts or ""):
             return False  # a follow-up only reuses answers from its own thread
         return not (entry.user_id and entry.user_id != query.user_id) and not (
-            plan.personal_user and entry.user_id != plan.personal_user)
+            plan.personal_user and entry.user_id != plan.personal_user
+        )
 
     # ---------------------------------------------------------------- store and evict
 
-    async def store(self, query: CacheQuery, answer: str, *, model: str, tier: str, source_ts: Sequence[str] = (),
-                    now: float | None = None) -> str | None:
+    async def store(
+        self,
+        query: CacheQuery,
+        answer: str,
+        *,
+        model: str,
+        tier: Tier,
+        source_ts: Sequence[str] = (),
+        now: float | None = None,
+    ) -> str | None:
         """Cache an answer; returns its entry id, or ``None`` when policy says this must not be cached."""
         now = self._clock() if now is None else now
         plan = policy.plan(query, share_public=self.settings.share_public_workspace_wide, now=now)
@@ -270,12 +301,25 @@ class SemanticCache:
             vector = np.ascontiguousarray(vec, dtype=np.float32).tobytes()
         team, channel = query.scope.team_id, query.scope.channel_id
         entry = Entry(
-            vector_id=await self._store.next_vector_id(), team_id=team, channel_id=channel,
-            visibility=query.scope.visibility, task=query.task, question=query.question, answer=answer,
-            model=model, tier=tier, created=now, expires=_expiry(now, self.settings.ttl_seconds, plan),
-            exact_digest=plan.exact_digest, fingerprint=query.context_fingerprint,
-            thread_ts=query.thread_ts or "", user_id=plan.personal_user, semantic=plan.semantic,
-            shared=plan.shareable, sources=list(source_ts), vector=vector,
+            vector_id=await self._store.next_vector_id(),
+            team_id=team,
+            channel_id=channel,
+            visibility=query.scope.visibility,
+            task=query.task,
+            question=query.question,
+            answer=answer,
+            model=model,
+            tier=tier,
+            created=now,
+            expires=_expiry(now, self.settings.ttl_seconds, plan),
+            exact_digest=plan.exact_digest,
+            fingerprint=query.context_fingerprint,
+            thread_ts=query.thread_ts or "",
+            user_id=plan.personal_user,
+            semantic=plan.semantic,
+            shared=plan.shareable,
+            sources=list(source_ts),
+            vector=vector,
         )
         await self._note_visibility(team, channel, query.scope.visibility)
         replaced = await self._store.resolve_exact(team, plan.exact_digest)
@@ -285,8 +329,9 @@ class SemanticCache:
             await self._remove(replaced)  # the Fresh answer button replaces the entry
         await self._enforce_cap(team, channel)
         self._schedule_ann_builds()
-        log.info("cache.stored", entry_id=entry.entry_id, task=query.task, semantic=plan.semantic,
-                 shared=plan.shareable)
+        log.info(
+            "cache.stored", entry_id=entry.entry_id, task=query.task, semantic=plan.semantic, shared=plan.shareable
+        )
         return entry.entry_id
 
     async def evict(self, entry_id: str) -> None:
@@ -309,12 +354,12 @@ class SemanticCache:
     async def on_visibility_change(self, team_id: str, channel_id: str, visibility: Visibility) -> None:
         """A channel changed visibility (e.g. public → private): its entries stop being served elsewhere."""
         previous = await self._store.set_visibility(team_id, channel_id, visibility)
-        if visibility != "public" and previous != visibility:
+        if visibility is not Visibility.PUBLIC and previous != visibility:
             await self._unshare_channel(team_id, channel_id)
 
-    async def _note_visibility(self, team_id: str, channel_id: str, visibility: str) -> None:
+    async def _note_visibility(self, team_id: str, channel_id: str, visibility: Visibility) -> None:
         previous = await self._store.set_visibility(team_id, channel_id, visibility)
-        if previous == "public" and visibility != "public":
+        if previous is Visibility.PUBLIC and visibility is not Visibility.PUBLIC:
             await self._unshare_channel(team_id, channel_id)
 
     async def sweep_expired(self, *, now: float | None = None) -> int:
@@ -360,9 +405,16 @@ class SemanticCache:
         self._indexes.remove_everywhere(entry.vector_id, entry.index_keys())
 
 
-def _hit(entry: Entry, similarity: float, kind: str) -> CacheHit:
-    return CacheHit(entry_id=entry.entry_id, answer=entry.answer, model=entry.model, tier=entry.tier,
-                    created_at=entry.created, similarity=similarity, kind=kind)  # type: ignore[arg-type]
+def _hit(entry: Entry, similarity: float, kind: HitKind) -> CacheHit:
+    return CacheHit(
+        entry_id=entry.entry_id,
+        answer=entry.answer,
+        model=entry.model,
+        tier=entry.tier,
+        created_at=entry.created,
+        similarity=similarity,
+        kind=kind,
+    )
 
 
 def _expiry(now: float, ttl: float, plan: policy.KeyPlan) -> float:

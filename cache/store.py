@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from vocabulary import TaskKind, Tier, Visibility
+
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
     from numpy.typing import NDArray
@@ -95,12 +97,12 @@ class Entry:
     vector_id: int
     team_id: str
     channel_id: str
-    visibility: str
-    task: str
+    visibility: Visibility
+    task: TaskKind
     question: str
     answer: str
     model: str
-    tier: str
+    tier: Tier
     created: float
     expires: float
     exact_digest: str
@@ -131,12 +133,26 @@ class Entry:
 
     def to_mapping(self) -> dict[str, str | bytes | float | int]:
         return {
-            "vector_id": self.vector_id, "team": self.team_id, "channel": self.channel_id,
-            "visibility": self.visibility, "task": self.task, "question": self.question, "answer": self.answer,
-            "model": self.model, "tier": self.tier, "created": self.created, "expires": self.expires,
-            "exact": self.exact_digest, "fingerprint": self.fingerprint, "thread_ts": self.thread_ts,
-            "user": self.user_id, "semantic": int(self.semantic), "shared": int(self.shared),
-            "sources": json.dumps(self.sources), "last_hit": self.last_hit, "hits": self.hits,
+            "vector_id": self.vector_id,
+            "team": self.team_id,
+            "channel": self.channel_id,
+            "visibility": self.visibility,
+            "task": self.task,
+            "question": self.question,
+            "answer": self.answer,
+            "model": self.model,
+            "tier": self.tier,
+            "created": self.created,
+            "expires": self.expires,
+            "exact": self.exact_digest,
+            "fingerprint": self.fingerprint,
+            "thread_ts": self.thread_ts,
+            "user": self.user_id,
+            "semantic": int(self.semantic),
+            "shared": int(self.shared),
+            "sources": json.dumps(self.sources),
+            "last_hit": self.last_hit,
+            "hits": self.hits,
             "vector": self.vector,
         }
 
@@ -148,13 +164,27 @@ class Entry:
             return get.get(name, b"").decode()
 
         return cls(
-            vector_id=int(text("vector_id")), team_id=text("team"), channel_id=text("channel"),
-            visibility=text("visibility"), task=text("task"), question=text("question"), answer=text("answer"),
-            model=text("model"), tier=text("tier"), created=float(text("created") or 0),
-            expires=float(text("expires") or 0), exact_digest=text("exact"), fingerprint=text("fingerprint"),
-            thread_ts=text("thread_ts"), user_id=text("user"), semantic=text("semantic") == "1",
-            shared=text("shared") == "1", sources=json.loads(text("sources") or "[]"),
-            last_hit=float(text("last_hit") or 0), hits=int(text("hits") or 0), vector=get.get("vector", b""),
+            vector_id=int(text("vector_id")),
+            team_id=text("team"),
+            channel_id=text("channel"),
+            visibility=Visibility.parse(text("visibility")),
+            task=TaskKind(text("task")),
+            question=text("question"),
+            answer=text("answer"),
+            model=text("model"),
+            tier=Tier(text("tier")),
+            created=float(text("created") or 0),
+            expires=float(text("expires") or 0),
+            exact_digest=text("exact"),
+            fingerprint=text("fingerprint"),
+            thread_ts=text("thread_ts"),
+            user_id=text("user"),
+            semantic=text("semantic") == "1",
+            shared=text("shared") == "1",
+            sources=json.loads(text("sources") or "[]"),
+            last_hit=float(text("last_hit") or 0),
+            hits=int(text("hits") or 0),
+            vector=get.get("vector", b""),
         )
 
 
@@ -227,15 +257,20 @@ class EntryStore:
     async def unshare(self, entry: Entry) -> None:
         """Stop serving the entry outside its own channel (its channel stopped being public)."""
         pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(entry_key(entry.team_id, entry.vector_id), mapping={"shared": 0, "visibility": "private"})
+        pipe.hset(entry_key(entry.team_id, entry.vector_id), mapping={"shared": 0, "visibility": Visibility.PRIVATE})
         self._post(pipe, "unshare", entry, keys=[index_key(entry.team_id, SHARED_CHANNEL)])
         await pipe.execute()
 
     def _post(self, pipe: Any, op: str, entry: Entry, keys: list[str] | None = None) -> None:
         """Queue one change record (numbered by the team's sequence) in the caller's transaction."""
         t = entry.team_id
-        fields = {"op": op, "team": t, "id": entry.vector_id, "idx": ",".join(keys or entry.index_keys()),
-                  "vec": entry.vector if op == "add" else b""}
+        fields = {
+            "op": op,
+            "team": t,
+            "id": entry.vector_id,
+            "idx": ",".join(keys or entry.index_keys()),
+            "vec": entry.vector if op == "add" else b"",
+        }
         flat = [item for pair in fields.items() for item in pair]
         # Exact trimming for small caps (tests); "~" trimming, which only drops whole nodes, for real ones.
         trim = "~" if self._stream_maxlen >= 1000 else "="
@@ -286,17 +321,19 @@ class EntryStore:
     async def teams(self) -> list[str]:
         return sorted(m.decode() for m in await self._redis.smembers(TEAMS_KEY))
 
-    async def set_visibility(self, team_id: str, channel_id: str, visibility: str) -> str | None:
+    async def set_visibility(self, team_id: str, channel_id: str, visibility: Visibility) -> Visibility | None:
         """Record a channel's visibility; returns the previous one."""
-        previous = await self._redis.set(visibility_key(team_id, channel_id), visibility, get=True)
-        return previous.decode() if previous is not None else None
+        previous = await self._redis.set(visibility_key(team_id, channel_id), str(visibility), get=True)
+        return Visibility.parse(previous.decode()) if previous is not None else None
 
-    async def visibilities(self, team_id: str, channel_ids: Iterable[str]) -> dict[str, str | None]:
+    async def visibilities(self, team_id: str, channel_ids: Iterable[str]) -> dict[str, Visibility | None]:
         channels = sorted(set(channel_ids))
         if not channels:
             return {}
         values = await self._redis.mget([visibility_key(team_id, c) for c in channels])
-        return {c: (v.decode() if v is not None else None) for c, v in zip(channels, values, strict=True)}
+        return {
+            c: (Visibility.parse(v.decode()) if v is not None else None) for c, v in zip(channels, values, strict=True)
+        }
 
     async def stream_positions(self, teams: Sequence[str]) -> dict[str, tuple[str, int]]:
         """Per team: the newest change id and its sequence number, read atomically (recorded before a rebuild
@@ -315,8 +352,9 @@ class EntryStore:
         last = await self._redis.xrevrange(NEW_TEAMS_STREAM_KEY, count=1)
         return last[0][0].decode() if last else "0-0"
 
-    async def read_changes(self, positions: dict[str, str], *, new_teams_after: str, block_ms: int,
-                           count: int = 500) -> ChangeBatch:
+    async def read_changes(
+        self, positions: dict[str, str], *, new_teams_after: str, block_ms: int, count: int = 500
+    ) -> ChangeBatch:
         """Changes after each team's position and teams announced after ``new_teams_after``, in one ``XREAD``
         that blocks up to ``block_ms`` when there is neither (with no team yet it blocks on announcements)."""
         streams = {stream_key(t): pos for t, pos in positions.items()}
@@ -330,12 +368,17 @@ class EntryStore:
                 batch.teams_position = records[-1][0].decode() if records else new_teams_after
                 continue
             for stream_id, fields in records:
-                batch.changes.append(Change(
-                    stream_id=stream_id.decode(), seq=int(fields.get(b"seq", 0)), op=fields[b"op"].decode(),
-                    team_id=fields[b"team"].decode(), vector_id=int(fields[b"id"]),
-                    index_keys=[k for k in fields.get(b"idx", b"").decode().split(",") if k],
-                    vector=fields.get(b"vec", b""),
-                ))
+                batch.changes.append(
+                    Change(
+                        stream_id=stream_id.decode(),
+                        seq=int(fields.get(b"seq", 0)),
+                        op=fields[b"op"].decode(),
+                        team_id=fields[b"team"].decode(),
+                        vector_id=int(fields[b"id"]),
+                        index_keys=[k for k in fields.get(b"idx", b"").decode().split(",") if k],
+                        vector=fields.get(b"vec", b""),
+                    )
+                )
         return batch
 
     async def scan_entries(self, batch: int = 500) -> list[Entry]:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-if TYPE_CHECKING:
-    import numpy as np
-    from numpy.typing import NDArray
+from vocabulary import TaskKind, Tier, Vector, Visibility
 
-Visibility = Literal["public", "private", "dm", "shared"]  # "shared" = Slack Connect
-Task = Literal["qa", "summarize", "draft", "chat"]
 HitKind = Literal["exact", "semantic"]
 
 
@@ -36,12 +32,12 @@ class CacheQuery:
     """
 
     scope: CacheScope
-    task: Task
+    task: TaskKind
     question: str
     user_id: str
     thread_ts: str | None = None
     context_fingerprint: str = ""
-    vector: NDArray[np.float32] | None = None
+    vector: Vector | None = None
 
 
 @dataclass(frozen=True)
@@ -49,7 +45,7 @@ class CacheHit:
     entry_id: str
     answer: str
     model: str
-    tier: str
+    tier: Tier
     created_at: float  # unix seconds; the "asked 3 days ago" label
     similarity: float  # 1.0 for exact hits
     kind: HitKind

@@ -13,11 +13,10 @@ from typing import Any
 import structlog
 from slack_bolt.async_app import AsyncApp
 
-from bot.replies import FRESH_ANSWER_ACTION
 from bot.request import AnswerFn, AnswerOptions, Request, Scope, Surface
+from bot.slack.blocks import FRESH_ANSWER_ACTION
 
 log = structlog.get_logger(__name__)
-
 
 
 def parse_fresh_answer(body: dict[str, Any]) -> tuple[Request, AnswerOptions] | None:

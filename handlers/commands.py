@@ -1,9 +1,10 @@
 """``/summarize``: ack at once (Slack allows 3 s), then hand the parsed command to the summarizer.
 
-The command's payload is parsed here, once, into a ``Request``; its arguments stay text (``Request.text``) and are
-understood by the summarizer, which also answers ``help`` and malformed arguments — so that every command, even
-a usage error, gets its one ledger row in one place. ``respond`` (the command's ``response_url``) travels along:
-it reaches the requester even in conversations Penny cannot post to, and only they see what it says.
+The command's payload is parsed here, once, into a ``Request`` and its arguments into ``SummarizeArgs`` (or a
+``UsageError``, ``handlers/summarize_args.py``); the summarizer answers ``help`` and malformed arguments too, so
+that every command, even a usage error, gets its one ledger row in one place. ``respond`` (the command's
+``response_url``) travels along: it reaches the requester even in conversations Penny cannot post to, and only
+they see what it says.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.request import CommandFn, Request, Scope, Surface
+from handlers.summarize_args import parse_summarize_args
 
 SUMMARIZE_COMMAND = "/summarize"
 
@@ -36,9 +38,10 @@ def parse_command(body: dict[str, Any]) -> Request:
 
 
 def register(app: AsyncApp, summarize: CommandFn) -> None:
-    """``summarize(request, respond)``: the summarizer's method, passed in by ``bot/app.py``."""
+    """``summarize(request, args, respond)``: the summarizer's method, passed in by ``bot/app.py``."""
 
     @app.command(SUMMARIZE_COMMAND)
     async def on_summarize(ack: Callable[[], Awaitable[None]], body: dict[str, Any], respond: Any) -> None:
         await ack()
-        await summarize(parse_command(body), respond)
+        request = parse_command(body)
+        await summarize(request, parse_summarize_args(request.text, request.scope.channel_id), respond)

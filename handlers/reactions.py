@@ -29,8 +29,14 @@ def parse_reaction(body: dict[str, Any], *, added: bool) -> Reaction | None:
     channel, ts, user = item.get("channel"), item.get("ts"), event.get("user")
     if not (team and channel and ts and user):
         return None
-    return Reaction(team_id=str(team), channel_id=str(channel), message_ts=str(ts), user_id=str(user),
-                    good=name in GOOD, added=added)
+    return Reaction(
+        team_id=str(team),
+        channel_id=str(channel),
+        message_ts=str(ts),
+        user_id=str(user),
+        good=name in GOOD,
+        added=added,
+    )
 
 
 def register(app: AsyncApp, on_reaction: ReactionFn) -> None:

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from routing.policy import Policy
-from routing.tiers import Tier, parse_tier
+from vocabulary import Tier, parse_tier
 
 __all__ = ["Catalog", "CatalogError", "ModelSpec", "Provider", "Tier", "load_catalog"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from routing.catalog import ModelSpec
-from routing.tiers import Tier
+from vocabulary import Tier
 
 
 def tier_order(target: Tier, *, ceiling: Tier | None = None) -> list[Tier]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from routing.policy import Complexity, TaskKind
+from routing.policy import Complexity
+from vocabulary import TaskKind
 
 _SUMMARIZE_COMMANDS = frozenset({"/summarize", "/summary", "/tldr", "/recap"})
 _DRAFT_COMMANDS = frozenset({"/draft", "/write", "/reply"})
@@ -55,8 +56,9 @@ _MATH_ASK = re.compile(
     re.IGNORECASE,
 )
 _MATH = re.compile(r"\d+\s*[-+*/^%]\s*\d+|\b(equation|integral|probability|percent(age)?)\b", re.IGNORECASE)
-_GREETING = re.compile(r"^\s*(hi|hello|hey|thanks|thank you|thx|ok|okay|cool|great|good (morning|night))\b",
-                       re.IGNORECASE)
+_GREETING = re.compile(
+    r"^\s*(hi|hello|hey|thanks|thank you|thx|ok|okay|cool|great|good (morning|night))\b", re.IGNORECASE
+)
 
 # Context sizes (estimated tokens) at which the reading itself becomes the hard part.
 MEDIUM_CONTEXT_TOKENS = 3_000

@@ -18,9 +18,7 @@ def fits(model: ModelSpec, prompt_tokens: int, answer_tokens: int) -> bool:
     return prompt_tokens + answer_tokens <= model.context_window
 
 
-def trim_oldest(
-    messages: Sequence[ChatMessage], max_prompt_tokens: int
-) -> tuple[list[ChatMessage], int] | None:
+def trim_oldest(messages: Sequence[ChatMessage], max_prompt_tokens: int) -> tuple[list[ChatMessage], int] | None:
     """Drop the oldest non-system messages (never the last one, the question) until the prompt fits.
 
     Returns the kept messages and how many were dropped, or None if even the bare question does not fit.

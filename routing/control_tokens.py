@@ -19,15 +19,33 @@ _ROLES = ("system", "user", "assistant", "model", "tool")
 
 CONTROL_TOKENS: tuple[str, ...] = (
     # ChatML (Qwen, many llama.cpp fallbacks)
-    "<|im_start|>", "<|im_end|>", "<|im_sep|>", "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|im_sep|>",
+    "<|endoftext|>",
     # Llama 3
-    "<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>", "<|eom_id|>",
+    "<|begin_of_text|>",
+    "<|end_of_text|>",
+    "<|start_header_id|>",
+    "<|end_header_id|>",
+    "<|eot_id|>",
+    "<|eom_id|>",
     # Phi-3 and GLM-4
-    "<|end|>", "<|user|>", "<|assistant|>", "<|system|>", "<|observation|>",
+    "<|end|>",
+    "<|user|>",
+    "<|assistant|>",
+    "<|system|>",
+    "<|observation|>",
     # Gemma
-    "<start_of_turn>", "<end_of_turn>", "<bos>", "<eos>",
+    "<start_of_turn>",
+    "<end_of_turn>",
+    "<bos>",
+    "<eos>",
     # DeepSeek (full-width bars and the ▁ word marker are part of the token)
-    "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜User｜>", "<｜Assistant｜>",
+    "<｜begin▁of▁sentence｜>",
+    "<｜end▁of▁sentence｜>",
+    "<｜User｜>",
+    "<｜Assistant｜>",
 )
 
 # Turn-opening markers are followed by a role name (and usually a newline) that belongs to the template too.

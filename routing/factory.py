@@ -6,13 +6,13 @@ Usage from the assistant::
     plan = await routing.router.plan(RouteRequest(team_id, channel_id, user_id, text, messages, command=cmd,
                                                   prompt_vector=vector))
     if isinstance(plan, Refusal):
-        post(plan.message); ledger(outcome="refused"); return
+        post(replies.refusal(plan)); ledger(outcome=REFUSED); return      # the bot words the reason
     async for item in routing.generator.stream(plan):
         if isinstance(item, TextDelta):
             streamer.append(item.text)
-        else:                                   # the Outcome, always last
-            outcome = item                      # ok / model / attempts / cost / baseline_cost / error_message
-    for note in plan.notes: ...                 # e.g. the soft-budget or trimmed-context sentence
+        else:                                   # the Generation, always last
+            generation = item                   # ok / model / attempts / cost / baseline_cost / partial
+    for note in plan.notes: ...                 # PlanNote values: soft budget, trimmed context
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def build_routing(
     limiter = UserRateLimiter(redis, policy.user_limits, clock=clock)
     llm = client or LLMClient(catalog)
     router = Router(catalog, budget=budget, health=health, limiter=limiter, escalator=escalator)
-    generator = Generator(catalog, llm, health=health, budget=budget, retry=policy.retry,
-                          monotonic=monotonic, sleep=sleep, rng=rng)
+    generator = Generator(
+        catalog, llm, health=health, budget=budget, retry=policy.retry, monotonic=monotonic, sleep=sleep, rng=rng
+    )
     return Routing(router, generator, budget, health, limiter, llm)

@@ -56,9 +56,7 @@ def text_features(text: str) -> NDArray[np.float32]:
     lines = text.splitlines() or [text]
     options = [line for line in lines if _OPTION_LINE.match(line)]
     option_chars = sum(len(o) for o in options) / len(options) if options else 0.0
-    options_with_digits = (
-        sum(1 for o in options if any(c.isdigit() for c in o)) / len(options) if options else 0.0
-    )
+    options_with_digits = sum(1 for o in options if any(c.isdigit() for c in o)) / len(options) if options else 0.0
     values = (
         math.log1p(len(text)),
         math.log1p(len(text.split())),

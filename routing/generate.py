@@ -31,9 +31,9 @@ import structlog
 from routing.budget import Budget
 from routing.catalog import Catalog, ModelSpec
 from routing.cost import add_usage, call_cost, estimate_prompt_tokens, estimate_tokens, estimate_usage
+from routing.generation import Attempt, Generation
 from routing.health import Health
 from routing.llm import ChatMessage, ErrorKind, LLMError, StreamEnd, StreamEvent, TextDelta, Usage
-from routing.outcome import Attempt, Outcome
 from routing.overlap import OverlapJoiner
 from routing.policy import RetryPolicy
 from routing.router import RESERVE_PROMPT_MARGIN, RoutePlan
@@ -42,10 +42,6 @@ log = structlog.get_logger(__name__)
 
 CONTINUE_PROMPT = (
     "Your previous reply was cut off. Continue exactly where it stops, without repeating anything already written."
-)
-FAILED_MESSAGE = "Sorry, none of my models could answer right now. Please try again in a few minutes."
-FAILED_PARTIAL_MESSAGE = (
-    "Sorry, my answer was cut off and none of my models could finish it. Please try again in a few minutes."
 )
 TTFT_TIMEOUT = "ttft_timeout"
 IDLE_TIMEOUT = "idle_timeout"
@@ -108,11 +104,11 @@ class Generator:
 
     async def stream(
         self, plan: RoutePlan, messages: Sequence[ChatMessage] | None = None
-    ) -> AsyncIterator[TextDelta | Outcome]:
-        """Yield the answer's ``TextDelta``s as they arrive, then exactly one ``Outcome``.
+    ) -> AsyncIterator[TextDelta | Generation]:
+        """Yield the answer's ``TextDelta``s as they arrive, then exactly one ``Generation``.
 
         ``messages`` defaults to the plan's (possibly trimmed) prompt. The budget reservation is settled with
-        the actual cost before the ``Outcome`` is yielded; if the caller abandons the stream early it should
+        the actual cost before the ``Generation`` is yielded; if the caller abandons the stream early it should
         ``aclose()`` it, which settles too.
         """
         prompt = list(messages if messages is not None else plan.messages)
@@ -157,9 +153,16 @@ class Generator:
             settled = True
             await self._settle(plan, outcome.cost)
             await self._release_probes(probes)
-            log.info("generate.done", ok=outcome.ok, model=outcome.model, attempts=len(attempts),
-                     errors=[a.error for a in attempts if a.error], cost=str(outcome.cost),
-                     estimated=outcome.estimated, latency_ms=round(outcome.latency_s * 1000))
+            log.info(
+                "generate.done",
+                ok=outcome.ok,
+                model=outcome.model,
+                attempts=len(attempts),
+                errors=[a.error for a in attempts if a.error],
+                cost=str(outcome.cost),
+                estimated=outcome.estimated,
+                latency_ms=round(outcome.latency_s * 1000),
+            )
             yield outcome
         finally:
             if not settled:  # abandoned mid-stream: bill what was spent so far
@@ -247,12 +250,28 @@ class Generator:
         probe_token = probes.pop(model.id, None)
         elapsed = self._monotonic() - t0
         await self._record_health(model, error, ttft, elapsed, probe_token)
-        attempt = Attempt(model.id, kind, ttft, elapsed, new_chars, usage, cost, resumed=bool(shown),
-                          probe=probe_token is not None, waited_s=waited)
+        attempt = Attempt(
+            model.id,
+            kind,
+            ttft,
+            elapsed,
+            new_chars,
+            usage,
+            cost,
+            resumed=bool(shown),
+            probe=probe_token is not None,
+            waited_s=waited,
+        )
         yield _AttemptEnd(attempt, error, finish)
 
-    async def _record_health(self, model: ModelSpec, error: LLMError | str | None, ttft: float | None,
-                             elapsed: float, probe_token: str | None) -> None:
+    async def _record_health(
+        self,
+        model: ModelSpec,
+        error: LLMError | str | None,
+        ttft: float | None,
+        elapsed: float,
+        probe_token: str | None,
+    ) -> None:
         if self._health is None:
             return
         if (isinstance(error, LLMError) and error.kind is ErrorKind.MISSING_KEY) or error == OVERALL_TIMEOUT:
@@ -296,8 +315,16 @@ class Generator:
                 log.warning("generate.probe_release_failed", model=model_id, exc_info=True)
         probes.clear()
 
-    def _outcome(self, plan: RoutePlan, prompt: list[ChatMessage], shown: str, attempts: list[Attempt],
-                 answered_by: ModelSpec | None, finish_reason: str | None, started: float) -> Outcome:
+    def _outcome(
+        self,
+        plan: RoutePlan,
+        prompt: list[ChatMessage],
+        shown: str,
+        attempts: list[Attempt],
+        answered_by: ModelSpec | None,
+        finish_reason: str | None,
+        started: float,
+    ) -> Generation:
         usage = Usage(0, 0)
         for attempt in attempts:
             if attempt.usage is not None:
@@ -314,12 +341,12 @@ class Generator:
                 baseline_usage = Usage(estimate_prompt_tokens(prompt), estimate_tokens(shown), estimated=True)
             baseline_estimated = baseline_usage.estimated
             baseline = call_cost(self._catalog.baseline_model, baseline_usage)
-        return Outcome(
+        return Generation(
             ok=ok,
             model=answered_by.id if answered_by else None,
-            tier=str(plan.tier),
-            task=str(plan.classification.task),
-            complexity=str(plan.classification.complexity),
+            tier=plan.tier,
+            task=plan.classification.task,
+            complexity=plan.classification.complexity,
             attempts=tuple(attempts),
             usage=usage,
             cost=cost,
@@ -328,6 +355,4 @@ class Generator:
             text_chars=len(shown),
             finish_reason=finish_reason,
             latency_s=self._monotonic() - started,
-            error_message=None if ok else (FAILED_PARTIAL_MESSAGE if shown else FAILED_MESSAGE),
-            notes=tuple(plan.notes),
         )

@@ -140,13 +140,7 @@ class Health:
         await self._release(keys=[health_probe_key(model_id)], args=[token])
 
     async def record(
-        self,
-        model_id: str,
-        *,
-        ok: bool,
-        ttft_s: float | None,
-        now: float | None = None,
-        probe_token: str | None = None,
+        self, model_id: str, *, ok: bool, ttft_s: float | None, now: float | None = None, probe_token: str | None = None
     ) -> str:
         """Record one attempt; returns ``ok``, ``tripped``, ``restored`` (probe succeeded) or ``cooling``.
 
@@ -159,8 +153,15 @@ class Health:
         member = f"{at:.6f}:{uuid.uuid4().hex[:12]}:{int(ok)}:{ttft_ms}"
         keys = [health_calls_key(model_id), health_cooldown_key(model_id), health_probe_key(model_id)]
         args: list[str | int | float] = [
-            repr(at), member, self._policy.window_s, self._policy.min_calls, self._policy.max_error_rate,
-            round(threshold * 1000), self._policy.cooldown_s, probe_token or "", int(ok),
+            repr(at),
+            member,
+            self._policy.window_s,
+            self._policy.min_calls,
+            self._policy.max_error_rate,
+            round(threshold * 1000),
+            self._policy.cooldown_s,
+            probe_token or "",
+            int(ok),
         ]
         raw = await self._record(keys=keys, args=args)
         verdict = raw.decode() if isinstance(raw, bytes) else str(raw)
@@ -171,9 +172,7 @@ class Health:
     async def stats(self, model_id: str, *, now: float | None = None) -> HealthStats:
         """The current window, for dashboards and tests."""
         at = self._now(now)
-        members = await self._redis.zrangebyscore(
-            health_calls_key(model_id), at - self._policy.window_s, "+inf"
-        )
+        members = await self._redis.zrangebyscore(health_calls_key(model_id), at - self._policy.window_s, "+inf")
         errors = 0
         ttfts: list[int] = []
         for raw in members:

@@ -156,13 +156,21 @@ class LearnedScorer:
             rows.append((vector, feats, words, tier_index, not good))
         if rows:
             self._check_vector(rows[0][0])
-            self._append(np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]),
-                         np.stack([r[2] for r in rows]), np.array([r[3] for r in rows], dtype=np.int8),
-                         np.array([r[4] for r in rows], dtype=np.bool_))
+            self._append(
+                np.stack([r[0] for r in rows]),
+                np.stack([r[1] for r in rows]),
+                np.stack([r[2] for r in rows]),
+                np.array([r[3] for r in rows], dtype=np.int8),
+                np.array([r[4] for r in rows], dtype=np.bool_),
+            )
         return len(rows)
 
     def record_many(
-        self, vectors: NDArray[Any], tiers: Sequence[str], good: Sequence[bool] | NDArray[np.bool_], *,
+        self,
+        vectors: NDArray[Any],
+        tiers: Sequence[str],
+        good: Sequence[bool] | NDArray[np.bool_],
+        *,
         texts: Sequence[str] | None = None,
     ) -> None:
         """Bulk ``record`` (rebuilding from storage, benchmarks); same meaning, one array copy."""
@@ -197,7 +205,7 @@ class LearnedScorer:
         return float(self._score_matrix(vector[None, :], feats, words, self._tier_index(tier))[0])
 
     def score_many(
-        self, vectors: NDArray[Any], *, tier: str | None = None, texts: Sequence[str] | None = None,
+        self, vectors: NDArray[Any], *, tier: str | None = None, texts: Sequence[str] | None = None
     ) -> NDArray[np.float64]:
         """``score`` for a batch (benchmarks, threshold calibration)."""
         matrix = np.asarray(vectors, dtype=np.float32)
@@ -209,8 +217,7 @@ class LearnedScorer:
         return self._score_matrix(matrix, feats, words, self._tier_index(tier))
 
     def should_escalate(
-        self, prompt_vector: NDArray[Any], tier: str, *, text: str | None = None,
-        threshold: float | None = None,
+        self, prompt_vector: NDArray[Any], tier: str, *, text: str | None = None, threshold: float | None = None
     ) -> bool:
         """Move this prompt up one tier? Only once active, never above the top tier."""
         if not self.active or self._tier_index(tier) >= len(self.config.tiers) - 1:
@@ -219,7 +226,11 @@ class LearnedScorer:
         return self.score(prompt_vector, tier=tier, text=text) > limit
 
     def calibrate_threshold(
-        self, vectors: NDArray[Any], escalate_share: float, *, tier: str | None = None,
+        self,
+        vectors: NDArray[Any],
+        escalate_share: float,
+        *,
+        tier: str | None = None,
         texts: Sequence[str] | None = None,
     ) -> float:
         """The threshold at which ``escalate_share`` of these (recent) prompts would move up a tier."""
@@ -275,7 +286,8 @@ class LearnedScorer:
             word_bytes = scorer._word_bytes
             words = (
                 np.frombuffer(raw("words"), dtype=np.uint8).reshape(n, word_bytes).copy()
-                if "words" in fields else np.zeros((n, word_bytes), dtype=np.uint8)
+                if "words" in fields
+                else np.zeros((n, word_bytes), dtype=np.uint8)
             )
             scorer._append(
                 np.frombuffer(raw("vectors"), dtype="<f4").reshape(n, dim).astype(np.float32),
@@ -309,9 +321,7 @@ class LearnedScorer:
         except ValueError:
             raise ValueError(f"unknown tier {tier!r}; expected one of {self.config.tiers}") from None
 
-    def _text_rows(
-        self, texts: Sequence[str | None] | None, n: int
-    ) -> tuple[FloatArray, NDArray[np.uint8]]:
+    def _text_rows(self, texts: Sequence[str | None] | None, n: int) -> tuple[FloatArray, NDArray[np.uint8]]:
         """Text features and packed word buckets of each text (an absent text counts as empty)."""
         rows = list(texts) if texts is not None else [""] * n
         feats = np.zeros((len(rows), N_FEATURES), dtype=np.float32)
@@ -331,7 +341,11 @@ class LearnedScorer:
         return flat
 
     def _append(
-        self, vectors: FloatArray, feats: FloatArray, words: NDArray[np.uint8], tiers: NDArray[np.int8],
+        self,
+        vectors: FloatArray,
+        feats: FloatArray,
+        words: NDArray[np.uint8],
+        tiers: NDArray[np.int8],
         bad: NDArray[np.bool_],
     ) -> None:
         if self._dim is None:
@@ -489,9 +503,7 @@ class WorkspaceScorers:
             return None
         return scorer.score(prompt_vector, tier=tier, text=text)
 
-    def should_escalate(
-        self, team_id: str, prompt_vector: NDArray[Any], tier: str, *, text: str | None = None
-    ) -> bool:
+    def should_escalate(self, team_id: str, prompt_vector: NDArray[Any], tier: str, *, text: str | None = None) -> bool:
         scorer = self._scorers.get(team_id)
         return scorer is not None and scorer.should_escalate(prompt_vector, tier, text=text)
 

@@ -136,14 +136,21 @@ def classify_api_error(exc: Exception, model: str) -> LLMError:
         code = getattr(exc, "code", None)
         if status == 429 and code != "insufficient_quota":
             retry_after = parse_retry_after(exc.response.headers)
-            return LLMError("rate limited (429)", model=model, kind=ErrorKind.RATE_LIMITED,
-                            retry_after_s=retry_after, status=status)
+            return LLMError(
+                "rate limited (429)", model=model, kind=ErrorKind.RATE_LIMITED, retry_after_s=retry_after, status=status
+            )
         if status >= 500 or status in (408, 409):
             retry_after = parse_retry_after(exc.response.headers)
-            return LLMError(f"server error ({status})", model=model, kind=ErrorKind.SERVER,
-                            retry_after_s=retry_after, status=status)
-        return LLMError(f"request rejected ({status}, {code or 'no code'})", model=model,
-                        kind=ErrorKind.REJECTED, retryable=False, status=status)
+            return LLMError(
+                f"server error ({status})", model=model, kind=ErrorKind.SERVER, retry_after_s=retry_after, status=status
+            )
+        return LLMError(
+            f"request rejected ({status}, {code or 'no code'})",
+            model=model,
+            kind=ErrorKind.REJECTED,
+            retryable=False,
+            status=status,
+        )
     if isinstance(exc, openai.APITimeoutError):
         return LLMError("transport timeout", model=model, kind=ErrorKind.TIMEOUT)
     if isinstance(exc, openai.APIConnectionError):
@@ -183,7 +190,8 @@ class LLMClient:
             if api_key is None:
                 raise MissingApiKey(
                     f"{provider.api_key_env} is not set for provider '{model.provider}'",
-                    model=model.id, retryable=False,
+                    model=model.id,
+                    retryable=False,
                 )
             client = openai.AsyncOpenAI(
                 base_url=provider.base_url,

@@ -34,7 +34,9 @@ class OverlapJoiner:
         n = len(self._buffer)
         shown = self._shown
         self._candidates = [
-            k for k in self._candidates if shown[len(shown) - k: len(shown) - k + min(k, n)] == self._buffer[:min(k, n)]
+            k
+            for k in self._candidates
+            if shown[len(shown) - k : len(shown) - k + min(k, n)] == self._buffer[: min(k, n)]
         ]
         if any(k > n for k in self._candidates):
             return ""  # a longer overlap is still possible: wait for more text

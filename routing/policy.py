@@ -13,14 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from routing.tiers import Tier, parse_tier
-
-
-class TaskKind(StrEnum):
-    SUMMARIZE = "summarize"
-    DRAFT = "draft"
-    QA = "qa"
-    CHAT = "chat"
+from vocabulary import TaskKind, Tier, parse_tier
 
 
 class Complexity(StrEnum):
@@ -35,14 +28,26 @@ _STRICT = ConfigDict(extra="forbid", frozen=True)
 def _default_tiers() -> dict[TaskKind, dict[Complexity, Tier]]:
     # Summaries of long threads need a strong reader; chit-chat never needs premium.
     return {
-        TaskKind.SUMMARIZE: {Complexity.SIMPLE: Tier.ECONOMY, Complexity.MEDIUM: Tier.STANDARD,
-                             Complexity.COMPLEX: Tier.PREMIUM},
-        TaskKind.DRAFT: {Complexity.SIMPLE: Tier.ECONOMY, Complexity.MEDIUM: Tier.STANDARD,
-                         Complexity.COMPLEX: Tier.PREMIUM},
-        TaskKind.QA: {Complexity.SIMPLE: Tier.ECONOMY, Complexity.MEDIUM: Tier.STANDARD,
-                      Complexity.COMPLEX: Tier.PREMIUM},
-        TaskKind.CHAT: {Complexity.SIMPLE: Tier.ECONOMY, Complexity.MEDIUM: Tier.ECONOMY,
-                        Complexity.COMPLEX: Tier.STANDARD},
+        TaskKind.SUMMARIZE: {
+            Complexity.SIMPLE: Tier.ECONOMY,
+            Complexity.MEDIUM: Tier.STANDARD,
+            Complexity.COMPLEX: Tier.PREMIUM,
+        },
+        TaskKind.DRAFT: {
+            Complexity.SIMPLE: Tier.ECONOMY,
+            Complexity.MEDIUM: Tier.STANDARD,
+            Complexity.COMPLEX: Tier.PREMIUM,
+        },
+        TaskKind.QA: {
+            Complexity.SIMPLE: Tier.ECONOMY,
+            Complexity.MEDIUM: Tier.STANDARD,
+            Complexity.COMPLEX: Tier.PREMIUM,
+        },
+        TaskKind.CHAT: {
+            Complexity.SIMPLE: Tier.ECONOMY,
+            Complexity.MEDIUM: Tier.ECONOMY,
+            Complexity.COMPLEX: Tier.STANDARD,
+        },
     }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from routing.keys import feedback_counters_key, feedback_log_key, feedback_votes_key
+from vocabulary import TaskKind, Tier
 
 # KEYS: votes hash, log stream, counters hash.
 # ARGV: vote field, 'add' | 'remove', counter field, approximate log length cap, then the log entry's field/values.
@@ -46,8 +47,8 @@ class Vote:
     user_id: str
     good: bool
     model: str
-    tier: str
-    task: str
+    tier: Tier | None
+    task: TaskKind | None
     signature: bytes = b""  # routing.signatures.prompt_signature of the question; empty when none was kept
 
     @property
@@ -56,7 +57,7 @@ class Vote:
 
     @property
     def counter_field(self) -> str:
-        return f"{self.model}|{self.task}|{'good' if self.good else 'bad'}"
+        return f"{self.model}|{self.task or ''}|{'good' if self.good else 'bad'}"
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,14 @@ class FeedbackLog:
 
     async def _change(self, vote: Vote, op: str) -> bool:
         entry: dict[str, str | bytes] = {
-            "op": op, "channel": vote.channel_id, "request": vote.request_id, "user": vote.user_id,
-            "good": "1" if vote.good else "0", "model": vote.model, "tier": vote.tier, "task": vote.task,
+            "op": op,
+            "channel": vote.channel_id,
+            "request": vote.request_id,
+            "user": vote.user_id,
+            "good": "1" if vote.good else "0",
+            "model": vote.model,
+            "tier": vote.tier or "",
+            "task": vote.task or "",
             "sig": vote.signature,
         }
         flat: list[str | bytes] = []
@@ -116,8 +123,14 @@ class FeedbackLog:
         return added is not None
 
     async def events(
-        self, team_id: str, *, channel_id: str | None = None, after_id: str | None = None,
-        start: float | None = None, end: float | None = None, count: int = 10_000,
+        self,
+        team_id: str,
+        *,
+        channel_id: str | None = None,
+        after_id: str | None = None,
+        start: float | None = None,
+        end: float | None = None,
+        count: int = 10_000,
     ) -> list[FeedbackEvent]:
         """Changes in log order, after ``after_id`` (exclusive) or between ``start`` and ``end`` (seconds)."""
         low = f"({after_id}" if after_id else (f"{int(start * 1000)}" if start is not None else "-")
@@ -140,7 +153,8 @@ class FeedbackLog:
             current = counts.get((model, task), QualityCount())
             amount = max(0, int(value))
             counts[(model, task)] = (
-                QualityCount(current.good + amount, current.bad) if polarity == "good"
+                QualityCount(current.good + amount, current.bad)
+                if polarity == "good"
                 else QualityCount(current.good, current.bad + amount)
             )
         return counts
@@ -154,9 +168,16 @@ def _event(team_id: str, entry_id: Any, fields: Any) -> FeedbackEvent:
     raw = {_text(k): v for k, v in fields.items()}
     event_id = _text(entry_id)
     vote = Vote(
-        team_id=team_id, channel_id=_text(raw["channel"]), request_id=_text(raw["request"]),
-        user_id=_text(raw["user"]), good=_text(raw["good"]) == "1", model=_text(raw["model"]),
-        tier=_text(raw["tier"]), task=_text(raw["task"]), signature=bytes(raw.get("sig", b"")),
+        team_id=team_id,
+        channel_id=_text(raw["channel"]),
+        request_id=_text(raw["request"]),
+        user_id=_text(raw["user"]),
+        good=_text(raw["good"]) == "1",
+        model=_text(raw["model"]),
+        tier=Tier(_text(raw["tier"])) if _text(raw["tier"]) else None,
+        task=TaskKind.parse(_text(raw["task"])),
+        signature=bytes(raw.get("sig", b"")),
     )
-    return FeedbackEvent(event_id=event_id, at=int(event_id.split("-")[0]) / 1000, added=_text(raw["op"]) == "add",
-                         vote=vote)
+    return FeedbackEvent(
+        event_id=event_id, at=int(event_id.split("-")[0]) / 1000, added=_text(raw["op"]) == "add", vote=vote
+    )

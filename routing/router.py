@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 
@@ -25,8 +25,7 @@ from routing.cost import call_cost, estimate_prompt_tokens
 from routing.health import Health, ModelState
 from routing.limits import UserRateLimiter
 from routing.llm import ChatMessage, Usage
-from routing.policy import TaskKind
-from routing.tiers import Tier
+from vocabulary import TaskKind, Tier, Vector
 
 log = structlog.get_logger(__name__)
 
@@ -34,8 +33,19 @@ log = structlog.get_logger(__name__)
 # the reported usage does not push a workspace over its hard cap.
 RESERVE_PROMPT_MARGIN = 1.25
 
-NOTE_SOFT_BUDGET = "Budget soft limit reached: answered with a cheaper model."
-NOTE_TRIMMED = "This thread is long, so I only read the most recent {kept} messages ({dropped} older ones left out)."
+
+class NoteKind(StrEnum):
+    SOFT_BUDGET = "soft_budget"  # the workspace passed its soft limit: a premium ask went one tier down
+    TRIMMED = "trimmed"  # the thread was too long: the oldest messages were left out
+
+
+@dataclass(frozen=True)
+class PlanNote:
+    """Something the user should know about how the answer was made; the bot words it (``bot/replies.py``)."""
+
+    kind: NoteKind
+    kept: int = 0  # TRIMMED: messages read
+    dropped: int = 0  # TRIMMED: older messages left out
 
 
 class Escalator(Protocol):
@@ -45,7 +55,7 @@ class Escalator(Protocol):
     score, its threshold and "active only after enough votes in this workspace" to the scorer.
     """
 
-    def should_escalate(self, team_id: str, prompt_vector: Any, tier: str, *, text: str | None = None) -> bool: ...
+    def should_escalate(self, team_id: str, prompt_vector: Vector, tier: str, *, text: str | None = None) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,7 @@ class RouteRequest:
     text: str
     messages: Sequence[ChatMessage]
     command: str | None = None
-    prompt_vector: Any = None  # the request's one embedding (numpy array), shared with the cache; optional
+    prompt_vector: Vector | None = None  # the request's one embedding, shared with the cache; optional
     answer_tokens: int | None = None
 
 
@@ -71,16 +81,22 @@ class RefusalReason(StrEnum):
 
 @dataclass(frozen=True)
 class Refusal:
-    """No model will be called; ``message`` is the sentence to show the user."""
+    """No model will be called, and why: the bot turns the reason into a sentence (``bot/replies.py``).
+
+    ``limit`` and ``window`` describe a user limit; ``budget_period`` ("daily" / "monthly") a hard budget cap
+    that was already reached, ``None`` for one the request's own estimate would cross.
+    """
 
     reason: RefusalReason
-    message: str
     classification: Classification | None = None
+    limit: int | None = None
+    window: str | None = None
+    budget_period: str | None = None
 
 
 @dataclass
 class RoutePlan:
-    """Everything the generator needs; ``notes`` are sentences to show with the answer."""
+    """Everything the generator needs; ``notes`` are what the user should be told alongside the answer."""
 
     team_id: str
     tier: Tier
@@ -91,7 +107,7 @@ class RoutePlan:
     answer_tokens: int
     prompt_tokens_estimate: int
     reservation: Reservation | None
-    notes: list[str] = field(default_factory=list)
+    notes: list[PlanNote] = field(default_factory=list)
     probes: dict[str, str] = field(default_factory=dict)  # model id → probe-lock token
     trimmed_messages: int = 0
 
@@ -115,14 +131,10 @@ class Router:
 
     async def plan(self, request: RouteRequest) -> RoutePlan | Refusal:
         if not self._policy.channel_allowed(request.channel_id):
-            return self._refuse(request, RefusalReason.CHANNEL_NOT_ALLOWED,
-                                "I'm not enabled in this channel. A workspace admin can add it to my allowed "
-                                "channels.")
+            return self._refuse(request, Refusal(RefusalReason.CHANNEL_NOT_ALLOWED))
         verdict = await self._limiter.check_and_count(request.team_id, request.user_id)
         if not verdict.allowed:
-            return self._refuse(request, RefusalReason.USER_LIMIT,
-                                f"You've reached your limit of {verdict.limit} requests per {verdict.window}. "
-                                "Please try again later.")
+            return self._refuse(request, Refusal(RefusalReason.USER_LIMIT, limit=verdict.limit, window=verdict.window))
 
         answer_tokens = request.answer_tokens or self._policy.answer_tokens
         prompt_tokens = estimate_prompt_tokens(request.messages)
@@ -130,22 +142,19 @@ class Router:
         # the transcript a summary is asked of (which travels in the last message, so "all but the last message"
         # would call a 20k-token summary simple).
         question_tokens = min(estimate_prompt_tokens([{"role": "user", "content": request.text}]), prompt_tokens)
-        classification = classify(request.text, command=request.command,
-                                  context_tokens=prompt_tokens - question_tokens)
+        classification = classify(request.text, command=request.command, context_tokens=prompt_tokens - question_tokens)
         requested = self._tier_for(request, classification)
 
         state = await self._budget.state(request.team_id)
         if state.hard:
             period = "daily" if state.hard_reached[0].startswith("day:") else "monthly"
-            return self._refuse(request, RefusalReason.BUDGET_HARD,
-                                f"This workspace has reached its {period} AI budget, so I can't ask a model right "
-                                "now. Answers I already have still work, and the budget resets "
-                                f"{'tomorrow' if period == 'daily' else 'next month'} (UTC).", classification)
-        tier, notes, ceiling = requested, [], None
+            return self._refuse(request, Refusal(RefusalReason.BUDGET_HARD, classification, budget_period=period))
+        tier, ceiling = requested, None
+        notes: list[PlanNote] = []
         if state.soft and requested is Tier.PREMIUM:
             tier = ceiling = requested.down()
             if await self._budget.claim_soft_note(request.team_id, state.soft_reached[0]):
-                notes.append(NOTE_SOFT_BUDGET)
+                notes.append(PlanNote(NoteKind.SOFT_BUDGET))
 
         states = await self._health.states(m.id for m in self._catalog.models)
         allowed = [m for m in self._catalog.models if ceiling is None or m.tier.rank <= ceiling.rank]
@@ -162,11 +171,9 @@ class Router:
                 messages, trimmed = result
                 prompt_tokens = estimate_prompt_tokens(messages)
                 fitting = [m for m in usable if fits(m, prompt_tokens, answer_tokens)]
-                notes.append(NOTE_TRIMMED.format(kept=len(messages), dropped=trimmed))
+                notes.append(PlanNote(NoteKind.TRIMMED, kept=len(messages), dropped=trimmed))
         if not fitting:
-            return self._refuse(request, RefusalReason.TOO_LONG,
-                                "This conversation is too long for any of my models to read at once.",
-                                classification)
+            return self._refuse(request, Refusal(RefusalReason.TOO_LONG, classification))
 
         chain, probes = await self._take_probes(order_chain(tier, fitting, ceiling=ceiling), states)
         estimate = call_cost(chain[0], Usage(math.ceil(prompt_tokens * RESERVE_PROMPT_MARGIN), answer_tokens))
@@ -174,21 +181,40 @@ class Router:
         if reservation is None:
             for model_id, token in probes.items():
                 await self._health.release_probe(model_id, token)
-            return self._refuse(request, RefusalReason.BUDGET_HARD,
-                                "This workspace has reached its AI budget, so I can't ask a model right now. "
-                                "Answers I already have still work.", classification)
-        log.info("router.plan", team_id=request.team_id, task=classification.task,
-                 complexity=classification.complexity, requested_tier=requested, tier=tier,
-                 chain=[m.id for m in chain], trimmed=trimmed, probes=list(probes))
-        return RoutePlan(request.team_id, tier, requested, chain, classification, messages, answer_tokens,
-                         prompt_tokens, reservation, notes, probes, trimmed)
+            return self._refuse(request, Refusal(RefusalReason.BUDGET_HARD, classification))
+        log.info(
+            "router.plan",
+            team_id=request.team_id,
+            task=classification.task,
+            complexity=classification.complexity,
+            requested_tier=requested,
+            tier=tier,
+            chain=[m.id for m in chain],
+            trimmed=trimmed,
+            probes=list(probes),
+        )
+        return RoutePlan(
+            request.team_id,
+            tier,
+            requested,
+            chain,
+            classification,
+            messages,
+            answer_tokens,
+            prompt_tokens,
+            reservation,
+            notes,
+            probes,
+            trimmed,
+        )
 
     def _tier_for(self, request: RouteRequest, classification: Classification) -> Tier:
         tier = self._policy.tier_for(classification.task, classification.complexity)
         if self._policy.learned.enabled and self._escalator is not None and request.prompt_vector is not None:
             try:
-                if self._escalator.should_escalate(request.team_id, request.prompt_vector, str(tier),
-                                                   text=request.text):
+                if self._escalator.should_escalate(
+                    request.team_id, request.prompt_vector, str(tier), text=request.text
+                ):
                     tier = tier.up()
             except Exception:  # the learned nudge is optional: the rules alone still route
                 log.warning("router.escalator_failed", team_id=request.team_id, exc_info=True)
@@ -213,7 +239,6 @@ class Router:
         return kept, probes
 
     @staticmethod
-    def _refuse(request: RouteRequest, reason: RefusalReason, message: str,
-                classification: Classification | None = None) -> Refusal:
-        log.info("router.refused", team_id=request.team_id, channel_id=request.channel_id, reason=reason)
-        return Refusal(reason, message, classification)
+    def _refuse(request: RouteRequest, refusal: Refusal) -> Refusal:
+        log.info("router.refused", team_id=request.team_id, channel_id=request.channel_id, reason=refusal.reason)
+        return refusal

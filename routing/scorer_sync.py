@@ -27,7 +27,11 @@ class ScorerSync:
     """Applies the feedback log to a ``WorkspaceScorers`` registry, at most once per ``min_interval_s`` per team."""
 
     def __init__(
-        self, feedback: FeedbackLog, scorers: WorkspaceScorers, *, min_interval_s: float = 2.0,
+        self,
+        feedback: FeedbackLog,
+        scorers: WorkspaceScorers,
+        *,
+        min_interval_s: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._feedback = feedback
@@ -87,10 +91,10 @@ class ScorerSync:
 
 def _record(scorer: LearnedScorer, changes: list[FeedbackEvent]) -> None:
     """Votes into the scorer in one batch; one it cannot use (no signature, unknown tier, other config) is skipped."""
-    votes = [(c.vote.signature, c.vote.tier, c.vote.good) for c in changes if c.vote.signature]
-    used = scorer.record_signatures(votes)
-    if used < len(votes):
-        log.debug("scorer_sync.votes_skipped", skipped=len(votes) - used)
+    votes = [(c.vote.signature, c.vote.tier, c.vote.good) for c in changes if c.vote.signature and c.vote.tier]
+    used = scorer.record_signatures([(sig, str(tier), good) for sig, tier, good in votes])
+    if used < len(changes):
+        log.debug("scorer_sync.votes_skipped", skipped=len(changes) - used)
 
 
 def _id_key(entry_id: str) -> tuple[int, int]:

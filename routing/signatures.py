@@ -25,8 +25,12 @@ def prompt_signature(prompt_vector: NDArray[Any], text: str, word_buckets_n: int
     vector = np.asarray(prompt_vector, dtype="<f4").reshape(-1)
     feats = text_features(text).astype("<f4")
     words = word_buckets(text, word_buckets_n)
-    return (_SIGNATURE_HEADER.pack(len(vector), len(feats), len(words))
-            + vector.tobytes() + feats.tobytes() + words.tobytes())
+    return (
+        _SIGNATURE_HEADER.pack(len(vector), len(feats), len(words))
+        + vector.tobytes()
+        + feats.tobytes()
+        + words.tobytes()
+    )
 
 
 def decode_signature(blob: bytes) -> tuple[FloatArray, FloatArray, NDArray[np.uint8]]:

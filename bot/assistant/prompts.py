@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from bot.pins.selection import SelectedPin
-from bot.slack.conversations import ContextMessage
+from bot.slack.conversations import SlackMessage
 from bot.slack.people import with_names
 
 SYSTEM_PROMPT = (
@@ -24,7 +24,9 @@ PINS_NOTICE = (
     "you may name the one you used by its title."
 )
 _PIN_TAG = re.compile(r"<\s*/?\s*pinned_document", re.IGNORECASE)
-def before(context: list[ContextMessage], current_ts: str) -> list[ContextMessage]:
+
+
+def before(context: Sequence[SlackMessage], current_ts: str) -> list[SlackMessage]:
     """Messages older than the question: the reply's own placeholder and anything later are not context."""
     cutoff = float(current_ts)
     return [m for m in context if m.ts and float(m.ts) < cutoff]
@@ -39,13 +41,18 @@ def pinned_documents(pins: Sequence[SelectedPin]) -> str:
     blocks = []
     for number, pin in enumerate(pins, start=1):
         body = _PIN_TAG.sub("[tag removed]", pin.text)
-        blocks.append(f'<pinned_document n="{number}" title="{_quote_attribute(pin.item.label)}">\n{body}\n'
-                      "</pinned_document>")
+        blocks.append(
+            f'<pinned_document n="{number}" title="{_quote_attribute(pin.item.label)}">\n{body}\n</pinned_document>'
+        )
     return "\n\n".join(blocks)
 
 
 def chat_messages(
-    question: str, context: list[ContextMessage], *, current_ts: str, pins: Sequence[SelectedPin] = (),
+    question: str,
+    context: Sequence[SlackMessage],
+    *,
+    current_ts: str,
+    pins: Sequence[SelectedPin] = (),
     names: Mapping[str, str] | None = None,
 ) -> list[dict[str, str]]:
     """System prompt, pinned reference documents if any, earlier thread turns (bot turns as assistant), question.

@@ -12,11 +12,15 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from bot.digest.report import Digest, Spend, Votes, WeekFigures
-from routing.tiers import Tier
+from vocabulary import Tier
 
 SHOWN = Decimal("0.0001")
 _OUTCOME_LABELS = {
-    "answered": "answered", "cache_hit": "from cache", "failed": "failed", "refused": "refused", "help": "help",
+    "answered": "answered",
+    "cache_hit": "from cache",
+    "failed": "failed",
+    "refused": "refused",
+    "help": "help",
 }
 
 
@@ -114,23 +118,31 @@ def digest_blocks(digest: Digest) -> list[dict[str, Any]]:
     outcomes = " · ".join(f"{count} {_OUTCOME_LABELS.get(name, name)}" for name, count in now.outcomes.items())
     blocks.append(_context(outcomes))
     if now.by_tier:
-        blocks.append(_section("*Spend by tier*\n" + _spend_lines(now.by_tier, tier_order(list(now.by_tier)),
-                                                                   digest.baseline_model)))
+        blocks.append(
+            _section(
+                "*Spend by tier*\n" + _spend_lines(now.by_tier, tier_order(list(now.by_tier)), digest.baseline_model)
+            )
+        )
     if now.by_model:
         by_cost = sorted(now.by_model, key=lambda name: (-now.by_model[name].cost_usd, name))
         blocks.append(_section("*Spend by model*\n" + _spend_lines(now.by_model, by_cost, digest.baseline_model)))
     if now.cache_hits:
-        blocks.append(_section(
-            f"*Cache* ⚡ {now.cache_hits} answered from cache, {usd(now.cache_baseline_usd)} not spent on "
-            f"{digest.baseline_model}"
-        ))
+        blocks.append(
+            _section(
+                f"*Cache* ⚡ {now.cache_hits} answered from cache, {usd(now.cache_baseline_usd)} not spent on "
+                f"{digest.baseline_model}"
+            )
+        )
     problems = [f"{now.outcomes.get(name, 0)} {name}" for name in ("failed", "refused") if now.outcomes.get(name)]
     if problems:
         blocks.append(_context("⚠️ " + " · ".join(problems)))
     blocks.append(_quality(now))
-    blocks.append(_context(
-        f"Savings compare what was spent with sending every request, cache hits included, to {digest.baseline_model}."
-    ))
+    blocks.append(
+        _context(
+            "Savings compare what was spent with sending every request, cache hits included, to "
+            f"{digest.baseline_model}."
+        )
+    )
     return blocks
 
 

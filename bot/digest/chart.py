@@ -45,10 +45,20 @@ def _bars(axes: Any, groups: dict[str, Spend], title: str, baseline_label: str) 
     names = list(groups)
     positions = range(len(names))
     width = 0.4
-    axes.bar([p - width / 2 for p in positions], [float(groups[n].cost_usd) for n in names], width,
-             label="spent", color=ACTUAL_COLOUR)
-    axes.bar([p + width / 2 for p in positions], [float(groups[n].baseline_usd) for n in names], width,
-             label=baseline_label, color=BASELINE_COLOUR)
+    axes.bar(
+        [p - width / 2 for p in positions],
+        [float(groups[n].cost_usd) for n in names],
+        width,
+        label="spent",
+        color=ACTUAL_COLOUR,
+    )
+    axes.bar(
+        [p + width / 2 for p in positions],
+        [float(groups[n].baseline_usd) for n in names],
+        width,
+        label=baseline_label,
+        color=BASELINE_COLOUR,
+    )
     axes.set_xticks(list(positions), names, rotation=20, ha="right")
     axes.set_title(title)
     axes.legend()

@@ -27,16 +27,18 @@ def parse_week(text: str | None, settings: Settings, now: datetime | None = None
 
 
 async def run_digest(settings: Settings, *, week_text: str | None, dry_run: bool, force: bool) -> int:
-    from bot.app import build_slack_client
-    from bot.redis.keys import connect_redis
+    from bot.redis.connection import connect_redis
+    from bot.slack.client import build_slack_client
 
     if settings.slack_bot_token is None:
         raise ConfigError(f"{ENV_PREFIX}SLACK_BOT_TOKEN is not set (the digest asks Slack which workspace it is)")
     if not settings.redis_url:
         # The embedded Redis keeps its files under PENNY_DATA_DIR for `penny run`; a second server on the same
         # files while Penny runs would corrupt them, so the digest command only talks to a Redis by URL.
-        raise ConfigError(f"{ENV_PREFIX}REDIS_URL is not set (penny digest reads the deployment's Redis by URL; "
-                          f"with the embedded Redis, the schedule in `penny run` posts the digest)")
+        raise ConfigError(
+            f"{ENV_PREFIX}REDIS_URL is not set (penny digest reads the deployment's Redis by URL; "
+            f"with the embedded Redis, the schedule in `penny run` posts the digest)"
+        )
     if settings.digest_channel is None and not dry_run:
         raise ConfigError(f"{ENV_PREFIX}DIGEST_CHANNEL is not set (the channel ID to post to; or use --dry-run)")
     week = parse_week(week_text, settings)
@@ -44,8 +46,13 @@ async def run_digest(settings: Settings, *, week_text: str | None, dry_run: bool
     slack = build_slack_client(settings)
     redis = await connect_redis(settings)
     try:
-        poster = build_digest_poster(slack, redis.client, channel=settings.digest_channel or "",
-                                     tz=settings.digest_tz, baseline_model=catalog.baseline)
+        poster = build_digest_poster(
+            slack,
+            redis.client,
+            channel=settings.digest_channel or "",
+            tz=settings.digest_tz,
+            baseline_model=catalog.baseline,
+        )
         if dry_run:
             digest = await poster.build(week)
             print(fallback_text(digest))

@@ -56,8 +56,14 @@ class DigestPoster:
     """Builds a digest from Redis and posts it (message, then chart) to one channel."""
 
     def __init__(
-        self, slack: AsyncWebClient, redis: aioredis.Redis, reader: DigestReader, *, channel: str,
-        chart: ChartFn = _default_chart, lock_ttl_s: int = LOCK_TTL_S,
+        self,
+        slack: AsyncWebClient,
+        redis: aioredis.Redis,
+        reader: DigestReader,
+        *,
+        channel: str,
+        chart: ChartFn = _default_chart,
+        lock_ttl_s: int = LOCK_TTL_S,
     ) -> None:
         self._slack = slack
         self._redis = redis
@@ -82,8 +88,9 @@ class DigestPoster:
         team_id = await self.team_id()
         if force:
             return await self._post(await self._reader.digest(team_id, week))
-        lock = self._redis.lock(digest_lock_key(team_id, str(week)), timeout=self._lock_ttl_s, blocking=False,
-                                thread_local=False)
+        lock = self._redis.lock(
+            digest_lock_key(team_id, str(week)), timeout=self._lock_ttl_s, blocking=False, thread_local=False
+        )
         if not await lock.acquire():
             log.info("digest.already_posted", team_id=team_id, week=str(week))
             return PostResult(PostStatus.ALREADY_POSTED, week)
@@ -99,13 +106,23 @@ class DigestPoster:
     async def _post(self, digest: Digest) -> PostResult:
         png = await self._draw(digest)
         response = await self._slack.chat_postMessage(
-            channel=self._channel, text=fallback_text(digest), blocks=digest_blocks(digest),
-            unfurl_links=False, unfurl_media=False,
+            channel=self._channel,
+            text=fallback_text(digest),
+            blocks=digest_blocks(digest),
+            unfurl_links=False,
+            unfurl_media=False,
         )
         message_ts = str(response["ts"])
         file_id = await self._upload(digest, png) if png is not None else None
-        log.info("digest.posted", team_id=digest.team_id, week=str(digest.week), channel=self._channel,
-                 ts=message_ts, requests=digest.current.requests, chart=file_id is not None)
+        log.info(
+            "digest.posted",
+            team_id=digest.team_id,
+            week=str(digest.week),
+            channel=self._channel,
+            ts=message_ts,
+            requests=digest.current.requests,
+            chart=file_id is not None,
+        )
         return PostResult(PostStatus.POSTED, digest.week, message_ts, file_id)
 
     async def _draw(self, digest: Digest) -> bytes | None:
@@ -120,13 +137,19 @@ class DigestPoster:
     async def _upload(self, digest: Digest, png: bytes) -> str | None:
         try:
             response: Any = await self._slack.files_upload_v2(
-                channel=self._channel, file=png, filename=f"penny-digest-{digest.week}.png",
-                title=f"Penny spend {digest.week}", alt_txt=f"Spend per tier and model against the baseline, "
-                                                            f"{digest.week}",
+                channel=self._channel,
+                file=png,
+                filename=f"penny-digest-{digest.week}.png",
+                title=f"Penny spend {digest.week}",
+                alt_txt=f"Spend per tier and model against the baseline, {digest.week}",
             )
         except SlackApiError as exc:
-            log.warning("digest.chart_upload_failed", team_id=digest.team_id, week=str(digest.week),
-                        error=exc.response.get("error"))
+            log.warning(
+                "digest.chart_upload_failed",
+                team_id=digest.team_id,
+                week=str(digest.week),
+                error=exc.response.get("error"),
+            )
             return None
         except Exception:  # the text is out: whatever went wrong with the file must not undo (or repeat) it
             log.exception("digest.chart_upload_failed", team_id=digest.team_id, week=str(digest.week))
@@ -136,7 +159,7 @@ class DigestPoster:
 
 
 def build_digest_poster(
-    slack: AsyncWebClient, redis: aioredis.Redis, *, channel: str, tz: ZoneInfo, baseline_model: str,
+    slack: AsyncWebClient, redis: aioredis.Redis, *, channel: str, tz: ZoneInfo, baseline_model: str
 ) -> DigestPoster:
     """The poster wired to the real ledger and feedback log (the composition root and the CLI share this)."""
     reader = DigestReader(Ledger(redis), FeedbackLog(redis), tz=tz, baseline_model=baseline_model)

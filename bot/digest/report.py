@@ -178,10 +178,18 @@ def aggregate(entries: Iterable[LedgerEntry], events: Iterable[FeedbackEvent]) -
         votes_by_model[model] = votes_by_model.get(model, Votes()).plus(event)
         votes_by_tier[tier] = votes_by_tier.get(tier, Votes()).plus(event)
     return WeekFigures(
-        outcomes={name: outcomes[name] for name in (*OUTCOMES, *sorted(set(outcomes) - set(OUTCOMES)))
-                  if outcomes[name]},
-        cost_usd=cost, baseline_usd=baseline, by_tier=by_tier, by_model=by_model, cache_hits=cache_hits,
-        cache_baseline_usd=cache_baseline, votes=votes, votes_by_model=votes_by_model, votes_by_tier=votes_by_tier,
+        outcomes={
+            name: outcomes[name] for name in (*OUTCOMES, *sorted(set(outcomes) - set(OUTCOMES))) if outcomes[name]
+        },
+        cost_usd=cost,
+        baseline_usd=baseline,
+        by_tier=by_tier,
+        by_model=by_model,
+        cache_hits=cache_hits,
+        cache_baseline_usd=cache_baseline,
+        votes=votes,
+        votes_by_model=votes_by_model,
+        votes_by_tier=votes_by_tier,
     )
 
 
@@ -205,8 +213,13 @@ class DigestReader:
         current = await self.week(team_id, week)
         previous = await self.week(team_id, week.previous())
         return Digest(
-            team_id=team_id, week=week, start=start, end=end, current=current,
-            previous=previous if previous.requests else None, baseline_model=self._baseline_model,
+            team_id=team_id,
+            week=week,
+            start=start,
+            end=end,
+            current=current,
+            previous=previous if previous.requests else None,
+            baseline_model=self._baseline_model,
         )
 
     async def _events(self, team_id: str, start: float, end: float, page_size: int = 1000) -> list[FeedbackEvent]:

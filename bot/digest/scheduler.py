@@ -1,5 +1,5 @@
 """The weekly digest's schedule: APScheduler's ``AsyncIOScheduler`` with a crontab trigger from settings
-(``bot/digest/crontab.py``: standard crontab weekday numbers, which APScheduler 3.x's own parser shifts by a day).
+(``bot/crontab.py``: standard crontab weekday numbers, which APScheduler 3.x's own parser shifts by a day).
 
 Every replica schedules the same job; the week's Redis lock in ``bot/digest/poster.py`` makes exactly one of them
 post. The job reports the last *complete* week in the digest's time zone, so a Monday-morning run covers
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.digest.crontab import crontab_trigger
+from bot.crontab import crontab_trigger
 from bot.digest.poster import DigestPoster
 from bot.digest.report import IsoWeek
 
@@ -37,8 +37,9 @@ class DigestScheduler:
         self._now = now
         self.trigger = crontab_trigger(cron, timezone=tz)
         self.scheduler = AsyncIOScheduler(timezone=tz)
-        self.scheduler.add_job(self.run_once, self.trigger, id=JOB_ID, coalesce=True, max_instances=1,
-                               misfire_grace_time=MISFIRE_GRACE_S)
+        self.scheduler.add_job(
+            self.run_once, self.trigger, id=JOB_ID, coalesce=True, max_instances=1, misfire_grace_time=MISFIRE_GRACE_S
+        )
 
     def start(self) -> None:
         """Start on the running event loop (call from async code)."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from bot.redis.keys import answer_message_key
+from vocabulary import RequestOutcome, TaskKind, Tier
 
 DEFAULT_TTL_S = 30 * 86400  # feedback on month-old answers is rare; the map must not grow forever
 
@@ -26,10 +27,10 @@ class AnsweredMessage:
     request_id: str
     team_id: str
     channel_id: str
-    task: str
+    task: TaskKind | None
     model: str
-    tier: str
-    outcome: str  # answered | cache_hit
+    tier: Tier | None
+    outcome: RequestOutcome  # answered or cache_hit
     cache_entry: str = ""  # the entry served (cache hit) or stored from this answer, if any
     signature: bytes = b""
 
@@ -42,8 +43,13 @@ class AnswerMap:
     async def remember(self, answer: AnsweredMessage, message_ts: Sequence[str]) -> None:
         """Map every message of the reply to the answer (replacing what an edited-in-place message meant before)."""
         fields: dict[str, str | bytes] = {
-            "request_id": answer.request_id, "task": answer.task, "model": answer.model, "tier": answer.tier,
-            "outcome": answer.outcome, "cache_entry": answer.cache_entry, "signature": answer.signature,
+            "request_id": answer.request_id,
+            "task": answer.task or "",
+            "model": answer.model,
+            "tier": answer.tier or "",
+            "outcome": answer.outcome,
+            "cache_entry": answer.cache_entry,
+            "signature": answer.signature,
         }
         async with self._redis.pipeline(transaction=True) as pipe:
             for ts in message_ts:
@@ -64,8 +70,14 @@ class AnswerMap:
             return fields.get(name, b"").decode()
 
         return AnsweredMessage(
-            request_id=text("request_id"), team_id=team_id, channel_id=channel_id, task=text("task"),
-            model=text("model"), tier=text("tier"), outcome=text("outcome"), cache_entry=text("cache_entry"),
+            request_id=text("request_id"),
+            team_id=team_id,
+            channel_id=channel_id,
+            task=TaskKind.parse(text("task")),
+            model=text("model"),
+            tier=Tier(text("tier")) if text("tier") else None,
+            outcome=RequestOutcome(text("outcome")),
+            cache_entry=text("cache_entry"),
             signature=fields.get("signature", b""),
         )
 

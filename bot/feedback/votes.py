@@ -16,7 +16,7 @@ Feedback is best-effort by design: a Redis hiccup here is logged and never break
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Protocol
 
 import structlog
 from redis.exceptions import RedisError
@@ -25,17 +25,55 @@ from bot.feedback.answer_map import AnsweredMessage, AnswerMap
 from bot.request import Reaction
 from routing.quality import FeedbackLog, Vote
 from routing.scorer_sync import ScorerSync
+from vocabulary import RequestOutcome, TaskKind, Tier, Vector
 
 log = structlog.get_logger(__name__)
 
-Signature = Callable[[Any, str], bytes]  # (prompt vector, question) -> routing.learned prompt signature
+Signature = Callable[[Vector, str], bytes]  # (prompt vector, question) -> routing.learned prompt signature
 Evict = Callable[[str], Awaitable[None]]  # cache entry id -> evicted
+
+
+class AnswerFeedback(Protocol):
+    """What the request lifecycle needs from feedback: remember answers, and learn before routing."""
+
+    async def remember_answer(
+        self,
+        *,
+        request_id: str,
+        team_id: str,
+        channel_id: str,
+        message_ts: Sequence[str],
+        task: TaskKind | None,
+        model: str,
+        tier: Tier | None,
+        outcome: RequestOutcome,
+        cache_entry: str | None,
+        vector: Vector | None,
+        question: str,
+    ) -> None: ...
+
+    async def before_routing(self, team_id: str) -> None: ...
+
+
+class NoFeedback:
+    """Feedback switched off: answers are not remembered, so reactions on them count for nothing."""
+
+    async def remember_answer(self, **_: object) -> None:
+        return None
+
+    async def before_routing(self, team_id: str) -> None:
+        return None
 
 
 class Feedback:
     def __init__(
-        self, *, answers: AnswerMap, votes: FeedbackLog, scorer_sync: ScorerSync | None = None,
-        signature: Signature | None = None, evict: Evict | None = None,
+        self,
+        *,
+        answers: AnswerMap,
+        votes: FeedbackLog,
+        scorer_sync: ScorerSync | None = None,
+        signature: Signature | None = None,
+        evict: Evict | None = None,
     ) -> None:
         self._answers = answers
         self._votes = votes
@@ -44,16 +82,34 @@ class Feedback:
         self._evict = evict
 
     async def remember_answer(
-        self, *, request_id: str, team_id: str, channel_id: str, message_ts: Sequence[str], task: str, model: str,
-        tier: str, outcome: str, cache_entry: str | None, vector: Any | None, question: str,
+        self,
+        *,
+        request_id: str,
+        team_id: str,
+        channel_id: str,
+        message_ts: Sequence[str],
+        task: TaskKind | None,
+        model: str,
+        tier: Tier | None,
+        outcome: RequestOutcome,
+        cache_entry: str | None,
+        vector: Vector | None,
+        question: str,
     ) -> None:
         """Record what produced these reply messages, so a later 👍/👎 on any of them can be counted."""
         signature = b""
         if vector is not None and self._signature is not None:
             signature = self._signature(vector, question)
         answer = AnsweredMessage(
-            request_id=request_id, team_id=team_id, channel_id=channel_id, task=task, model=model, tier=tier,
-            outcome=outcome, cache_entry=cache_entry or "", signature=signature,
+            request_id=request_id,
+            team_id=team_id,
+            channel_id=channel_id,
+            task=task,
+            model=model,
+            tier=tier,
+            outcome=outcome,
+            cache_entry=cache_entry or "",
+            signature=signature,
         )
         try:
             await self._answers.remember(answer, message_ts)
@@ -75,14 +131,28 @@ class Feedback:
         if answer is None:
             return False
         vote = Vote(
-            team_id=reaction.team_id, channel_id=reaction.channel_id, request_id=answer.request_id,
-            user_id=reaction.user_id, good=reaction.good, model=answer.model, tier=answer.tier, task=answer.task,
+            team_id=reaction.team_id,
+            channel_id=reaction.channel_id,
+            request_id=answer.request_id,
+            user_id=reaction.user_id,
+            good=reaction.good,
+            model=answer.model,
+            tier=answer.tier,
+            task=answer.task,
             signature=answer.signature,
         )
         changed = await (self._votes.add(vote) if reaction.added else self._votes.remove(vote))
-        log.info("feedback.vote", team_id=reaction.team_id, channel_id=reaction.channel_id,
-                 request_id=answer.request_id, good=reaction.good, added=reaction.added, counted=changed,
-                 model=answer.model, tier=answer.tier)
+        log.info(
+            "feedback.vote",
+            team_id=reaction.team_id,
+            channel_id=reaction.channel_id,
+            request_id=answer.request_id,
+            good=reaction.good,
+            added=reaction.added,
+            counted=changed,
+            model=answer.model,
+            tier=answer.tier,
+        )
         if changed and reaction.added and not reaction.good and answer.cache_entry and self._evict is not None:
             await self._evict(answer.cache_entry)
             log.info("feedback.cache_entry_evicted", request_id=answer.request_id, entry=answer.cache_entry)

@@ -79,7 +79,9 @@ def parse_pin(item: dict[str, Any]) -> PinnedItem | None:
             return None
         edited = message.get("edited") or {}
         return PinnedItem(
-            pin_id=str(message["ts"]), kind="message", text=text,
+            pin_id=str(message["ts"]),
+            kind="message",
+            text=text,
             version=str(edited.get("ts") or message["ts"]),
             title=next((t for t in titles if t), ""),
             author=str(message.get("user") or message.get("bot_id") or ""),
@@ -91,9 +93,12 @@ def parse_pin(item: dict[str, Any]) -> PinnedItem | None:
         if not (title or preview):
             return None
         return PinnedItem(
-            pin_id=str(file["id"]), kind="file", text=preview or "(no preview available)",
+            pin_id=str(file["id"]),
+            kind="file",
+            text=preview or "(no preview available)",
             version=str(file.get("updated") or file.get("timestamp") or file.get("created") or ""),
-            title=title, author=str(file.get("user") or ""),
+            title=title,
+            author=str(file.get("user") or ""),
         )
     return None
 
@@ -109,8 +114,14 @@ class PinBoard:
     """The pinned items of each channel, read through ``pins.list`` and kept for ``ttl_s`` seconds."""
 
     def __init__(
-        self, client: AsyncWebClient, *, ttl_s: float = 300.0, failure_ttl_s: float = 30.0, timeout_s: float = 3.0,
-        people: PeopleDirectory | None = None, clock: Callable[[], float] = time.monotonic,
+        self,
+        client: AsyncWebClient,
+        *,
+        ttl_s: float = 300.0,
+        failure_ttl_s: float = 30.0,
+        timeout_s: float = 3.0,
+        people: PeopleDirectory | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self._ttl_s = ttl_s
@@ -156,8 +167,12 @@ class PinBoard:
         reading = key in self._reads
         if entry is None and not reading:
             return False
-        if message_ts is not None and not reading and entry is not None and all(
-                item.message_ts != message_ts for item in entry.items):
+        if (
+            message_ts is not None
+            and not reading
+            and entry is not None
+            and all(item.message_ts != message_ts for item in entry.items)
+        ):
             return False
         self._entries.pop(key, None)
         self._generation[key] = self._generation.get(key, 0) + 1
@@ -192,8 +207,14 @@ class PinBoard:
         wanted |= mentioned_ids(item.text for item in items)
         names = await self._people.names(sorted(wanted), max_lookups=MAX_NAME_LOOKUPS)
         return [
-            PinnedItem(pin_id=item.pin_id, kind=item.kind, text=with_names(item.text, names), version=item.version,
-                       title=item.title, author=names.get(item.author, item.author), message_ts=item.message_ts)
+            PinnedItem(
+                pin_id=item.pin_id,
+                kind=item.kind,
+                text=with_names(item.text, names),
+                version=item.version,
+                title=item.title,
+                author=names.get(item.author, item.author),
+                message_ts=item.message_ts,
+            )
             for item in items
         ]
-

@@ -112,8 +112,7 @@ def trim_to_tokens(text: str, max_tokens: int) -> str:
 
 
 def choose(
-    items: Sequence[PinnedItem], similarities: Sequence[float | None] | None, *, explicit: bool,
-    settings: PinSettings,
+    items: Sequence[PinnedItem], similarities: Sequence[float | None] | None, *, explicit: bool, settings: PinSettings
 ) -> PinSelection:
     """The pure choice: explicit reference takes pins in relevance (or pin) order, otherwise only those above the
     bar; then the budget decides, trimming the first item that does not fit whole and dropping the rest."""
@@ -187,8 +186,13 @@ class PinSelector:
         self._vectors = vectors
 
     async def select(
-        self, team_id: str, channel_id: str, question: str, question_vector: NDArray[np.float32] | None,
-        *, explicit_only: bool = False,
+        self,
+        team_id: str,
+        channel_id: str,
+        question: str,
+        question_vector: NDArray[np.float32] | None,
+        *,
+        explicit_only: bool = False,
     ) -> PinSelection:
         explicit = refers_to_pins(question)
         can_rank = self._vectors is not None and question_vector is not None and not explicit_only
@@ -208,8 +212,15 @@ class PinSelector:
         if similarities is None and not explicit:
             return PinSelection()
         selection = choose(items, similarities, explicit=explicit, settings=self._settings)
-        log.info("pins.selected", channel_id=channel_id, available=len(items), used=len(selection.pins),
-                 tokens=selection.tokens, explicit=explicit, trimmed=any(p.trimmed for p in selection.pins))
+        log.info(
+            "pins.selected",
+            channel_id=channel_id,
+            available=len(items),
+            used=len(selection.pins),
+            tokens=selection.tokens,
+            explicit=explicit,
+            trimmed=any(p.trimmed for p in selection.pins),
+        )
         return selection
 
 

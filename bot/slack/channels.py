@@ -11,17 +11,12 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-
-class Visibility(StrEnum):
-    PUBLIC = "public"
-    PRIVATE = "private"
-    DM = "dm"
-    SHARED = "shared"  # Slack Connect: people outside the workspace can read it
+from vocabulary import Visibility
 
 
 def visibility_of(channel: dict[str, Any]) -> Visibility:
@@ -38,6 +33,7 @@ def visibility_of(channel: dict[str, Any]) -> Visibility:
 @dataclass
 class _Cached:
     visibility: Visibility
+    name: str
     fetched_at: float
 
 
@@ -45,6 +41,8 @@ VisibilityListener = Callable[[str, str, Visibility], Awaitable[None]]
 
 
 class ChannelDirectory:
+    """``conversations.info`` per channel, kept for ``ttl_s``: who can read it, and what it is called."""
+
     def __init__(
         self, client: AsyncWebClient, *, ttl_s: float = 300.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
@@ -58,14 +56,26 @@ class ChannelDirectory:
         self._listeners.append(listener)
 
     async def visibility(self, team_id: str, channel_id: str) -> Visibility:
+        """Raises ``SlackApiError`` when Slack will not say; callers treat that as private."""
+        return (await self._info(team_id, channel_id)).visibility
+
+    async def name(self, team_id: str, channel_id: str) -> str | None:
+        """The channel's name (without ``#``), or None for a DM or when Slack will not say."""
+        try:
+            return (await self._info(team_id, channel_id)).name or None
+        except SlackApiError:
+            return None
+
+    async def _info(self, team_id: str, channel_id: str) -> _Cached:
         key = (team_id, channel_id)
         cached = self._cache.get(key)
         if cached is not None and self._clock() - cached.fetched_at < self._ttl_s:
-            return cached.visibility
+            return cached
         response = await self._client.conversations_info(channel=channel_id)
-        fresh = visibility_of(response["channel"])
-        self._cache[key] = _Cached(fresh, self._clock())
-        if cached is not None and cached.visibility != fresh:
+        channel = response["channel"]
+        fresh = _Cached(visibility_of(channel), str(channel.get("name") or ""), self._clock())
+        self._cache[key] = fresh
+        if cached is not None and cached.visibility != fresh.visibility:
             for listener in self._listeners:
-                await listener(team_id, channel_id, fresh)
+                await listener(team_id, channel_id, fresh.visibility)
         return fresh

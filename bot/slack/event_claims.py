@@ -63,7 +63,7 @@ return 1
 """
 
 
-class ClaimOutcome(StrEnum):
+class ClaimStatus(StrEnum):
     WON = "won"  # first delivery: process it
     TAKEOVER = "takeover"  # an earlier worker died mid-way: process it again, reusing its placeholder
     BUSY = "busy"  # another worker holds a live lease: drop this delivery
@@ -71,7 +71,7 @@ class ClaimOutcome(StrEnum):
 
     @property
     def should_process(self) -> bool:
-        return self in (ClaimOutcome.WON, ClaimOutcome.TAKEOVER)
+        return self in (ClaimStatus.WON, ClaimStatus.TAKEOVER)
 
 
 @dataclass
@@ -82,15 +82,13 @@ class EventClaim:
     team_id: str
     event_id: str
     owner: str
-    outcome: ClaimOutcome
+    status: ClaimStatus
     previous_reply_ts: str | None = None
     _heartbeat: asyncio.Task[None] | None = None
 
     async def remember_reply(self, ts: str) -> None:
         """Record the placeholder so a takeover after a crash edits it rather than posting again."""
-        await self.store.redis.hset(
-            event_claim_key(self.team_id, self.event_id), "reply_ts", ts
-        )
+        await self.store.redis.hset(event_claim_key(self.team_id, self.event_id), "reply_ts", ts)
 
     def start_heartbeat(self) -> None:
         if self._heartbeat is None:
@@ -129,13 +127,16 @@ class EventClaims:
     async def claim(self, team_id: str, event_id: str) -> EventClaim:
         owner = uuid.uuid4().hex
         raw = await self._claim(
-            keys=[event_claim_key(team_id, event_id)],
-            args=[int(self.lease_s * 1000), owner, self.record_ttl_s],
+            keys=[event_claim_key(team_id, event_id)], args=[int(self.lease_s * 1000), owner, self.record_ttl_s]
         )
         status, reply_ts = (part.decode() if isinstance(part, bytes) else str(part) for part in raw)
         return EventClaim(
-            store=self, team_id=team_id, event_id=event_id, owner=owner,
-            outcome=ClaimOutcome(status), previous_reply_ts=reply_ts or None,
+            store=self,
+            team_id=team_id,
+            event_id=event_id,
+            owner=owner,
+            status=ClaimStatus(status),
+            previous_reply_ts=reply_ts or None,
         )
 
     async def renew(self, claim: EventClaim) -> bool:

@@ -19,6 +19,7 @@ def build_web_app(
     app: AsyncApp, ready: Callable[[], bool] = lambda: True, *, serve_events: bool = True
 ) -> web.Application:
     """``serve_events=False`` in Socket Mode: signature checks are off there, so the events route must not exist."""
+
     async def slack_events(request: web.Request) -> web.Response:
         bolt_request = await to_bolt_request(request)
         return await to_aiohttp_response(await app.async_dispatch(bolt_request))

@@ -17,6 +17,8 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.conversations import SlackMessage
+
 log = structlog.get_logger(__name__)
 
 USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
@@ -27,6 +29,17 @@ def mentioned_ids(texts: Iterable[str]) -> set[str]:
     return {match.group(1) for text in texts for match in USER_MENTION.finditer(text)}
 
 
+def people_in(messages: Iterable[SlackMessage]) -> list[str]:
+    """Authors (people, not bots) and everyone they mention, in first-seen order (the order names are looked up)."""
+    seen: dict[str, None] = {}
+    for message in messages:
+        if message.user_id and not message.from_bot:
+            seen.setdefault(message.user_id, None)
+        for match in USER_MENTION.finditer(message.text):
+            seen.setdefault(match.group(1), None)
+    return list(seen)
+
+
 def with_names(text: str, names: Mapping[str, str]) -> str:
     """Mentions as ``@Name`` (Slack's own label, then the id, when the name is unknown)."""
     return USER_MENTION.sub(lambda m: "@" + (names.get(m.group(1)) or m.group(2) or m.group(1)), text)
@@ -34,7 +47,11 @@ def with_names(text: str, names: Mapping[str, str]) -> str:
 
 class PeopleDirectory:
     def __init__(
-        self, client: AsyncWebClient, *, ttl_s: float = 3600.0, timeout_s: float = 3.0,
+        self,
+        client: AsyncWebClient,
+        *,
+        ttl_s: float = 3600.0,
+        timeout_s: float = 3.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
@@ -19,11 +20,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.asyncio_tasks import cancel_and_wait
 from bot.slack.mrkdwn import to_slack
+from bot.slack.update_budget import UpdateBudget
 
 log = structlog.get_logger(__name__)
 
 CURSOR = " ▍"
-PLACEHOLDER = "_Penny is thinking…_"
 
 
 def split_point(raw: str, max_chars: int) -> int | None:
@@ -82,6 +83,7 @@ class MessageStreamer:
         self._dirty = asyncio.Event()
         self._lock = asyncio.Lock()
         self._flusher: asyncio.Task[None] | None = None
+        self._placeholder = ""
 
     @property
     def message_ts(self) -> list[str]:
@@ -92,11 +94,12 @@ class MessageStreamer:
     def text(self) -> str:
         return self._raw
 
-    async def open(self, placeholder: str = PLACEHOLDER, *, reuse_ts: str | None = None) -> str:
-        """Post the placeholder (or adopt one a crashed worker left behind) and start the flusher."""
+    async def open(self, placeholder: str, *, reuse_ts: str | None = None) -> str:
+        """Post the placeholder (already Slack-safe; or adopt one a crashed worker left behind), start the flusher."""
+        self._placeholder = placeholder
         if reuse_ts:
             self._message_ts.append(reuse_ts)
-            await self._edit(placeholder)
+            await self._edit(placeholder, rendered=True)
         else:
             response = await self._client.chat_postMessage(
                 channel=self._channel, thread_ts=self._thread_ts, text=placeholder, unfurl_links=False
@@ -178,7 +181,7 @@ class MessageStreamer:
         tail = self._raw[self._offset :]
         if not final and not self._shown_words and 0 < len(tail) < self._first_chunk_chars:
             return True  # "Point ▍" tells nobody anything; wait for a phrase (the next delta asks again)
-        body = to_slack(tail) if tail else PLACEHOLDER
+        body = to_slack(tail) if tail else self._placeholder
         wanted = body if final else body + CURSOR
         if wanted == self._shown and blocks is None:
             return True
@@ -208,3 +211,37 @@ class MessageStreamer:
         )
         self._last_edit = self._clock()
         self._shown = shown
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    interval_s: float = 1.0  # shortest time between two edits of one message
+    max_chars: int = 3900  # a message longer than this continues in a new one
+
+
+class Streamers:
+    """Makes the ``MessageStreamer`` of each reply, all with the same client, settings and workspace budget."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        settings: StreamSettings,
+        *,
+        budget: UpdateBudget | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._settings = settings
+        self._budget = budget
+        self._clock = clock
+
+    def new(self, team_id: str, channel: str, thread_ts: str | None) -> MessageStreamer:
+        return MessageStreamer(
+            self._client,
+            channel,
+            thread_ts,
+            interval_s=self._settings.interval_s,
+            max_chars=self._settings.max_chars,
+            clock=self._clock,
+            budget=self._budget.for_team(team_id) if self._budget is not None else None,
+        )

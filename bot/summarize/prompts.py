@@ -55,9 +55,11 @@ def reduce_prompt(partials: Sequence[str], source: str, *, final: bool) -> list[
 def overhead_messages(source: str) -> list[ChatMessage]:
     """The largest prompt without its transcript: what every call spends before the first message."""
     longest = max(
-        (MAP_INSTRUCTION.format(part=999, parts=999, source=source),
-         REDUCE_INSTRUCTION.format(source=source, what="one intermediate summary (terse bullets)"),
-         SINGLE_INSTRUCTION.format(source=source)),
+        (
+            MAP_INSTRUCTION.format(part=999, parts=999, source=source),
+            REDUCE_INSTRUCTION.format(source=source, what="one intermediate summary (terse bullets)"),
+            SINGLE_INSTRUCTION.format(source=source),
+        ),
         key=len,
     )
     return _prompt(longest, "")

@@ -52,9 +52,7 @@ PennyFactory = Callable[..., PennyProcess]
 
 
 @pytest.fixture
-def penny_env(
-    slack: SlackEmulator, llm: OpenAIServer, redis_url: str, tmp_path: Path
-) -> dict[str, str]:
+def penny_env(slack: SlackEmulator, llm: OpenAIServer, redis_url: str, tmp_path: Path) -> dict[str, str]:
     return {
         "PENNY_SLACK_BOT_TOKEN": slack.bot_token,
         "PENNY_SLACK_SIGNING_SECRET": slack.signing_secret,

@@ -34,16 +34,22 @@ def _click(slack: SlackEmulator, url: str, *, channel: str, user: str, message: 
         element for block in message.blocks or [] if block["type"] == "actions" for element in block["elements"]
     )
     payload = {
-        "type": "block_actions", "team": {"id": slack.team_id, "domain": slack.team_domain},
-        "user": {"id": user, "team_id": slack.team_id}, "api_app_id": slack.app_id, "token": "legacy",
-        "trigger_id": "1111.2222.abcd", "channel": {"id": channel, "name": "general"},
+        "type": "block_actions",
+        "team": {"id": slack.team_id, "domain": slack.team_domain},
+        "user": {"id": user, "team_id": slack.team_id},
+        "api_app_id": slack.app_id,
+        "token": "legacy",
+        "trigger_id": "1111.2222.abcd",
+        "channel": {"id": channel, "name": "general"},
         "container": {"type": "message", "message_ts": message.ts, "channel_id": channel, "is_ephemeral": False},
         "message": {"ts": message.ts, "text": message.text, "thread_ts": message.thread_ts},
         "actions": [{**button, "block_id": "b1", "action_ts": str(time.time())}],
     }
     body = urllib.parse.urlencode({"payload": json.dumps(payload)})
-    headers = {"Content-Type": "application/x-www-form-urlencoded",
-               **signed_headers(slack.signing_secret, int(time.time()), body)}
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        **signed_headers(slack.signing_secret, int(time.time()), body),
+    }
     request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
     with urllib.request.urlopen(request, timeout=5) as response:
         return int(response.status)

@@ -30,11 +30,21 @@ UTC_ZONE = ZoneInfo("UTC")
 TEAM = "T0001"  # the emulator's workspace, as auth.test reports it
 
 
-def _row(request_id: str, outcome: str, model: str = "", tier: str = "", cost: str = "0",
-         baseline: str = "0") -> LedgerEntry:
+def _row(
+    request_id: str, outcome: str, model: str = "", tier: str = "", cost: str = "0", baseline: str = "0"
+) -> LedgerEntry:
     return LedgerEntry(
-        request_id=request_id, team_id=TEAM, channel_id="C1", user_id="U1", surface="mention", task="qa",
-        outcome=outcome, model=model, tier=tier, cost_usd=Decimal(cost), baseline_cost_usd=Decimal(baseline),
+        request_id=request_id,
+        team_id=TEAM,
+        channel_id="C1",
+        user_id="U1",
+        surface="mention",
+        task="qa",
+        outcome=outcome,
+        model=model,
+        tier=tier,
+        cost_usd=Decimal(cost),
+        baseline_cost_usd=Decimal(baseline),
     )
 
 
@@ -43,8 +53,11 @@ async def _seed_this_week(redis_url: str) -> None:
     client = aioredis.Redis.from_url(redis_url)
     this_week = IsoWeek.containing(datetime.now(UTC), UTC_ZONE)
     last_monday, _ = this_week.previous().bounds(UTC_ZONE)
-    await record_at(client, _row("old", "answered", "glm-4-plus", "economy", "0.002000000", "0.010000000"),
-                    last_monday + timedelta(days=2))
+    await record_at(
+        client,
+        _row("old", "answered", "glm-4-plus", "economy", "0.002000000", "0.010000000"),
+        last_monday + timedelta(days=2),
+    )
     ledger = Ledger(client)
     for row in [
         _row("a1", "answered", "glm-4-plus", "economy", "0.000234500", "0.002931250"),
@@ -55,16 +68,36 @@ async def _seed_this_week(redis_url: str) -> None:
         assert await ledger.record(row)
     feedback = FeedbackLog(client)
     for user, good in (("U1", True), ("U2", True), ("U3", False)):
-        await feedback.add(Vote(team_id=TEAM, channel_id="C1", request_id="a1", user_id=user, good=good,
-                                model="glm-4-plus", tier="economy", task="qa"))
+        await feedback.add(
+            Vote(
+                team_id=TEAM,
+                channel_id="C1",
+                request_id="a1",
+                user_id=user,
+                good=good,
+                model="glm-4-plus",
+                tier="economy",
+                task="qa",
+            )
+        )
     await client.aclose()
 
 
 def _penny_digest(env: dict[str, str], tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
-                "PYTHONPATH": str(REPO_ROOT), **env}
-    return subprocess.run([sys.executable, "-m", "bot.main", "digest", *args], cwd=tmp_path, env=full_env,
-                          capture_output=True, text=True, timeout=120)
+    full_env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONPATH": str(REPO_ROOT),
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot.main", "digest", *args],
+        cwd=tmp_path,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _digests(slack: SlackEmulator, channel: str) -> list[str]:
@@ -118,8 +151,9 @@ def test_penny_digest_says_what_is_wrong_in_one_line(
     bad_week = _penny_digest({**penny_env, "PENNY_DIGEST_CHANNEL": channel}, tmp_path, "--week", "2026-W60")
     assert bad_week.returncode == 2
     assert bad_week.stderr.strip() == "penny: --week: '2026-W60' is not a week of 2026"
-    bad_cron = _penny_digest({**penny_env, "PENNY_DIGEST_CHANNEL": channel, "PENNY_DIGEST_CRON": "every monday"},
-                             tmp_path)
+    bad_cron = _penny_digest(
+        {**penny_env, "PENNY_DIGEST_CHANNEL": channel, "PENNY_DIGEST_CRON": "every monday"}, tmp_path
+    )
     assert bad_cron.returncode == 2 and bad_cron.stderr.startswith("penny: PENNY_DIGEST_CRON is invalid")
     assert len(bad_cron.stderr.strip().splitlines()) == 1
     no_channel = _penny_digest(penny_env, tmp_path)
@@ -141,8 +175,11 @@ def test_two_running_replicas_post_last_weeks_digest_once(
 
     async def seed() -> None:
         client = aioredis.Redis.from_url(redis_url)
-        await record_at(client, _row("w1", "answered", "deepseek-v4-flash", "standard", "0.000510000", "0.004250000"),
-                        start + timedelta(days=1))
+        await record_at(
+            client,
+            _row("w1", "answered", "deepseek-v4-flash", "standard", "0.000510000", "0.004250000"),
+            start + timedelta(days=1),
+        )
         await client.aclose()
 
     asyncio.run(seed())
@@ -172,8 +209,13 @@ def test_a_real_answer_and_its_reactions_show_up_in_the_digest(
     start_penny()
     question = slack.mention(general.id, alice.id, "what is the deploy freeze rule?")
     reply = slack.wait_for(
-        lambda: next((m for m in slack.bot_replies(general.id, question.ts or "") if "16:00" in m.text
-                      and "▍" not in m.text), None), timeout=30, what="the answer")
+        lambda: next(
+            (m for m in slack.bot_replies(general.id, question.ts or "") if "16:00" in m.text and "▍" not in m.text),
+            None,
+        ),
+        timeout=30,
+        what="the answer",
+    )
     model = llm.models_called()[-1]
     slack.react(general.id, reply.ts, bob.id, "+1")
     slack.react(general.id, reply.ts, alice.id, "thumbsup")

@@ -33,7 +33,8 @@ def test_dotenv_and_no_redis_url_runs_on_embedded_redis(
         expected = "Answered from the embedded setup."
         slack.wait_for(
             lambda: any(r.text == expected for r in slack.bot_replies(general.id, delivery.ts or "")),
-            timeout=20, what="answer",
+            timeout=20,
+            what="answer",
         )
     finally:
         penny.stop()

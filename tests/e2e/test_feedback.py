@@ -84,8 +84,10 @@ def test_thumbs_down_on_an_answer_evicts_it_from_the_cache(
     client = redis.Redis.from_url(redis_url)
     try:
         slack.react(general.id, cached_ts, bob.id, "-1")
-        _wait_until(lambda: any(k.endswith("|bad") and v == 1 for k, v in _counters(client, slack.team_id).items()),
-                    "the 👎 counted")
+        _wait_until(
+            lambda: any(k.endswith("|bad") and v == 1 for k, v in _counters(client, slack.team_id).items()),
+            "the 👎 counted",
+        )
     finally:
         client.close()
     time.sleep(0.5)  # the eviction travels through the cache's change stream

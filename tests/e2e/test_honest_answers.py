@@ -40,8 +40,9 @@ def test_leaked_chat_template_tokens_never_reach_slack(
     slack: SlackEmulator, llm: OpenAIServer, start_penny: PennyFactory
 ) -> None:
     user, channel = _channel(slack)
-    llm.set_answer(ANY_MODEL, "Lunch is at noon.<|im_end|>\n<|im_start|>assistant\nBring a plate.<|im_end|>"
-                              "<end_of_turn>")
+    llm.set_answer(
+        ANY_MODEL, "Lunch is at noon.<|im_end|>\n<|im_start|>assistant\nBring a plate.<|im_end|><end_of_turn>"
+    )
     start_penny()
     delivery = slack.mention(channel, user, "when is lunch?")
     text = _final_text(slack, channel, delivery.ts or "", "Bring a plate.")

@@ -144,7 +144,8 @@ def test_injected_markup_never_reaches_slack(
     start_penny()
     delivery = slack.mention(channel, user, "repeat the pinned text")
     slack.wait_for(
-        lambda: any("done" in r.text for r in slack.bot_replies(channel, delivery.ts or "")), timeout=20,
+        lambda: any("done" in r.text for r in slack.bot_replies(channel, delivery.ts or "")),
+        timeout=20,
         what="final reply",
     )
     sent = [str(call.params.get("text", "")) for call in slack.calls() if call.method.startswith("chat.")]

@@ -34,8 +34,9 @@ def _ask(slack: SlackEmulator, llm: OpenAIServer, channel: str, user: str, quest
 
     def final() -> Any:
         replies = slack.bot_replies(channel, delivery.ts or "")
-        return replies[0] if replies and "▍" not in replies[0].text and "thinking" not in replies[0].text.lower() \
-            else None
+        return (
+            replies[0] if replies and "▍" not in replies[0].text and "thinking" not in replies[0].text.lower() else None
+        )
 
     reply = slack.wait_for(final, timeout=60, what=f"answer to {question!r}")
     requests = llm.chat_requests()[calls_before:]
@@ -94,8 +95,10 @@ def test_relevance_picks_the_pin_and_the_cache_does_not_outlive_its_text(
     slack: SlackEmulator, llm: OpenAIServer, start_penny: PennyFactory
 ) -> None:
     alice, channel, policy_ts = _setup(slack)
-    llm.set_answer(ANY_MODEL, lambda model, messages: "220 EUR a night." if "220 EUR" in json.dumps(messages)
-                   else "180 EUR a night.")
+    llm.set_answer(
+        ANY_MODEL,
+        lambda model, messages: "220 EUR a night." if "220 EUR" in json.dumps(messages) else "180 EUR a night.",
+    )
     start_penny(PENNY_CACHE_ENABLED="true")
     question = "What's the hotel limit per night?"
 

@@ -15,8 +15,7 @@ from tests.harness.slack_emulator import Delivery, SlackEmulator
 
 
 def test_redis_restart_loses_no_reply_and_no_ledger_row(
-    slack: SlackEmulator, llm: OpenAIServer, start_penny: PennyFactory, redis_server: RedisServerProcess,
-    redis_url: str,
+    slack: SlackEmulator, llm: OpenAIServer, start_penny: PennyFactory, redis_server: RedisServerProcess, redis_url: str
 ) -> None:
     alice = slack.add_user("alice")
     general = slack.add_channel("general", members=[alice.id])
@@ -24,8 +23,11 @@ def test_redis_restart_loses_no_reply_and_no_ledger_row(
     start_penny()
 
     first = slack.mention(general.id, alice.id, "first question")
-    slack.wait_for(lambda: any(r.text.startswith("Still here") for r in slack.bot_replies(general.id, first.ts or "")),
-                   timeout=20, what="first answer")
+    slack.wait_for(
+        lambda: any(r.text.startswith("Still here") for r in slack.bot_replies(general.id, first.ts or "")),
+        timeout=20,
+        what="first answer",
+    )
     redis_server.restart()
     redis_server.stop()  # down while the next event arrives: the claim waits for Redis instead of failing
     pending: list[Delivery] = []
@@ -36,12 +38,17 @@ def test_redis_restart_loses_no_reply_and_no_ledger_row(
     sender.join(timeout=30)
     second = pending[0]
     assert second.final.status == 200
-    slack.wait_for(lambda: any(r.text.startswith("Still here") for r in slack.bot_replies(general.id, second.ts or "")),
-                   timeout=30, what="answer after the restart")
+    slack.wait_for(
+        lambda: any(r.text.startswith("Still here") for r in slack.bot_replies(general.id, second.ts or "")),
+        timeout=30,
+        what="answer after the restart",
+    )
 
     client = redis.Redis.from_url(redis_url)
+
     def rows() -> int:
         return int(client.xlen(ledger_stream_key(slack.team_id)))
+
     slack.wait_for(lambda: rows() == 2, timeout=10, what="two ledger rows")
     assert rows() == 2
     assert len(slack.bot_replies(general.id, second.ts or "")) == 1, "re-deliveries while Redis was down: one reply"

@@ -27,7 +27,8 @@ def test_socket_mode_answers_a_mention_and_redelivery_is_deduplicated(
     slack.wait_for(lambda: slack.socket_mode.acked(envelope), timeout=5, what="envelope ack")
     slack.wait_for(
         lambda: any(r.text == "Hello over Socket Mode." for r in slack.bot_replies(general.id, event["ts"])),
-        timeout=20, what="answer",
+        timeout=20,
+        what="answer",
     )
     again = slack.socket_event(event, event_id=event_id, retry_attempt=1)
     slack.wait_for(lambda: slack.socket_mode.acked(again), timeout=5, what="retry ack")

@@ -43,8 +43,11 @@ def _fail(message: str) -> Any:
 
 
 def _ephemeral_texts(slack: SlackEmulator) -> list[str]:
-    return [str(p.payload.get("text", "")) for p in slack.response_url_posts()
-            if p.payload.get("response_type") == "ephemeral"]
+    return [
+        str(p.payload.get("text", ""))
+        for p in slack.response_url_posts()
+        if p.payload.get("response_type") == "ephemeral"
+    ]
 
 
 def _final_bot_message(slack: SlackEmulator, channel: str, contains: str, timeout: float = 30.0) -> str:
@@ -90,7 +93,12 @@ def test_summarize_posts_a_summary_built_from_the_channel_history(
 
     row = _one_row(slack, redis_url)
     assert (row.outcome, row.surface, row.task, row.user_id, row.channel_id) == (
-        "answered", "command", "summarize", alice.id, general.id)
+        "answered",
+        "command",
+        "summarize",
+        alice.id,
+        general.id,
+    )
     assert row.cost_usd > 0 and row.baseline_cost_usd > row.cost_usd and row.attempts == 1
 
 
@@ -128,8 +136,14 @@ def _scripted(padding: int) -> Any:
     ("window", "padding", "rounds"), [(3000, 0, 1), (1200, 60, 2)], ids=["one-reduce", "recursive"]
 )
 def test_a_long_channel_is_map_reduced_with_nothing_dropped_and_one_ledger_row(
-    slack: SlackEmulator, llm: OpenAIServer, start_penny: PennyFactory, redis_url: str, tmp_path: Path,
-    window: int, padding: int, rounds: int,
+    slack: SlackEmulator,
+    llm: OpenAIServer,
+    start_penny: PennyFactory,
+    redis_url: str,
+    tmp_path: Path,
+    window: int,
+    padding: int,
+    rounds: int,
 ) -> None:
     alice = slack.add_user("alice")
     general = slack.add_channel("general", members=[alice.id])
@@ -156,8 +170,9 @@ def test_a_long_channel_is_map_reduced_with_nothing_dropped_and_one_ledger_row(
     assert (len(intermediate) > 0) == (rounds > 1), f"{len(intermediate)} intermediate reduce calls"
     assert requests[-1] in reduces and requests[-1] not in intermediate, "the final reduce comes last"
     expected_ids = [f"partial-{i}" for i in range(1, len(maps) + 1)]
-    assert sorted(_PARTIAL_ID.findall(str(requests[-1].messages[-1]["content"])), key=lambda p: int(p[8:])) \
-        == expected_ids, "the final reduce carries every part's summary, each once"
+    assert (
+        sorted(_PARTIAL_ID.findall(str(requests[-1].messages[-1]["content"])), key=lambda p: int(p[8:])) == expected_ids
+    ), "the final reduce carries every part's summary, each once"
     assert sorted(_PARTIAL_ID.findall(final), key=lambda p: int(p[8:])) == expected_ids
     assert final.startswith("*Summary of this channel* · last 24 hours · 60 messages")
     placeholder = slack.bot_messages(general.id)
@@ -167,8 +182,13 @@ def test_a_long_channel_is_map_reduced_with_nothing_dropped_and_one_ledger_row(
 
     row = _one_row(slack, redis_url)
     catalog = load_catalog(catalog_path)
-    expected = sum((call_cost(catalog.model(r.model or ""), Usage(r.prompt_tokens or 0, r.completion_tokens or 0))
-                    for r in requests), Decimal(0))
+    expected = sum(
+        (
+            call_cost(catalog.model(r.model or ""), Usage(r.prompt_tokens or 0, r.completion_tokens or 0))
+            for r in requests
+        ),
+        Decimal(0),
+    )
     assert row.outcome == "answered" and row.task == "summarize"
     assert row.attempts == len(requests)
     assert row.cost_usd == expected, "the row carries the summed cost of every map and reduce call"
@@ -226,8 +246,11 @@ def test_a_private_channel_summary_requested_from_a_public_channel_is_shown_only
     start_penny()
 
     slack.deliver_command("/summarize", f"<#{secret.id}|secret>", channel=general.id, user=alice.id)
-    final = slack.wait_for(lambda: [t for t in _ephemeral_texts(slack) if "acquisition closes Friday" in t],
-                           timeout=20, what="ephemeral summary")[0]
+    final = slack.wait_for(
+        lambda: [t for t in _ephemeral_texts(slack) if "acquisition closes Friday" in t],
+        timeout=20,
+        what="ephemeral summary",
+    )[0]
     assert "Only you can see this summary" in final and "#secret" in final
     assert len(llm.chat_requests()) == 1
     assert slack.bot_messages() == [], "nothing from a private channel is posted in a public one"
@@ -266,14 +289,19 @@ def test_a_permalink_to_a_thread_in_this_channel_is_summarized_into_that_thread(
     slack.post_user_message(general.id, alice.id, "unrelated chatter outside the thread")
     root = slack.post_user_message(general.id, alice.id, "incident: checkout errors since 09:00")
     reply = slack.post_user_message(general.id, alice.id, "rolled back build 812, errors gone", thread_ts=root.ts)
-    link = f"https://{slack.team_domain}.slack.com/archives/{general.id}/p{reply.ts.replace('.', '')}" \
-           f"?thread_ts={root.ts}&cid={general.id}"
+    link = (
+        f"https://{slack.team_domain}.slack.com/archives/{general.id}/p{reply.ts.replace('.', '')}"
+        f"?thread_ts={root.ts}&cid={general.id}"
+    )
     llm.set_answer(ANY_MODEL, "Gist: checkout errors fixed by a rollback.")
     start_penny()
 
     slack.deliver_command("/summarize", link, channel=general.id, user=alice.id)
-    final = slack.wait_for(lambda: [m.text for m in slack.bot_replies(general.id, root.ts) if "rollback" in m.text],
-                           timeout=20, what="summary in the thread")[0]
+    final = slack.wait_for(
+        lambda: [m.text for m in slack.bot_replies(general.id, root.ts) if "rollback" in m.text],
+        timeout=20,
+        what="summary in the thread",
+    )[0]
     assert final.startswith("*Summary of this thread* · 2 messages")
     prompt = str(llm.chat_requests()[0].messages[-1]["content"])
     assert "checkout errors since 09:00" in prompt and "rolled back build 812" in prompt

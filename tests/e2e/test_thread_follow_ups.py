@@ -20,13 +20,19 @@ def test_follow_up_in_joined_thread_is_answered_with_context(
 
     first = slack.mention(general.id, alice.id, "when is the launch?")
     thread = first.ts or ""
-    slack.wait_for(lambda: any(r.text == "The launch is on Thursday." for r in slack.bot_replies(general.id, thread)),
-                   timeout=20, what="first answer")
+    slack.wait_for(
+        lambda: any(r.text == "The launch is on Thursday." for r in slack.bot_replies(general.id, thread)),
+        timeout=20,
+        what="first answer",
+    )
 
     follow = slack.send_message(general.id, alice.id, "and what time?", thread_ts=thread)
     assert follow.final.status == 200
-    slack.wait_for(lambda: any(r.text == "At 10:00 UTC." for r in slack.bot_replies(general.id, thread)),
-                   timeout=20, what="follow-up answer")
+    slack.wait_for(
+        lambda: any(r.text == "At 10:00 UTC." for r in slack.bot_replies(general.id, thread)),
+        timeout=20,
+        what="follow-up answer",
+    )
     last = llm.chat_requests()[-1]
     roles = [m["role"] for m in last.messages]
     assert "assistant" in roles, "the earlier answer is in the context"

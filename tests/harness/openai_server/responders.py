@@ -90,11 +90,7 @@ async def abort_connection(request: web.Request) -> None:
 
 
 def response_headers(record: RequestRecord, plan: Plan) -> dict[str, str]:
-    return {
-        "x-request-id": f"req_{record.index}",
-        "openai-model": plan.model,
-        "openai-processing-ms": "1",
-    }
+    return {"x-request-id": f"req_{record.index}", "openai-model": plan.model, "openai-processing-ms": "1"}
 
 
 async def send_json(request: web.Request, record: RequestRecord, plan: Plan, hang: Hang) -> web.StreamResponse:

@@ -25,15 +25,7 @@ from aiohttp import web
 from .faults import Fault, FaultKind
 from .records import RequestRecord
 from .responders import Plan, error_body, http_error_response, send_json, send_stream
-from .script import (
-    Answer,
-    Rule,
-    count_prompt_tokens,
-    default_fallback,
-    last_user_message,
-    resolve,
-    split_tokens,
-)
+from .script import Answer, Rule, count_prompt_tokens, default_fallback, last_user_message, resolve, split_tokens
 
 ANY_MODEL = "*"
 """Wildcard model for `inject`, `set_down`, `set_answer`, `set_speed` and `set_ttft`: applies to every model

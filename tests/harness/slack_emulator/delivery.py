@@ -61,9 +61,7 @@ class Deliverer:
         attempt_num = retry_num or 0
         reason = retry_reason
         while True:
-            attempt = await self._attempt(
-                delivery, content_type, attempt_num, reason, bad_signature, stale_timestamp
-            )
+            attempt = await self._attempt(delivery, content_type, attempt_num, reason, bad_signature, stale_timestamp)
             delivery.attempts.append(attempt)
             if attempt.acked or not redeliver or attempt_num >= self.policy.max_retries:
                 return delivery

@@ -100,8 +100,9 @@ class SlackEmulator:
         )
         self.app_token = app_token
         self.socket_mode = SocketModeHub(app_token)
-        self._server = ApiServer(workspace=self.workspace, bot_token=bot_token, origin=lambda: self.origin,
-                                 socket_mode=self.socket_mode)
+        self._server = ApiServer(
+            workspace=self.workspace, bot_token=bot_token, origin=lambda: self.origin, socket_mode=self.socket_mode
+        )
         self._deliveries: list[Delivery] = []
         self.delivery_policy = DeliveryPolicy(
             ack_timeout=ack_timeout, max_retries=max_retries, retry_delays=tuple(retry_delays)
@@ -277,8 +278,13 @@ class SlackEmulator:
                 ws.pin(channel, ts, user)
                 pin = next(p for p in ws.channels[channel].pins if p.ts == ts)
             return payloads.pin_event(
-                ws.find(channel, ts).to_api(), user=user, channel=channel, created=pin.created,
-                created_by=pin.created_by, pin_count=len(ws.channels[channel].pins), event_ts=ws.next_ts(),
+                ws.find(channel, ts).to_api(),
+                user=user,
+                channel=channel,
+                created=pin.created,
+                created_by=pin.created_by,
+                pin_count=len(ws.channels[channel].pins),
+                event_ts=ws.next_ts(),
                 permalink=f"https://{self.team_domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}",
                 removed=removed,
             )
@@ -346,8 +352,7 @@ class SlackEmulator:
             found = [
                 c
                 for c in self._server.calls
-                if method in (None, c.method)
-                and all(str(c.params.get(k)) == str(v) for k, v in params.items())
+                if method in (None, c.method) and all(str(c.params.get(k)) == str(v) for k, v in params.items())
             ]
             return copy.deepcopy(found)
 
@@ -365,9 +370,7 @@ class SlackEmulator:
     ) -> None:
         """Throttle a method with a sliding window (both limits may apply). None for both removes it.
         `per_channel` keeps one budget per channel, like chat.postMessage's 1/s per channel."""
-        self._server.limiter.set_limit(
-            method, per_second=per_second, per_minute=per_minute, per_channel=per_channel
-        )
+        self._server.limiter.set_limit(method, per_second=per_second, per_minute=per_minute, per_channel=per_channel)
 
     def force_rate_limit(self, method: str, times: int = 1, *, retry_after: int = 1) -> None:
         """Answer the next `times` calls of `method` with 429 and `Retry-After: retry_after`."""
@@ -395,9 +398,7 @@ class SlackEmulator:
 
     def envelope(self, event: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
         """Wrap an inner event into the `event_callback` payload Slack posts."""
-        channel = self.workspace.channels.get(
-            str(event.get("channel") or event.get("item", {}).get("channel"))
-        )
+        channel = self.workspace.channels.get(str(event.get("channel") or event.get("item", {}).get("channel")))
         return payloads.event_envelope(
             event,
             team_id=self.team_id,
@@ -408,9 +409,7 @@ class SlackEmulator:
             is_ext_shared_channel=bool(channel and channel.is_ext_shared),
         )
 
-    def _event_delivery(
-        self, payload: dict[str, Any], opts: DeliveryOptions
-    ) -> tuple[Delivery, dict[str, Any]]:
+    def _event_delivery(self, payload: dict[str, Any], opts: DeliveryOptions) -> tuple[Delivery, dict[str, Any]]:
         if payload.get("type") != "event_callback":
             payload = self.envelope(payload, event_id=opts.get("event_id"))
         elif "event_id" in opts:
@@ -419,11 +418,7 @@ class SlackEmulator:
         if not url:
             raise ValueError("no url: pass url= or set SlackEmulator.events_url")
         delivery = Delivery(
-            kind="event",
-            url=url,
-            event_id=payload["event_id"],
-            body=json.dumps(payload),
-            ts=payload["event"].get("ts"),
+            kind="event", url=url, event_id=payload["event_id"], body=json.dumps(payload), ts=payload["event"].get("ts")
         )
         return delivery, {k: v for k, v in opts.items() if k not in ("url", "event_id")}
 
@@ -437,52 +432,30 @@ class SlackEmulator:
         delivery, kwargs = self._event_delivery(payload, opts)
         return await self._acall(self._deliverer.deliver(delivery, content_type="application/json", **kwargs))
 
-    def mention_event(
-        self, channel: str, user: str, text: str, *, thread_ts: str | None = None
-    ) -> dict[str, Any]:
+    def mention_event(self, channel: str, user: str, text: str, *, thread_ts: str | None = None) -> dict[str, Any]:
         """Post `<@BOT> text` as `user` into the channel (or thread) and return its `app_mention` event."""
         text = f"<@{self.bot_user_id}> {text}".rstrip()
         message = self.post_user_message(channel, user, text, thread_ts=thread_ts)
         return payloads.app_mention_event(message)
 
     def mention(
-        self,
-        channel: str,
-        user: str,
-        text: str,
-        *,
-        thread_ts: str | None = None,
-        **opts: Unpack[DeliveryOptions],
+        self, channel: str, user: str, text: str, *, thread_ts: str | None = None, **opts: Unpack[DeliveryOptions]
     ) -> Delivery:
         """A user mentions the bot: the message lands in the channel state, then `app_mention` is sent."""
         return self.deliver_event(self.mention_event(channel, user, text, thread_ts=thread_ts), **opts)
 
     async def amention(
-        self,
-        channel: str,
-        user: str,
-        text: str,
-        *,
-        thread_ts: str | None = None,
-        **opts: Unpack[DeliveryOptions],
+        self, channel: str, user: str, text: str, *, thread_ts: str | None = None, **opts: Unpack[DeliveryOptions]
     ) -> Delivery:
         return await self.adeliver_event(self.mention_event(channel, user, text, thread_ts=thread_ts), **opts)
 
-    def message_event(
-        self, channel: str, user: str, text: str, *, thread_ts: str | None = None
-    ) -> dict[str, Any]:
+    def message_event(self, channel: str, user: str, text: str, *, thread_ts: str | None = None) -> dict[str, Any]:
         """Post a plain user message (e.g. a follow-up in a thread) and return its `message` event."""
         message = self.post_user_message(channel, user, text, thread_ts=thread_ts)
         return payloads.message_event(message, channel_type=self.workspace.channel_type(channel))
 
     def send_message(
-        self,
-        channel: str,
-        user: str,
-        text: str,
-        *,
-        thread_ts: str | None = None,
-        **opts: Unpack[DeliveryOptions],
+        self, channel: str, user: str, text: str, *, thread_ts: str | None = None, **opts: Unpack[DeliveryOptions]
     ) -> Delivery:
         return self.deliver_event(self.message_event(channel, user, text, thread_ts=thread_ts), **opts)
 
@@ -502,22 +475,23 @@ class SlackEmulator:
             if not users:
                 message.reactions.pop(reaction, None)
             return payloads.reaction_added_event(
-                user=user, reaction=reaction, channel=channel, ts=ts, item_user=message.user,
-                event_ts=self.workspace.next_ts(), removed=removed,
+                user=user,
+                reaction=reaction,
+                channel=channel,
+                ts=ts,
+                item_user=message.user,
+                event_ts=self.workspace.next_ts(),
+                removed=removed,
             )
 
-    def react(
-        self, channel: str, ts: str, user: str, reaction: str, **opts: Unpack[DeliveryOptions]
-    ) -> Delivery:
+    def react(self, channel: str, ts: str, user: str, reaction: str, **opts: Unpack[DeliveryOptions]) -> Delivery:
         return self.deliver_event(self.reaction_event(channel, ts, user, reaction), **opts)
 
     def reaction_removed_event(self, channel: str, ts: str, user: str, reaction: str) -> dict[str, Any]:
         """Take `user`'s reaction off the message and return the `reaction_removed` event."""
         return self._reaction_change(channel, ts, user, reaction, removed=True)
 
-    def unreact(
-        self, channel: str, ts: str, user: str, reaction: str, **opts: Unpack[DeliveryOptions]
-    ) -> Delivery:
+    def unreact(self, channel: str, ts: str, user: str, reaction: str, **opts: Unpack[DeliveryOptions]) -> Delivery:
         return self.deliver_event(self.reaction_removed_event(channel, ts, user, reaction), **opts)
 
     def edit_event(self, channel: str, ts: str, new_text: str) -> dict[str, Any]:
@@ -528,11 +502,7 @@ class SlackEmulator:
             before = message.to_api()
             ws.update(message, text=new_text, blocks=None, editor=message.user)
             return payloads.message_changed_event(
-                before,
-                message.to_api(),
-                channel=channel,
-                event_ts=ws.next_ts(),
-                channel_type=ws.channel_type(channel),
+                before, message.to_api(), channel=channel, event_ts=ws.next_ts(), channel_type=ws.channel_type(channel)
             )
 
     def delete_event(self, channel: str, ts: str) -> dict[str, Any]:
@@ -578,10 +548,7 @@ class SlackEmulator:
         if not url:
             raise ValueError("no url: pass url= or set SlackEmulator.events_url")
         delivery = Delivery(
-            kind="command",
-            url=url,
-            event_id=None,
-            body=self.command_body(command, text, channel=channel, user=user),
+            kind="command", url=url, event_id=None, body=self.command_body(command, text, channel=channel, user=user)
         )
         return delivery, {k: v for k, v in opts.items() if k not in ("url", "event_id")}
 
@@ -591,9 +558,7 @@ class SlackEmulator:
         """Send a signed slash command (form-encoded). Replies to `response_url` appear in
         `response_url_posts()`."""
         delivery, kwargs = self._command_delivery(command, text, channel, user, opts)
-        return self._call(
-            self._deliverer.deliver(delivery, content_type="application/x-www-form-urlencoded", **kwargs)
-        )
+        return self._call(self._deliverer.deliver(delivery, content_type="application/x-www-form-urlencoded", **kwargs))
 
     async def adeliver_command(
         self, command: str, text: str, *, channel: str, user: str, **opts: Unpack[DeliveryOptions]
@@ -613,12 +578,7 @@ class SlackEmulator:
 
     # ================================================================= waiting
     def wait_for(
-        self,
-        predicate: Callable[[], T],
-        timeout: float = 5.0,
-        *,
-        interval: float = 0.02,
-        what: str = "condition",
+        self, predicate: Callable[[], T], timeout: float = 5.0, *, interval: float = 0.02, what: str = "condition"
     ) -> T:
         """Poll `predicate` until it returns something truthy and return that; TimeoutError otherwise.
         Blocks the thread: from a test whose bot shares its event loop, use `await_for`."""
@@ -632,12 +592,7 @@ class SlackEmulator:
             time.sleep(interval)
 
     async def await_for(
-        self,
-        predicate: Callable[[], T],
-        timeout: float = 5.0,
-        *,
-        interval: float = 0.02,
-        what: str = "condition",
+        self, predicate: Callable[[], T], timeout: float = 5.0, *, interval: float = 0.02, what: str = "condition"
     ) -> T:
         deadline = time.monotonic() + timeout
         while True:

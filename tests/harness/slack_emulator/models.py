@@ -143,11 +143,7 @@ class Channel:
                 "is_private": self.is_private,
                 "is_mpim": self.kind == "mpim",
                 "last_read": "0000000000.000000",
-                "topic": {
-                    "value": self.topic,
-                    "creator": self.creator,
-                    "last_set": self.created if self.topic else 0,
-                },
+                "topic": {"value": self.topic, "creator": self.creator, "last_set": self.created if self.topic else 0},
                 "purpose": {
                     "value": self.purpose,
                     "creator": self.creator,

@@ -116,9 +116,7 @@ def message_changed_event(
     }
 
 
-def message_deleted_event(
-    before: dict[str, Any], *, channel: str, event_ts: str, channel_type: str
-) -> dict[str, Any]:
+def message_deleted_event(before: dict[str, Any], *, channel: str, event_ts: str, channel_type: str) -> dict[str, Any]:
     """`message` with subtype `message_deleted`, carrying the deleted message as `previous_message`."""
     return {
         "type": "message",
@@ -148,8 +146,16 @@ def reaction_added_event(
 
 
 def pin_event(
-    message: dict[str, Any], *, user: str, channel: str, created: int, created_by: str, pin_count: int,
-    event_ts: str, permalink: str, removed: bool = False,
+    message: dict[str, Any],
+    *,
+    user: str,
+    channel: str,
+    created: int,
+    created_by: str,
+    pin_count: int,
+    event_ts: str,
+    permalink: str,
+    removed: bool = False,
 ) -> dict[str, Any]:
     """``pin_added`` (or, with ``removed``, ``pin_removed``): the channel and the pinned message as Slack sends them.
 
@@ -162,8 +168,13 @@ def pin_event(
         "type": "pin_removed" if removed else "pin_added",
         "user": user,
         "channel_id": channel,
-        "item": {"type": "message", "created": created, "created_by": created_by, "channel": channel,
-                 "message": item_message},
+        "item": {
+            "type": "message",
+            "created": created,
+            "created_by": created_by,
+            "channel": channel,
+            "message": item_message,
+        },
         "item_user": message.get("user", ""),
         "pin_count": pin_count,
         "pinned_info": {"channel": channel, "pinned_by": created_by, "pinned_ts": created},

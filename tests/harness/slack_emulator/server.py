@@ -42,8 +42,14 @@ class _OutagePage(Exception):
 class ApiServer:
     """Builds the aiohttp application; owns the call log and the failure/latency knobs."""
 
-    def __init__(self, *, workspace: Workspace, bot_token: str, origin: Callable[[], str],
-                 socket_mode: SocketModeHub | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        workspace: Workspace,
+        bot_token: str,
+        origin: Callable[[], str],
+        socket_mode: SocketModeHub | None = None,
+    ) -> None:
         self.ws = workspace
         self.bot_token = bot_token
         self.socket_mode = socket_mode
@@ -99,12 +105,22 @@ class ApiServer:
             body, status = {"ok": False, "error": exc.code}, exc.status
         except _OutagePage as page:
             self._log_and_respond(method, params, arrived, {"ok": False}, page.status, headers)
-            return web.Response(status=page.status, content_type="text/html",
-                                text="<html><body><h1>Slack is having trouble</h1></body></html>")
+            return web.Response(
+                status=page.status,
+                content_type="text/html",
+                text="<html><body><h1>Slack is having trouble</h1></body></html>",
+            )
         return self._log_and_respond(method, params, arrived, body, status, headers)
 
-    def _log_and_respond(self, method: str, params: dict[str, Any], arrived: float, body: dict[str, Any],
-                         status: int, headers: dict[str, str]) -> web.Response:
+    def _log_and_respond(
+        self,
+        method: str,
+        params: dict[str, Any],
+        arrived: float,
+        body: dict[str, Any],
+        status: int,
+        headers: dict[str, str],
+    ) -> web.Response:
         with self.log_lock:
             self.calls.append(
                 ApiCall(

@@ -37,8 +37,14 @@ class SocketModeHub:
         await ws.prepare(request)
         with self._lock:
             self._sockets.append(ws)
-        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "emulator"},
-                            "connection_info": {"app_id": "A0PENNY"}})
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "debug_info": {"host": "emulator"},
+                "connection_info": {"app_id": "A0PENNY"},
+            }
+        )
         async for message in ws:
             if message.type == WSMsgType.TEXT:
                 with self._lock:
@@ -54,10 +60,15 @@ class SocketModeHub:
             open_sockets = [ws for ws in self._sockets if not ws.closed]
         if not open_sockets:
             raise RuntimeError("no Socket Mode connection is open")
-        await open_sockets[-1].send_json({
-            "envelope_id": envelope_id, "type": envelope_type, "payload": payload,
-            "accepts_response_payload": envelope_type != "events_api",
-            "retry_attempt": retry_attempt, "retry_reason": "timeout" if retry_attempt else "",
-        })
+        await open_sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": envelope_type,
+                "payload": payload,
+                "accepts_response_payload": envelope_type != "events_api",
+                "retry_attempt": retry_attempt,
+                "retry_reason": "timeout" if retry_attempt else "",
+            }
+        )
         await asyncio.sleep(0)
         return envelope_id

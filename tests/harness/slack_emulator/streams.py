@@ -31,11 +31,7 @@ class ChatStreams:
         self.open: set[tuple[str, str]] = set()
 
     def handlers(self) -> dict[str, Any]:
-        return {
-            "chat.startStream": self.start,
-            "chat.appendStream": self.append,
-            "chat.stopStream": self.stop,
-        }
+        return {"chat.startStream": self.start, "chat.appendStream": self.append, "chat.stopStream": self.stop}
 
     def start(self, params: Params) -> dict[str, Any]:
         """In channels Slack requires a thread and the recipient; DMs do not."""

@@ -208,18 +208,9 @@ class WebApi:
         if text is None and blocks is None:
             raise SlackError("no_text")
         self.ws.update(
-            message,
-            text=text if text is not None else message.text,
-            blocks=blocks,
-            editor=self.ws.bot_user_id,
+            message, text=text if text is not None else message.text, blocks=blocks, editor=self.ws.bot_user_id
         )
-        return {
-            "ok": True,
-            "channel": channel.id,
-            "ts": message.ts,
-            "text": message.text,
-            "message": message.to_api(),
-        }
+        return {"ok": True, "channel": channel.id, "ts": message.ts, "text": message.text, "message": message.to_api()}
 
     def chat_delete(self, params: Params) -> dict[str, Any]:
         channel = self.ws.visible_channel(_required(params, "channel", "channel_not_found"))
@@ -317,10 +308,7 @@ class WebApi:
 
     def conversations_info(self, params: Params) -> dict[str, Any]:
         channel = self.ws.visible_channel(_required(params, "channel", "channel_not_found"))
-        return {
-            "ok": True,
-            "channel": channel.to_api(bot_user_id=self.ws.bot_user_id, team_id=self.ws.team_id),
-        }
+        return {"ok": True, "channel": channel.to_api(bot_user_id=self.ws.bot_user_id, team_id=self.ws.team_id)}
 
     def conversations_members(self, params: Params) -> dict[str, Any]:
         channel = self.ws.visible_channel(_required(params, "channel", "channel_not_found"))
@@ -358,9 +346,7 @@ class WebApi:
                 continue
             rendered = message.to_api()
             rendered["pinned_to"] = [channel.id]
-            rendered["permalink"] = (
-                f"https://penny-test.slack.com/archives/{channel.id}/p{pin.ts.replace('.', '')}"
-            )
+            rendered["permalink"] = f"https://penny-test.slack.com/archives/{channel.id}/p{pin.ts.replace('.', '')}"
             items.append(
                 {
                     "type": "message",

@@ -8,7 +8,7 @@ import redis.asyncio as aioredis
 
 from bot.app import build_penny
 from bot.config import Settings
-from bot.redis.keys import RedisHandle
+from bot.redis.connection import RedisHandle
 from routing.catalog import load_catalog
 from tests.e2e.conftest import LLM_KEY, LLM_KEY_ENV, write_test_catalog
 
@@ -16,8 +16,13 @@ from tests.e2e.conftest import LLM_KEY, LLM_KEY_ENV, write_test_catalog
 async def _penny(tmp_path: Path, redis_url: str, monkeypatch, *, cache: bool, learned: bool):  # type: ignore[no-untyped-def]
     monkeypatch.setenv(LLM_KEY_ENV, LLM_KEY)
     catalog_path = write_test_catalog(tmp_path / "catalog.yaml", "http://127.0.0.1:9/v1", learned=learned)
-    settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret="secret",  # type: ignore[arg-type]
-                        slack_api_url="http://127.0.0.1:9/api/", cache_enabled=cache, catalog=catalog_path)
+    settings = Settings(
+        slack_bot_token="xoxb-test",
+        slack_signing_secret="secret",  # type: ignore[arg-type]
+        slack_api_url="http://127.0.0.1:9/api/",
+        cache_enabled=cache,
+        catalog=catalog_path,
+    )
     return await build_penny(settings, load_catalog(catalog_path), RedisHandle(aioredis.Redis.from_url(redis_url)))
 
 

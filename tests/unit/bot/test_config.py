@@ -31,8 +31,12 @@ def test_malformed_value_names_the_variable(monkeypatch: pytest.MonkeyPatch, tmp
 
 def test_penny_run_without_tokens_prints_one_line_and_fails(tmp_path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bot.main", "run"], cwd=tmp_path, env={**CLEAN_ENV, "PYTHONPATH": _repo_root()},
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "bot.main", "run"],
+        cwd=tmp_path,
+        env={**CLEAN_ENV, "PYTHONPATH": _repo_root()},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -41,17 +45,28 @@ def test_penny_run_without_tokens_prints_one_line_and_fails(tmp_path) -> None:
 
 
 def test_missing_provider_key_stops_startup(tmp_path) -> None:
-    env = {**CLEAN_ENV, "PYTHONPATH": _repo_root(), "PENNY_SLACK_BOT_TOKEN": "xoxb-1",
-           "PENNY_SLACK_SIGNING_SECRET": "s"}
-    result = subprocess.run([sys.executable, "-m", "bot.main", "check"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=60)
+    env = {
+        **CLEAN_ENV,
+        "PYTHONPATH": _repo_root(),
+        "PENNY_SLACK_BOT_TOKEN": "xoxb-1",
+        "PENNY_SLACK_SIGNING_SECRET": "s",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.main", "check"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert "GLOBAL_API_KEY" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_penny_help_lists_commands(tmp_path) -> None:
-    result = subprocess.run([sys.executable, "-m", "bot.main", "--help"], cwd=tmp_path,
-                            env={**CLEAN_ENV, "PYTHONPATH": _repo_root()}, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.main", "--help"],
+        cwd=tmp_path,
+        env={**CLEAN_ENV, "PYTHONPATH": _repo_root()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0
     assert "run" in result.stdout and "check" in result.stdout
 

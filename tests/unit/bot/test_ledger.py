@@ -8,9 +8,19 @@ from bot.ledger import Ledger, LedgerEntry
 
 def _entry(request_id: str, channel: str = "C1", team: str = "T1") -> LedgerEntry:
     return LedgerEntry(
-        request_id=request_id, team_id=team, channel_id=channel, user_id="U1", surface="mention", task="qa",
-        outcome="answered", model="m", tier="economy", prompt_tokens=10, completion_tokens=5,
-        cost_usd=Decimal("0.000006"), baseline_cost_usd=Decimal("0.000075"),
+        request_id=request_id,
+        team_id=team,
+        channel_id=channel,
+        user_id="U1",
+        surface="mention",
+        task="qa",
+        outcome="answered",
+        model="m",
+        tier="economy",
+        prompt_tokens=10,
+        completion_tokens=5,
+        cost_usd=Decimal("0.000006"),
+        baseline_cost_usd=Decimal("0.000075"),
     )
 
 

@@ -48,11 +48,27 @@ class HashEmbedder:
         return np.vstack([hashed_vector(t) for t in texts]) if texts else np.zeros((0, DIM), np.float32)
 
 
-def query(question: str, *, team: str = "T1", channel: str = "C1", visibility: str = "public",
-          user: str = "U1", task: str = "qa", thread_ts: str | None = None, fingerprint: str = "",
-          vector: np.ndarray | None = None) -> CacheQuery:
-    return CacheQuery(scope=CacheScope(team, channel, visibility), task=task, question=question,  # type: ignore[arg-type]
-                      user_id=user, thread_ts=thread_ts, context_fingerprint=fingerprint, vector=vector)
+def query(
+    question: str,
+    *,
+    team: str = "T1",
+    channel: str = "C1",
+    visibility: str = "public",
+    user: str = "U1",
+    task: str = "qa",
+    thread_ts: str | None = None,
+    fingerprint: str = "",
+    vector: np.ndarray | None = None,
+) -> CacheQuery:
+    return CacheQuery(
+        scope=CacheScope(team, channel, visibility),
+        task=task,
+        question=question,  # type: ignore[arg-type]
+        user_id=user,
+        thread_ts=thread_ts,
+        context_fingerprint=fingerprint,
+        vector=vector,
+    )
 
 
 CacheFactory = Callable[..., Awaitable[SemanticCache]]
@@ -64,8 +80,12 @@ async def make_cache(redis_url: str) -> AsyncIterator[CacheFactory]:
 
     async def factory(settings: CacheSettings | None = None, embedder: object | None = None) -> SemanticCache:
         client = aioredis.Redis.from_url(redis_url)
-        cache = SemanticCache(client, embedder or HashEmbedder(), settings or CacheSettings(),  # type: ignore[arg-type]
-                              clock=lambda: 1_000_000.0)
+        cache = SemanticCache(
+            client,
+            embedder or HashEmbedder(),
+            settings or CacheSettings(),  # type: ignore[arg-type]
+            clock=lambda: 1_000_000.0,
+        )
         await cache.start(background_sweep=False)
         created.append((cache, client))
         return cache

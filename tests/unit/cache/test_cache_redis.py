@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 from cache.store import entry_key, parse_entry_id
 from cache.values import CacheSettings, context_fingerprint
 from tests.unit.cache.conftest import CacheFactory, query, random_unit
+from vocabulary import Tier
 
 DAY = 24 * 3600.0
 NOW = 1_000_000.0
@@ -40,8 +41,13 @@ async def test_exact_hit_then_semantic_hit(make_cache: CacheFactory) -> None:
 async def test_two_instances_share_entries_within_one_second(make_cache: CacheFactory) -> None:
     first, second = await make_cache(), await make_cache()
     vec = random_unit(1)
-    entry_id = await first.store(query("What is the guest wifi password?", vector=vec), "See the pinned note.",
-                                 model="m", tier="economy", now=NOW)
+    entry_id = await first.store(
+        query("What is the guest wifi password?", vector=vec),
+        "See the pinned note.",
+        model="m",
+        tier="economy",
+        now=NOW,
+    )
     assert entry_id is not None
     near = vec + 0.05 * random_unit(2)
     near /= np.linalg.norm(near)
@@ -58,8 +64,9 @@ async def test_two_instances_share_entries_within_one_second(make_cache: CacheFa
 async def test_entries_survive_redis_restart(make_cache: CacheFactory, redis_server, redis_url: str) -> None:
     cache = await make_cache()
     vec = random_unit(3)
-    entry_id = await cache.store(query("Where is the expense policy?", vector=vec), "In Confluence.",
-                                 model="m", tier="standard", now=NOW)
+    entry_id = await cache.store(
+        query("Where is the expense policy?", vector=vec), "In Confluence.", model="m", tier="standard", now=NOW
+    )
     assert entry_id is not None
     redis_server.restart()
     fresh = await make_cache()
@@ -72,8 +79,9 @@ async def test_ttl_expiry_removes_entry_and_vector_everywhere(make_cache: CacheF
     settings = CacheSettings(ttl_seconds=7 * DAY)
     cache, replica = await make_cache(settings), await make_cache(settings)
     vec = random_unit(4)
-    entry_id = await cache.store(query("Which office has parking?", vector=vec), "Leeds.", model="m",
-                                 tier="economy", now=NOW)
+    entry_id = await cache.store(
+        query("Which office has parking?", vector=vec), "Leeds.", model="m", tier="economy", now=NOW
+    )
     assert entry_id is not None
     assert await _eventually(lambda: _true(replica.indexed(entry_id)))
     assert await cache.lookup(query("Which office has parking?", vector=vec), now=NOW + 6 * DAY) is not None
@@ -93,12 +101,24 @@ async def test_lru_cap_evicts_least_recently_used(make_cache: CacheFactory) -> N
     cache = await make_cache(CacheSettings(max_entries_per_scope=3))
     ids = []
     for i in range(3):
-        ids.append(await cache.store(query(f"question number {i} about builds", vector=random_unit(10 + i)),
-                                     f"answer {i}", model="m", tier="economy", now=NOW + i))
+        ids.append(
+            await cache.store(
+                query(f"question number {i} about builds", vector=random_unit(10 + i)),
+                f"answer {i}",
+                model="m",
+                tier="economy",
+                now=NOW + i,
+            )
+        )
     # Use the oldest one, so the second-oldest becomes least recently used.
     assert await cache.lookup(query("question number 0 about builds"), now=NOW + 10) is not None
-    newest = await cache.store(query("question number 3 about builds", vector=random_unit(13)), "answer 3",
-                               model="m", tier="economy", now=NOW + 11)
+    newest = await cache.store(
+        query("question number 3 about builds", vector=random_unit(13)),
+        "answer 3",
+        model="m",
+        tier="economy",
+        now=NOW + 11,
+    )
     assert newest is not None
     assert cache.indexed(ids[0]) and not cache.indexed(ids[1]) and cache.indexed(ids[2])
     assert await cache.lookup(query("question number 1 about builds", vector=random_unit(11)), now=NOW + 12) is None
@@ -108,8 +128,14 @@ async def test_lru_cap_evicts_least_recently_used(make_cache: CacheFactory) -> N
 async def test_source_message_deletion_evicts(make_cache: CacheFactory) -> None:
     cache = await make_cache()
     vec = random_unit(20)
-    entry_id = await cache.store(query("When is the release freeze?", vector=vec), "Thursday.", model="m",
-                                 tier="economy", source_ts=["1700000000.000100", "1700000000.000200"], now=NOW)
+    entry_id = await cache.store(
+        query("When is the release freeze?", vector=vec),
+        "Thursday.",
+        model="m",
+        tier="economy",
+        source_ts=["1700000000.000100", "1700000000.000200"],
+        now=NOW,
+    )
     assert entry_id is not None
     assert await cache.evict_by_source("T1", "C1", "1700000000.000200") == 1
     assert not cache.indexed(entry_id)
@@ -119,8 +145,13 @@ async def test_source_message_deletion_evicts(make_cache: CacheFactory) -> None:
 
 async def test_evict_for_feedback(make_cache: CacheFactory) -> None:
     cache = await make_cache()
-    entry_id = await cache.store(query("Who owns the billing service?", vector=random_unit(21)), "Team Ledger.",
-                                 model="m", tier="economy", now=NOW)
+    entry_id = await cache.store(
+        query("Who owns the billing service?", vector=random_unit(21)),
+        "Team Ledger.",
+        model="m",
+        tier="economy",
+        now=NOW,
+    )
     assert entry_id is not None
     await cache.evict(entry_id)
     assert await cache.lookup(query("Who owns the billing service?"), now=NOW) is None
@@ -143,9 +174,14 @@ async def test_approximate_index_path_removes_vectors(make_cache: CacheFactory) 
     cache, replica = await make_cache(settings), await make_cache(settings)
     ids: list[str] = []
     for i in range(100):
-        entry_id = await cache.store(query(f"padding question {i}", vector=random_unit(100 + i)), f"a{i}",
-                                     model="m", tier="economy", source_ts=[f"17000000{i:02d}.000100"],
-                                     now=NOW + (0 if i else -6 * DAY))
+        entry_id = await cache.store(
+            query(f"padding question {i}", vector=random_unit(100 + i)),
+            f"a{i}",
+            model="m",
+            tier="economy",
+            source_ts=[f"17000000{i:02d}.000100"],
+            now=NOW + (0 if i else -6 * DAY),
+        )
         assert entry_id is not None
         ids.append(entry_id)
     await cache.wait_for_ann_builds()
@@ -171,8 +207,9 @@ async def test_approximate_index_path_removes_vectors(make_cache: CacheFactory) 
 async def test_ghost_vector_is_never_served(make_cache: CacheFactory, redis_url: str) -> None:
     cache = await make_cache()
     vec = random_unit(30)
-    entry_id = await cache.store(query("Where do I file a laptop request?", vector=vec), "In ServiceNow.",
-                                 model="m", tier="economy", now=NOW)
+    entry_id = await cache.store(
+        query("Where do I file a laptop request?", vector=vec), "In ServiceNow.", model="m", tier="economy", now=NOW
+    )
     assert entry_id is not None
     team, vector_id = parse_entry_id(entry_id)
     client = aioredis.Redis.from_url(redis_url)
@@ -184,12 +221,14 @@ async def test_ghost_vector_is_never_served(make_cache: CacheFactory, redis_url:
 
 # ------------------------------------------------------------------------------------------------ privacy
 
+
 async def test_private_channel_answer_stays_in_its_channel(make_cache: CacheFactory) -> None:
     cache = await make_cache(CacheSettings(share_public_workspace_wide=True))
     vec = random_unit(40)
     q = "What is the acquisition code name?"
-    entry_id = await cache.store(query(q, channel="G1", visibility="private", vector=vec), "Bluebird.",
-                                 model="m", tier="premium", now=NOW)
+    entry_id = await cache.store(
+        query(q, channel="G1", visibility="private", vector=vec), "Bluebird.", model="m", tier="premium", now=NOW
+    )
     assert entry_id is not None
     assert await cache.lookup(query(q, channel="G1", visibility="private", vector=vec), now=NOW) is not None
     assert await cache.lookup(query(q, channel="C2", visibility="public", vector=vec), now=NOW) is None
@@ -211,8 +250,7 @@ async def test_shared_public_entry_and_visibility_change(make_cache: CacheFactor
     cache, replica = await make_cache(settings), await make_cache(settings)
     vec = random_unit(42)
     q = "How do I book a meeting room?"
-    entry_id = await cache.store(query(q, channel="C1", vector=vec), "Use Robin.", model="m", tier="economy",
-                                 now=NOW)
+    entry_id = await cache.store(query(q, channel="C1", vector=vec), "Use Robin.", model="m", tier="economy", now=NOW)
     assert entry_id is not None
     from_other = query(q, channel="C2", vector=vec)
     hit = await cache.lookup(from_other, now=NOW)
@@ -230,8 +268,9 @@ async def test_shared_public_entry_and_visibility_change(make_cache: CacheFactor
     assert await cache.lookup(query(q, channel="C1", visibility="private", vector=vec), now=NOW) is not None
 
 
-async def test_shared_entry_refused_when_visibility_changed_but_not_yet_synced(make_cache: CacheFactory,
-                                                                               redis_url: str) -> None:
+async def test_shared_entry_refused_when_visibility_changed_but_not_yet_synced(
+    make_cache: CacheFactory, redis_url: str
+) -> None:
     """The Redis re-check alone stops a stale shared candidate, before any index update arrives."""
     settings = CacheSettings(share_public_workspace_wide=True)
     cache = await make_cache(settings)
@@ -248,18 +287,26 @@ async def test_shared_entry_refused_when_visibility_changed_but_not_yet_synced(m
 
 # ------------------------------------------------------------------------------------------------ policy
 
+
 async def test_draft_is_never_cached(make_cache: CacheFactory) -> None:
     cache = await make_cache()
-    assert await cache.store(query("Draft a reply to Sam", task="draft"), "Hi Sam", model="m", tier="e",
-                             now=NOW) is None
+    assert (
+        await cache.store(query("Draft a reply to Sam", task="draft"), "Hi Sam", model="m", tier=Tier.ECONOMY, now=NOW)
+        is None
+    )
     assert await cache.lookup(query("Draft a reply to Sam", task="draft"), now=NOW) is None
 
 
 async def test_summary_is_exact_on_channel_thread_and_latest_message(make_cache: CacheFactory) -> None:
     cache = await make_cache()
     fp = context_fingerprint("1700.1", "1700.9")
-    stored = await cache.store(query("summarize", task="summarize", thread_ts="1700.1", fingerprint=fp),
-                               "Summary.", model="m", tier="e", now=NOW)
+    stored = await cache.store(
+        query("summarize", task="summarize", thread_ts="1700.1", fingerprint=fp),
+        "Summary.",
+        model="m",
+        tier=Tier.ECONOMY,
+        now=NOW,
+    )
     assert stored is not None
     same = query("summarize", task="summarize", thread_ts="1700.1", fingerprint=fp)
     assert (await cache.lookup(same, now=NOW)) is not None
@@ -275,20 +322,38 @@ async def test_follow_up_is_keyed_by_thread_context(make_cache: CacheFactory) ->
     cache = await make_cache()
     vec = random_unit(50)
     fp_a = context_fingerprint("1700.1", "1700.5")
-    assert await cache.store(query("what about the second one?", thread_ts="1700.1", fingerprint=fp_a, vector=vec),
-                             "It ships Monday.", model="m", tier="e", now=NOW)
-    assert await cache.lookup(query("what about the second one?", thread_ts="1700.1", fingerprint=fp_a,
-                                    vector=vec), now=NOW) is not None
-    other = query("what about the second one?", thread_ts="1800.1", fingerprint=context_fingerprint("1800.1", "1800.2"),
-                  vector=vec)
+    assert await cache.store(
+        query("what about the second one?", thread_ts="1700.1", fingerprint=fp_a, vector=vec),
+        "It ships Monday.",
+        model="m",
+        tier=Tier.ECONOMY,
+        now=NOW,
+    )
+    assert (
+        await cache.lookup(
+            query("what about the second one?", thread_ts="1700.1", fingerprint=fp_a, vector=vec), now=NOW
+        )
+        is not None
+    )
+    other = query(
+        "what about the second one?",
+        thread_ts="1800.1",
+        fingerprint=context_fingerprint("1800.1", "1800.2"),
+        vector=vec,
+    )
     assert await cache.lookup(other, now=NOW) is None
 
 
 async def test_personal_question_only_reused_for_same_user(make_cache: CacheFactory) -> None:
     cache = await make_cache()
     vec = random_unit(60)
-    assert await cache.store(query("How many PTO days do I have left?", user="U1", vector=vec), "12 days.",
-                             model="m", tier="e", now=NOW)
+    assert await cache.store(
+        query("How many PTO days do I have left?", user="U1", vector=vec),
+        "12 days.",
+        model="m",
+        tier=Tier.ECONOMY,
+        now=NOW,
+    )
     assert await cache.lookup(query("How many PTO days do I have left?", user="U1", vector=vec), now=NOW)
     assert await cache.lookup(query("How many PTO days do I have left?", user="U2", vector=vec), now=NOW) is None
 
@@ -297,7 +362,7 @@ async def test_time_relative_question_is_exact_only_and_expires_with_the_day(mak
     embedder_cache = await make_cache()
     vec = random_unit(70)
     q = "Who is on call today?"
-    assert await embedder_cache.store(query(q, vector=vec), "Priya.", model="m", tier="e", now=NOW)
+    assert await embedder_cache.store(query(q, vector=vec), "Priya.", model="m", tier=Tier.ECONOMY, now=NOW)
     assert embedder_cache.index_size("T1", "C1") == 0
     assert await embedder_cache.lookup(query(q, vector=vec), now=NOW + 60) is not None
     assert await embedder_cache.lookup(query(q, vector=vec), now=NOW + DAY) is None
@@ -306,7 +371,7 @@ async def test_time_relative_question_is_exact_only_and_expires_with_the_day(mak
 async def test_non_english_question_is_exact_only(make_cache: CacheFactory) -> None:
     cache = await make_cache()
     q = "¿Dónde está la política de gastos?"
-    assert await cache.store(query(q), "En Confluence.", model="m", tier="e", now=NOW)
+    assert await cache.store(query(q), "En Confluence.", model="m", tier=Tier.ECONOMY, now=NOW)
     assert cache.index_size("T1", "C1") == 0
     assert await cache.lookup(query(q), now=NOW) is not None
 
@@ -315,13 +380,22 @@ async def test_replica_that_missed_trimmed_changes_rebuilds(make_cache: CacheFac
     """A capped stream can drop changes a stalled replica never read: the sequence gap forces a rebuild."""
     settings = CacheSettings(stream_maxlen=3)
     writer, stalled = await make_cache(settings), await make_cache(settings)
-    first = await writer.store(query("first question about gaps", vector=random_unit(80)), "a", model="m",
-                               tier="e", now=NOW)
+    first = await writer.store(
+        query("first question about gaps", vector=random_unit(80)), "a", model="m", tier=Tier.ECONOMY, now=NOW
+    )
     assert first is not None
     assert await _eventually(lambda: _true(stalled.indexed(first)))
     await stalled.close()  # stop tailing, keep the in-memory indexes
-    later = [await writer.store(query(f"later question {i} about gaps", vector=random_unit(81 + i)), "b",
-                                model="m", tier="e", now=NOW) for i in range(6)]
+    later = [
+        await writer.store(
+            query(f"later question {i} about gaps", vector=random_unit(81 + i)),
+            "b",
+            model="m",
+            tier=Tier.ECONOMY,
+            now=NOW,
+        )
+        for i in range(6)
+    ]
     await writer.evict(first)  # a removal the stalled replica must not miss
     # Resume tailing from where it stopped (what a long network partition looks like to this process).
     stalled._closing = False
@@ -335,7 +409,7 @@ async def test_lookup_reporting_a_now_private_channel_stops_sharing(make_cache: 
     cache = await make_cache(CacheSettings(share_public_workspace_wide=True))
     vec = random_unit(90)
     q = "Where is the brand kit?"
-    assert await cache.store(query(q, channel="C1", vector=vec), "Figma.", model="m", tier="e", now=NOW)
+    assert await cache.store(query(q, channel="C1", vector=vec), "Figma.", model="m", tier=Tier.ECONOMY, now=NOW)
     assert await cache.lookup(query(q, channel="C2", vector=vec), now=NOW) is not None
     assert await cache.lookup(query(q, channel="C1", visibility="private", vector=vec), now=NOW) is not None
     assert await cache.lookup(query(q, channel="C2", vector=vec), now=NOW) is None

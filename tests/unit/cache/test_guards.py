@@ -17,8 +17,7 @@ REFUSED = [
     ("How do I mute the channel?", "How do I unmute the channel?", "negation"),
     ("Is the office open on Fridays?", "Is the office closed on Fridays?", "antonym"),
     ("How do I add a user to the workspace?", "How do I remove a user from the workspace?", "antonym"),
-    ("Which features are included in the free tier?", "Which features are excluded from the free tier?",
-     "antonym"),
+    ("Which features are included in the free tier?", "Which features are excluded from the free tier?", "antonym"),
     ("How do I increase the quota?", "How do I decrease the quota?", "antonym"),
     ("Can I return it after 14 days?", "Can I return it after 40 days?", "number"),
     ("Is the 9:15 train on time?", "Is the 9:45 train on time?", "number"),
@@ -100,25 +99,36 @@ class TableVectors:
 
 async def test_alignment_refuses_an_added_or_swapped_content_word() -> None:
     verifier = Verifier(None)
-    assert not (await verifier.verify("What's covered under the warranty?",
-                                      "What's covered under the extended warranty?")).ok
-    assert not (await verifier.verify("How do I change my delivery address?",
-                                      "How do I change my billing address?")).ok
-    assert not (await verifier.verify("How much holiday do full-time staff get?",
-                                      "How much holiday do part-time staff get?")).ok
+    assert not (
+        await verifier.verify("What's covered under the warranty?", "What's covered under the extended warranty?")
+    ).ok
+    assert not (await verifier.verify("How do I change my delivery address?", "How do I change my billing address?")).ok
+    assert not (
+        await verifier.verify("How much holiday do full-time staff get?", "How much holiday do part-time staff get?")
+    ).ok
 
 
 async def test_alignment_accepts_listed_synonyms_and_fillers_without_a_model() -> None:
     verifier = Verifier(None)
-    assert (await verifier.verify("How do I update my online banking password?",
-                                  "How do I change my online banking password?")).ok
-    assert (await verifier.verify("How do I bleed a radiator?",
-                                  "Sorry, silly question, but how do I bleed a radiator?")).ok
+    assert (
+        await verifier.verify(
+            "How do I update my online banking password?", "How do I change my online banking password?"
+        )
+    ).ok
+    assert (
+        await verifier.verify("How do I bleed a radiator?", "Sorry, silly question, but how do I bleed a radiator?")
+    ).ok
 
 
 async def test_alignment_uses_word_vectors_above_the_bar_only() -> None:
-    vectors = TableVectors({"baggage": [1, 0.1, 0, 0, 0, 0, 0, 0], "luggage": [1, 0.2, 0, 0, 0, 0, 0, 0],
-                            "blue": [1, 1, 0, 0, 0, 0, 0, 0], "red": [1, 0, 1, 0, 0, 0, 0, 0]})
+    vectors = TableVectors(
+        {
+            "baggage": [1, 0.1, 0, 0, 0, 0, 0, 0],
+            "luggage": [1, 0.2, 0, 0, 0, 0, 0, 0],
+            "blue": [1, 1, 0, 0, 0, 0, 0, 0],
+            "red": [1, 0, 1, 0, 0, 0, 0, 0],
+        }
+    )
     verifier = Verifier(vectors, word_threshold=0.75, max_dispensable=0)
     assert (await verifier.verify("What is the baggage allowance?", "What is the luggage allowance?")).ok
     # cos(blue, red) = 0.5: below the bar, so the swapped colour is refused.
@@ -131,8 +141,10 @@ async def test_alignment_uses_word_vectors_above_the_bar_only() -> None:
 # ------------------------------------------------------------------------------------------ reworded questions
 
 # Word vectors under which none of these words align (all pairwise cosines 0), so only the new rules decide.
-REWORDED = ("What does the red warning light on my dashboard mean?",
-            "There's a red light on my dashboard, what is it telling me?")
+REWORDED = (
+    "What does the red warning light on my dashboard mean?",
+    "There's a red light on my dashboard, what is it telling me?",
+)
 
 
 async def test_reworded_question_is_judged_by_sentence_similarity() -> None:
@@ -147,19 +159,29 @@ async def test_reworded_question_is_judged_by_sentence_similarity() -> None:
 async def test_near_copy_with_a_changed_or_added_word_gets_no_tolerance() -> None:
     verifier = Verifier(TableVectors({}), reworded_threshold=0.81)
     # Added modifier: most of the wording is shared, so the extra word is the point of the question.
-    assert not (await verifier.verify("What's covered under the warranty?",
-                                      "What's covered under the extended warranty?", similarity=0.99)).ok
-    assert not (await verifier.verify("What documents do I need to travel to France?",
-                                      "What documents does my child need to travel to France?",
-                                      similarity=0.99)).ok
+    assert not (
+        await verifier.verify(
+            "What's covered under the warranty?", "What's covered under the extended warranty?", similarity=0.99
+        )
+    ).ok
+    assert not (
+        await verifier.verify(
+            "What documents do I need to travel to France?",
+            "What documents does my child need to travel to France?",
+            similarity=0.99,
+        )
+    ).ok
 
 
-@pytest.mark.parametrize(("query", "candidate"), [
-    ("What does my home insurance cover?", "What's covered by my car insurance?"),
-    ("Does my contents insurance cover my laptop at home?", "Is my laptop abroad covered by contents insurance?"),
-    ("How do I add money to my ISA?", "What's the way to take money out of my ISA?"),
-    ("What's the baggage allowance for economy passengers?", "How much bag allowance do business passengers get?"),
-])
+@pytest.mark.parametrize(
+    ("query", "candidate"),
+    [
+        ("What does my home insurance cover?", "What's covered by my car insurance?"),
+        ("Does my contents insurance cover my laptop at home?", "Is my laptop abroad covered by contents insurance?"),
+        ("How do I add money to my ISA?", "What's the way to take money out of my ISA?"),
+        ("What's the baggage allowance for economy passengers?", "How much bag allowance do business passengers get?"),
+    ],
+)
 async def test_slot_swap_is_refused_even_when_reworded(query: str, candidate: str) -> None:
     verifier = Verifier(TableVectors({}), reworded_threshold=0.81)
     verdict = await verifier.verify(query, candidate, similarity=0.99)
@@ -169,17 +191,24 @@ async def test_slot_swap_is_refused_even_when_reworded(query: str, candidate: st
 
 async def test_reworded_question_with_mostly_unaligned_words_is_refused() -> None:
     verifier = Verifier(TableVectors({}), reworded_threshold=0.81, max_unaligned_share=0.5)
-    verdict = await verifier.verify("What are the signs that my boiler is working properly?",
-                                    "How can I tell my boiler has developed a fault?", similarity=0.99)
+    verdict = await verifier.verify(
+        "What are the signs that my boiler is working properly?",
+        "How can I tell my boiler has developed a fault?",
+        similarity=0.99,
+    )
     assert not verdict.ok
 
 
 def test_misspelt_day_is_a_date_not_a_name() -> None:
-    assert text_guards("What time does the leisure centre open on Mondays?",
-                       "What time does the leisure center open on Mondys?").ok
+    assert text_guards(
+        "What time does the leisure centre open on Mondays?", "What time does the leisure center open on Mondys?"
+    ).ok
     assert not text_guards("Is the gym open on Mondys?", "Is the gym open on Fridays?").ok
 
 
 async def test_misspelt_day_aligns_as_a_date() -> None:
-    assert (await Verifier(None).verify("What time does the leisure centre open on Mondays?",
-                                        "What time does the leisure center open on Mondys?")).ok
+    assert (
+        await Verifier(None).verify(
+            "What time does the leisure centre open on Mondays?", "What time does the leisure center open on Mondys?"
+        )
+    ).ok

@@ -45,8 +45,9 @@ async def test_tail_with_no_team_yet_waits_between_polls(make_cache: CacheFactor
 
 async def test_tail_with_entries_blocks_on_the_stream(make_cache: CacheFactory, redis_url: str) -> None:
     cache = await make_cache(CacheSettings(tail_block_seconds=0.5))
-    stored = await cache.store(query("Where is the VPN guide?", vector=random_unit(1)), "In the wiki.",
-                               model="m", tier="economy", now=NOW)
+    stored = await cache.store(
+        query("Where is the VPN guide?", vector=random_unit(1)), "In the wiki.", model="m", tier="economy", now=NOW
+    )
     assert stored is not None
     await asyncio.sleep(0.6)  # the tail picks the team up and replays its one change
     calls = await _commands_during(redis_url, 2.0)
@@ -60,8 +61,9 @@ class _InstantStore:
     def __init__(self) -> None:
         self.reads = 0
 
-    async def read_changes(self, positions: dict[str, str], *, new_teams_after: str, block_ms: int,
-                           count: int = 500) -> ChangeBatch:
+    async def read_changes(
+        self, positions: dict[str, str], *, new_teams_after: str, block_ms: int, count: int = 500
+    ) -> ChangeBatch:
         self.reads += 1
         return ChangeBatch(teams_position=new_teams_after)
 

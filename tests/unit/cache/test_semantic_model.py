@@ -9,6 +9,7 @@ import pytest
 from cache.embedder import Embedder
 from cache.values import CacheSettings
 from tests.unit.cache.conftest import CacheFactory, query
+from vocabulary import Tier
 
 pytestmark = pytest.mark.slow
 NOW = 1_000_000.0
@@ -31,16 +32,20 @@ async def test_near_repeat_hits_and_traps_miss(make_cache: CacheFactory, embedde
         "How do I export my data from Salesforce?": "Data Export Service.",
     }
     for i, (question, answer) in enumerate(stored.items()):
-        assert await cache.store(query(question, user="U1", channel="C1"), answer, model="m", tier="e",
-                                 now=NOW + i)
+        assert await cache.store(
+            query(question, user="U1", channel="C1"), answer, model="m", tier=Tier.ECONOMY, now=NOW + i
+        )
     assert cache.index_size("T1", "C1") == 4
 
     hit = await cache.lookup(query("How do I chnage the email adress on my acount?"), now=NOW + 10)
     assert hit is not None and hit.kind == "semantic" and hit.answer == "Settings → Profile."
     assert 0.75 <= hit.similarity < 1.0
 
-    for trap in ("Is the clinic closed on Sundays?", "Can I return it after 40 days?",
-                 "How do I export my data from HubSpot?"):
+    for trap in (
+        "Is the clinic closed on Sundays?",
+        "Can I return it after 40 days?",
+        "How do I export my data from HubSpot?",
+    ):
         assert await cache.lookup(query(trap), now=NOW + 10) is None, trap
 
     # The vector the router already computed is used as is (no second embedding).

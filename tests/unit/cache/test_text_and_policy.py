@@ -9,20 +9,30 @@ from cache.text import is_personal, is_time_relative, looks_english, normalize_f
 from cache.values import CacheQuery, CacheScope
 
 
-@pytest.mark.parametrize("text", ["How many PTO days do I have left?", "What's my expense limit?",
-                                  "Am I on call?", "Show me my tickets"])
+@pytest.mark.parametrize(
+    "text", ["How many PTO days do I have left?", "What's my expense limit?", "Am I on call?", "Show me my tickets"]
+)
 def test_personal(text: str) -> None:
     assert is_personal(text)
 
 
-@pytest.mark.parametrize("text", ["How do I request PTO?", "Can I bring a guest to the offsite?",
-                                  "Where is the expense policy?", "What is our PTO policy?"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How do I request PTO?",
+        "Can I bring a guest to the offsite?",
+        "Where is the expense policy?",
+        "What is our PTO policy?",
+    ],
+)
 def test_not_personal(text: str) -> None:
     assert not is_personal(text)
 
 
-@pytest.mark.parametrize("text", ["Who is on call today?", "What shipped this week?", "Is prod down right now?",
-                                  "What did we decide yesterday?"])
+@pytest.mark.parametrize(
+    "text",
+    ["Who is on call today?", "What shipped this week?", "Is prod down right now?", "What did we decide yesterday?"],
+)
 def test_time_relative(text: str) -> None:
     assert is_time_relative(text)
 
@@ -31,11 +41,17 @@ def test_not_time_relative() -> None:
     assert not is_time_relative("What is the release process?")
 
 
-@pytest.mark.parametrize(("text", "english"), [
-    ("How do I reset my VPN token?", True), ("VPN token reset", True),
-    ("¿Dónde está la política de gastos?", False), ("Wo ist die Reisekostenrichtlinie?", False),
-    ("Comment réinitialiser mon mot de passe ?", False), ("経費精算はどうやるの？", False),
-])
+@pytest.mark.parametrize(
+    ("text", "english"),
+    [
+        ("How do I reset my VPN token?", True),
+        ("VPN token reset", True),
+        ("¿Dónde está la política de gastos?", False),
+        ("Wo ist die Reisekostenrichtlinie?", False),
+        ("Comment réinitialiser mon mot de passe ?", False),
+        ("経費精算はどうやるの？", False),
+    ],
+)
 def test_english_gate(text: str, english: bool) -> None:
     assert looks_english(text) is english
 

@@ -83,16 +83,12 @@ def test_assert_shape_catches_wrong_types_and_invented_fields() -> None:
 
 
 def _sample(slack_eval: Path, name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(
-        (slack_eval / "java-slack-sdk_samples" / "api" / f"{name}.json").read_text()
-    )
+    data: dict[str, Any] = json.loads((slack_eval / "java-slack-sdk_samples" / "api" / f"{name}.json").read_text())
     return data
 
 
 # ----------------------------------------------------------------- response shapes
-async def test_auth_test_matches_slack_shape(
-    emu: SlackEmulator, client: AsyncWebClient, slack_eval: Path
-) -> None:
+async def test_auth_test_matches_slack_shape(emu: SlackEmulator, client: AsyncWebClient, slack_eval: Path) -> None:
     response = await client.auth_test()
     assert_shape(response.data, _sample(slack_eval, "auth.test"))
     assert {"ok", "url", "team", "user", "team_id", "user_id", "bot_id"} <= set(response.data)
@@ -147,18 +143,12 @@ async def test_slack_connect_channel_is_ext_shared(emu: SlackEmulator, client: A
     assert info["is_private"] is False
 
 
-async def test_users_info_matches_slack_shape(
-    emu: SlackEmulator, client: AsyncWebClient, slack_eval: Path
-) -> None:
+async def test_users_info_matches_slack_shape(emu: SlackEmulator, client: AsyncWebClient, slack_eval: Path) -> None:
     alice = emu.add_user("alice", real_name="Alice Liddell", display_name="ali")
     response = await client.users_info(user=alice.id)
     assert_shape(response.data, _sample(slack_eval, "users.info"))
     user = response["user"]
-    assert (user["id"], user["real_name"], user["profile"]["display_name"]) == (
-        alice.id,
-        "Alice Liddell",
-        "ali",
-    )
+    assert (user["id"], user["real_name"], user["profile"]["display_name"]) == (alice.id, "Alice Liddell", "ali")
     bot = (await client.users_info(user="U0PENNY"))["user"]
     assert bot["is_bot"] is True and bot["profile"]["bot_id"] == "B0PENNY"
 
@@ -207,9 +197,7 @@ async def test_thread_replies_update_parent_and_broadcast_reaches_history(
     assert [m.text for m in emu.bot_replies(channel.id, parent.ts)] == ["answer", "also here"]
 
 
-async def test_edit_history_records_every_version_and_edited_marker(
-    emu: SlackEmulator, client: AsyncWebClient
-) -> None:
+async def test_edit_history_records_every_version_and_edited_marker(emu: SlackEmulator, client: AsyncWebClient) -> None:
     channel = emu.add_channel("general")
     posted = await client.chat_postMessage(channel=channel.id, text="…")
     for text in ("The answer", "The answer is 42"):
@@ -252,11 +240,7 @@ async def test_files_upload_v2_goes_through_the_emulators_upload_url(
     channel = emu.add_channel("general")
     parent = await client.chat_postMessage(channel=channel.id, text="digest")
     response = await client.files_upload_v2(
-        channel=channel.id,
-        content=b"\x89PNG...",
-        filename="chart.png",
-        title="Weekly cost",
-        thread_ts=parent["ts"],
+        channel=channel.id, content=b"\x89PNG...", filename="chart.png", title="Weekly cost", thread_ts=parent["ts"]
     )
     assert response["file"]["title"] == "Weekly cost"
     (uploaded,) = emu.uploaded_files()
@@ -289,15 +273,11 @@ async def test_history_oldest_latest_filters(emu: SlackEmulator, client: AsyncWe
     ts = [emu.post_user_message(channel.id, "U0001", f"m{i}").ts for i in range(5)]
     window = await client.conversations_history(channel=channel.id, oldest=ts[1], latest=ts[3])
     assert [m["ts"] for m in window["messages"]] == [ts[2]]
-    inclusive = await client.conversations_history(
-        channel=channel.id, oldest=ts[1], latest=ts[3], inclusive=True
-    )
+    inclusive = await client.conversations_history(channel=channel.id, oldest=ts[1], latest=ts[3], inclusive=True)
     assert [m["ts"] for m in inclusive["messages"]] == [ts[3], ts[2], ts[1]]
 
 
-async def test_replies_paging_collects_parent_and_replies_once(
-    emu: SlackEmulator, client: AsyncWebClient
-) -> None:
+async def test_replies_paging_collects_parent_and_replies_once(emu: SlackEmulator, client: AsyncWebClient) -> None:
     alice = emu.add_user("alice")
     channel = emu.add_channel("general", members=[alice.id])
     parent = emu.post_user_message(channel.id, alice.id, "thread")
@@ -348,26 +328,16 @@ async def test_error_codes(emu: SlackEmulator, client: AsyncWebClient) -> None:
     assert (await client.conversations_info(channel=outside.id))["channel"]["is_member"] is False
     assert await _error_of(client.conversations_info(channel=secret.id)) == "channel_not_found"
     assert await _error_of(client.conversations_history(channel="C9999")) == "channel_not_found"
-    assert (
-        await _error_of(client.chat_update(channel=joined.id, ts="1.000001", text="x")) == "message_not_found"
-    )
-    assert (
-        await _error_of(client.chat_update(channel=joined.id, ts=theirs.ts, text="x"))
-        == "cant_update_message"
-    )
+    assert await _error_of(client.chat_update(channel=joined.id, ts="1.000001", text="x")) == "message_not_found"
+    assert await _error_of(client.chat_update(channel=joined.id, ts=theirs.ts, text="x")) == "cant_update_message"
     assert await _error_of(client.chat_delete(channel=joined.id, ts=theirs.ts)) == "cant_delete_message"
     assert await _error_of(client.chat_postMessage(channel=joined.id, text="x" * 40_001)) == "msg_too_long"
     with pytest.warns(UserWarning, match="text"):  # slack_sdk itself warns about a missing text
         assert await _error_of(client.chat_postMessage(channel=joined.id, text="")) == "no_text"
-    assert (
-        await _error_of(client.conversations_replies(channel=joined.id, ts="1.000001")) == "thread_not_found"
-    )
+    assert await _error_of(client.conversations_replies(channel=joined.id, ts="1.000001")) == "thread_not_found"
     assert await _error_of(client.users_info(user="U9999")) == "user_not_found"
     bob = emu.add_user("bob")
-    assert (
-        await _error_of(client.chat_postEphemeral(channel=joined.id, user=bob.id, text="x"))
-        == "user_not_in_channel"
-    )
+    assert await _error_of(client.chat_postEphemeral(channel=joined.id, user=bob.id, text="x")) == "user_not_in_channel"
     await client.chat_postMessage(channel=joined.id, text="x" * 40_000)  # exactly at the limit is fine
 
     errors = [c.error for c in emu.calls() if not c.ok]
@@ -390,16 +360,11 @@ def test_sync_client_and_form_bodies(emu: SlackEmulator) -> None:
     client = WebClient(token=emu.bot_token, base_url=emu.base_url)
     posted = client.chat_postMessage(channel=channel.id, text="sync")
     client.reactions_add(channel=channel.id, timestamp=posted["ts"], name="tada")
-    form = (
-        f"channel={channel.id}&text=form&blocks=" + urllib.parse.quote(json.dumps([{"type": "divider"}]))
-    ).encode()
+    form = (f"channel={channel.id}&text=form&blocks=" + urllib.parse.quote(json.dumps([{"type": "divider"}]))).encode()
     request = urllib.request.Request(
         emu.base_url + "chat.postMessage",
         data=form,
-        headers={
-            "Authorization": f"Bearer {emu.bot_token}",
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
+        headers={"Authorization": f"Bearer {emu.bot_token}", "Content-Type": "application/x-www-form-urlencoded"},
     )
     with urllib.request.urlopen(request) as response:
         body = json.loads(response.read())
@@ -409,9 +374,7 @@ def test_sync_client_and_form_bodies(emu: SlackEmulator) -> None:
 
 
 # ----------------------------------------------------------------- rate limits
-async def test_forced_rate_limit_returns_429_with_retry_after(
-    emu: SlackEmulator, client: AsyncWebClient
-) -> None:
+async def test_forced_rate_limit_returns_429_with_retry_after(emu: SlackEmulator, client: AsyncWebClient) -> None:
     channel = emu.add_channel("general")
     posted = await client.chat_postMessage(channel=channel.id, text="a")
     emu.force_rate_limit("chat.update", times=1, retry_after=7)
@@ -427,9 +390,7 @@ async def test_forced_rate_limit_returns_429_with_retry_after(
 async def test_rate_limit_retry_handler_waits_out_retry_after(emu: SlackEmulator) -> None:
     channel = emu.add_channel("general")
     client = AsyncWebClient(
-        token=emu.bot_token,
-        base_url=emu.base_url,
-        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=1)],
+        token=emu.bot_token, base_url=emu.base_url, retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=1)]
     )
     emu.force_rate_limit("chat.postMessage", times=1, retry_after=1)
     response = await client.chat_postMessage(channel=channel.id, text="eventually")
@@ -507,9 +468,4 @@ async def test_chat_stream_methods_grow_one_message(
 
     (reply,) = emu.bot_replies(channel.id, parent.ts)
     assert reply.text == "Hello, world." and reply.edited is None
-    assert [r.text for r in emu.edit_history(channel.id, reply.ts)] == [
-        "",
-        "Hello",
-        "Hello, world",
-        "Hello, world.",
-    ]
+    assert [r.text for r in emu.edit_history(channel.id, reply.ts)] == ["", "Hello", "Hello, world", "Hello, world."]

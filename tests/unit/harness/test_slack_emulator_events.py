@@ -63,23 +63,15 @@ async def receiver(emu: SlackEmulator) -> AsyncIterator[Receiver]:
 
 
 def _events_sample(slack_eval: Path, name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(
-        (slack_eval / "java-slack-sdk_samples" / "events" / f"{name}.json").read_text()
-    )
+    data: dict[str, Any] = json.loads((slack_eval / "java-slack-sdk_samples" / "events" / f"{name}.json").read_text())
     return data
 
 
 # ----------------------------------------------------------------- signing
 def test_signing_reproduces_slacks_documented_example(slack_eval: Path) -> None:
     example = json.loads((slack_eval / "signature" / "slack_docs_signature_example.json").read_text())
-    assert (
-        sign(example["signing_secret"], example["timestamp"], example["body"])
-        == example["expected_signature"]
-    )
-    assert (
-        sign(example["signing_secret"], example["timestamp"], example["body"] + " ")
-        != example["expected_signature"]
-    )
+    assert sign(example["signing_secret"], example["timestamp"], example["body"]) == example["expected_signature"]
+    assert sign(example["signing_secret"], example["timestamp"], example["body"] + " ") != example["expected_signature"]
 
 
 async def test_signed_event_verifies_with_slack_sdk(emu: SlackEmulator, receiver: Receiver) -> None:
@@ -111,10 +103,7 @@ async def test_explicit_event_id_and_retry_headers(emu: SlackEmulator, receiver:
     await emu.adeliver_event(event, event_id="Ev0TEST0001", retry_num=2, retry_reason="http_error")
     (_, first_body), (second_headers, second_body) = receiver.requests
     assert json.loads(first_body)["event_id"] == json.loads(second_body)["event_id"] == "Ev0TEST0001"
-    assert (second_headers["X-Slack-Retry-Num"], second_headers["X-Slack-Retry-Reason"]) == (
-        "2",
-        "http_error",
-    )
+    assert (second_headers["X-Slack-Retry-Num"], second_headers["X-Slack-Retry-Reason"]) == ("2", "http_error")
 
 
 # ----------------------------------------------------------------- re-delivery
@@ -220,9 +209,7 @@ async def test_reaction_removed_event_matches_slack_and_updates_the_message(
     assert emu.message(channel.id, parent.ts).reactions == {}
 
 
-async def test_slash_command_form_and_response_url(
-    emu: SlackEmulator, receiver: Receiver, slack_eval: Path
-) -> None:
+async def test_slash_command_form_and_response_url(emu: SlackEmulator, receiver: Receiver, slack_eval: Path) -> None:
     alice = emu.add_user("alice")
     channel = emu.add_channel("general", members=[alice.id])
     delivery = await emu.adeliver_command("/summarize", "last week", channel=channel.id, user=alice.id)
@@ -231,9 +218,7 @@ async def test_slash_command_form_and_response_url(
     assert headers["Content-Type"] == "application/x-www-form-urlencoded"
     form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
     sample = json.loads(
-        (
-            slack_eval / "java-slack-sdk_samples/app-backend/slash-commands/SlashCommandPayload.json"
-        ).read_text()
+        (slack_eval / "java-slack-sdk_samples/app-backend/slash-commands/SlashCommandPayload.json").read_text()
     )
     assert set(form) <= set(sample) and {
         "command",
@@ -255,9 +240,7 @@ async def test_slash_command_form_and_response_url(
     async with aiohttp.ClientSession() as session:
         async with session.post(form["response_url"], json={"response_type": "ephemeral", "text": "working"}):
             pass
-        async with session.post(
-            form["response_url"], json={"response_type": "in_channel", "text": "Summary"}
-        ):
+        async with session.post(form["response_url"], json={"response_type": "in_channel", "text": "Summary"}):
             pass
     assert [p.payload["text"] for p in emu.response_url_posts()] == ["working", "Summary"]
     assert [m.text for m in emu.bot_messages(channel.id)] == ["Summary"]

@@ -9,8 +9,9 @@ import pytest
 import yaml
 
 from routing.catalog import CatalogError, Tier, load_catalog
-from routing.policy import ChannelOverride, Complexity, TaskKind
+from routing.policy import ChannelOverride, Complexity
 from tests.unit.routing.conftest import catalog_data
+from vocabulary import TaskKind
 
 
 def load(tmp_path: Path, data: dict[str, Any]):

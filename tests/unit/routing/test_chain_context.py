@@ -6,7 +6,7 @@ import itertools
 
 from routing.chain import order_chain, tier_order
 from routing.context import trim_oldest
-from routing.tiers import Tier
+from vocabulary import Tier
 
 
 def test_tier_order() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from routing.classify import classify
-from routing.policy import Complexity, TaskKind
+from routing.policy import Complexity
+from vocabulary import TaskKind
 
 
 @pytest.mark.parametrize(
@@ -68,8 +69,13 @@ def test_code_and_maths_asks_are_not_simple(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["what's the code for the office door?", "when is the program review?", "how many PTO days do we get?",
-     "what is the area of the new office?", "can you fix the wifi in room 4?"],
+    [
+        "what's the code for the office door?",
+        "when is the program review?",
+        "how many PTO days do we get?",
+        "what is the area of the new office?",
+        "can you fix the wifi in room 4?",
+    ],
 )
 def test_workplace_words_that_look_technical_stay_simple(text: str) -> None:
     assert classify(text).complexity is Complexity.SIMPLE

@@ -30,12 +30,15 @@ def test_role_headers_go_with_their_turn_marker() -> None:
     assert strip_control_tokens("<|im_start|>user\nhi<start_of_turn>model\nyes") == "hiyes"
 
 
-@pytest.mark.parametrize("text", [
-    "if a < b || c > d: print('<|>')",
-    "Use <s>strike</s> and [INST] literally",
-    "pipe | and angle <brackets>",
-    "x <|",  # a tail that only looks like the start of a marker is released at the end
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "if a < b || c > d: print('<|>')",
+        "Use <s>strike</s> and [INST] literally",
+        "pipe | and angle <brackets>",
+        "x <|",  # a tail that only looks like the start of a marker is released at the end
+    ],
+)
 def test_ordinary_text_is_left_alone(text: str) -> None:
     assert strip_control_tokens(text) == text
     for size in (1, 3, 50):

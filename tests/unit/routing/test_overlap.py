@@ -12,7 +12,7 @@ def join(shown: str, deltas: list[str]) -> str:
 
 
 def chunks(text: str, size: int = 3) -> list[str]:
-    return [text[i: i + size] for i in range(0, len(text), size)]
+    return [text[i : i + size] for i in range(0, len(text), size)]
 
 
 FULL = "The launch moved to March because the vendor slipped. Marketing keeps the April campaign."

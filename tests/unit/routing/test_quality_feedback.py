@@ -17,10 +17,28 @@ from routing.signatures import decode_signature, prompt_signature
 DIM = 16
 
 
-def vote(request: str = "R1", user: str = "U1", good: bool = True, *, channel: str = "C1", model: str = "glm-4-plus",
-         task: str = "qa", tier: str = "economy", signature: bytes = b"") -> Vote:
-    return Vote(team_id="T1", channel_id=channel, request_id=request, user_id=user, good=good, model=model,
-                tier=tier, task=task, signature=signature)
+def vote(
+    request: str = "R1",
+    user: str = "U1",
+    good: bool = True,
+    *,
+    channel: str = "C1",
+    model: str = "glm-4-plus",
+    task: str = "qa",
+    tier: str = "economy",
+    signature: bytes = b"",
+) -> Vote:
+    return Vote(
+        team_id="T1",
+        channel_id=channel,
+        request_id=request,
+        user_id=user,
+        good=good,
+        model=model,
+        tier=tier,
+        task=task,
+        signature=signature,
+    )
 
 
 def unit(v: NDArray[np.float64]) -> NDArray[np.float32]:
@@ -60,8 +78,18 @@ async def test_reads_are_scoped_by_team_channel_and_time(redis: aioredis.Redis) 
     log = FeedbackLog(redis)
     await log.add(vote(channel="C1"))
     await log.add(vote(request="R2", channel="C2"))
-    await log.add(Vote(team_id="T2", channel_id="C1", request_id="R9", user_id="U1", good=True, model="m",
-                       tier="economy", task="qa"))
+    await log.add(
+        Vote(
+            team_id="T2",
+            channel_id="C1",
+            request_id="R9",
+            user_id="U1",
+            good=True,
+            model="m",
+            tier="economy",
+            task="qa",
+        )
+    )
     assert [e.vote.request_id for e in await log.events("T1", channel_id="C1")] == ["R1"]
     assert len(await log.events("T1")) == 2
     assert [e.vote.request_id for e in await log.events("T2")] == ["R9"]
@@ -92,8 +120,16 @@ def test_recording_a_signature_equals_recording_with_text() -> None:
     assert direct.score(probe, text="probe 12") == via_signature.score(probe, text="probe 12")
 
 
-async def _vote_cluster(log: FeedbackLog, config: ScorerConfig, centre: NDArray[np.float32], rng: np.random.Generator,
-                        n: int, *, good_economy: bool, prefix: str) -> None:
+async def _vote_cluster(
+    log: FeedbackLog,
+    config: ScorerConfig,
+    centre: NDArray[np.float32],
+    rng: np.random.Generator,
+    n: int,
+    *,
+    good_economy: bool,
+    prefix: str,
+) -> None:
     """n prompts near ``centre``, each rated once on economy and once on premium (premium always good)."""
     for i in range(n):
         v = unit(centre + 0.05 * rng.standard_normal(DIM))
@@ -146,8 +182,12 @@ def _replica(redis: aioredis.Redis) -> tuple[FeedbackLog, WorkspaceScorers, Scor
     config = ScorerConfig(min_votes=1)
     log = FeedbackLog(redis)
     scorers = WorkspaceScorers(config)
-    return (log, scorers, ScorerSync(log, scorers, min_interval_s=0.0),
-            prompt_signature(unit(np.ones(DIM)), "", config.word_buckets))
+    return (
+        log,
+        scorers,
+        ScorerSync(log, scorers, min_interval_s=0.0),
+        prompt_signature(unit(np.ones(DIM)), "", config.word_buckets),
+    )
 
 
 async def test_new_votes_are_appended_and_a_removal_rebuilds(redis: aioredis.Redis) -> None:

@@ -11,9 +11,9 @@ import pytest
 from routing.catalog import Catalog
 from routing.factory import Routing, build_routing
 from routing.generate import Generator
-from routing.router import NOTE_SOFT_BUDGET, Refusal, RefusalReason, RoutePlan, RouteRequest
-from routing.tiers import Tier
+from routing.router import NoteKind, PlanNote, Refusal, RefusalReason, RoutePlan, RouteRequest
 from tests.unit.routing.conftest import FakeClock, make_catalog
+from vocabulary import Tier
 
 COMPLEX_QA = "Analyze the trade-offs of the migration design and explain the root cause step by step?"
 
@@ -22,8 +22,14 @@ def routing_for(redis: Any, clock: FakeClock, catalog: Catalog | None = None, **
     return build_routing(catalog or make_catalog(), redis, clock=clock, **kwargs)
 
 
-def request(text: str = "when is the standup?", *, channel: str = "C1", user: str = "U1",
-            messages: Sequence[dict[str, str]] | None = None, **kwargs: Any) -> RouteRequest:
+def request(
+    text: str = "when is the standup?",
+    *,
+    channel: str = "C1",
+    user: str = "U1",
+    messages: Sequence[dict[str, str]] | None = None,
+    **kwargs: Any,
+) -> RouteRequest:
     return RouteRequest("T1", channel, user, text, list(messages or [{"role": "user", "content": text}]), **kwargs)
 
 
@@ -51,7 +57,6 @@ async def test_channel_not_allowed(redis, clock) -> None:
     routing = routing_for(redis, clock, make_catalog(allowed_channels=["C1"]))
     refusal = await routing.router.plan(request(channel="C9"))
     assert isinstance(refusal, Refusal) and refusal.reason is RefusalReason.CHANNEL_NOT_ALLOWED
-    assert "not enabled in this channel" in refusal.message
 
 
 async def test_user_over_hourly_limit(redis, clock) -> None:
@@ -60,7 +65,7 @@ async def test_user_over_hourly_limit(redis, clock) -> None:
         await plan_of(routing, request())
     refusal = await routing.router.plan(request())
     assert isinstance(refusal, Refusal) and refusal.reason is RefusalReason.USER_LIMIT
-    assert refusal.message == "You've reached your limit of 2 requests per hour. Please try again later."
+    assert (refusal.limit, refusal.window) == (2, "hour")
     await plan_of(routing, request(user="U2"))  # other users are unaffected
     clock.advance(3600)
     await plan_of(routing, request())  # a new hour
@@ -74,7 +79,7 @@ async def test_soft_limit_downgrades_premium_and_says_so_once(redis, clock) -> N
     await routing.budget.settle(first.reservation, Decimal("0.002"))  # type: ignore[arg-type]
     second = await plan_of(routing, request(COMPLEX_QA))
     assert (second.requested_tier, second.tier) == (Tier.PREMIUM, Tier.STANDARD)
-    assert second.notes == [NOTE_SOFT_BUDGET]
+    assert second.notes == [PlanNote(NoteKind.SOFT_BUDGET)]
     assert all(m.tier is not Tier.PREMIUM for m in second.chain)
     third = await plan_of(routing, request(COMPLEX_QA))
     assert third.tier is Tier.STANDARD and third.notes == []  # said once per period
@@ -96,7 +101,7 @@ async def test_hard_limit_stops_model_calls(redis, clock) -> None:
     await routing.budget.settle(first.reservation, Decimal("0.001"))  # type: ignore[arg-type]
     refusal = await routing.router.plan(request())
     assert isinstance(refusal, Refusal) and refusal.reason is RefusalReason.BUDGET_HARD
-    assert "reached its monthly AI budget" in refusal.message and "next month" in refusal.message
+    assert refusal.budget_period == "monthly"
     assert calls == []
 
 
@@ -143,14 +148,17 @@ async def test_context_window_skips_small_models(redis, clock) -> None:
 
 async def test_qa_context_is_trimmed_oldest_first_and_noted(redis, clock) -> None:
     history = [{"role": "user", "content": f"{i}" * 4 * 60_000} for i in range(5)]  # 5 x 60K tokens
-    messages = [{"role": "system", "content": "You are Penny."}, *history,
-                {"role": "user", "content": "what did we decide?"}]
+    messages = [
+        {"role": "system", "content": "You are Penny."},
+        *history,
+        {"role": "user", "content": "what did we decide?"},
+    ]
     plan = await plan_of(routing_for(redis, clock), request("what did we decide?", messages=messages))
     assert plan.trimmed_messages == 2
     assert plan.messages[0]["role"] == "system" and plan.messages[-1]["content"] == "what did we decide?"
     assert [m["content"][0] for m in plan.messages[1:-1]] == ["2", "3", "4"]
     assert [m.id for m in plan.chain] == ["deepseek-v4-pro"]  # the only 200K window
-    assert any("left out" in note for note in plan.notes)
+    assert [note.kind for note in plan.notes] == [NoteKind.TRIMMED] and plan.notes[0].dropped > 0
 
 
 async def test_summaries_are_never_trimmed(redis, clock) -> None:
@@ -161,12 +169,15 @@ async def test_summaries_are_never_trimmed(redis, clock) -> None:
     assert isinstance(refusal, Refusal) and refusal.reason is RefusalReason.TOO_LONG
 
 
-@pytest.mark.parametrize(("transcript_tokens", "tier"), [(500, Tier.ECONOMY), (8_000, Tier.STANDARD),
-                                                       (25_000, Tier.PREMIUM)])
+@pytest.mark.parametrize(
+    ("transcript_tokens", "tier"), [(500, Tier.ECONOMY), (8_000, Tier.STANDARD), (25_000, Tier.PREMIUM)]
+)
 async def test_a_transcript_in_the_last_message_counts_as_context(redis, clock, transcript_tokens, tier) -> None:
     """/summarize sends its transcript inside the one user message: its size, not the command, sets complexity."""
-    prompt = [{"role": "system", "content": "You summarize Slack conversations."},
-              {"role": "user", "content": "Summarize:\n" + "word " * (transcript_tokens * 4 // 5)}]
+    prompt = [
+        {"role": "system", "content": "You summarize Slack conversations."},
+        {"role": "user", "content": "Summarize:\n" + "word " * (transcript_tokens * 4 // 5)},
+    ]
     plan = await plan_of(routing_for(redis, clock), request("", command="/summarize", messages=prompt))
     assert (plan.classification.task, plan.tier) == ("summarize", tier)
 
@@ -184,9 +195,10 @@ class StubEscalator:
         return self.verdict and team_id == self.active_team
 
 
-@pytest.mark.parametrize(("verdict", "active_team", "tier"), [
-    (True, "T1", Tier.STANDARD), (False, "T1", Tier.ECONOMY), (True, "T2", Tier.ECONOMY),
-])
+@pytest.mark.parametrize(
+    ("verdict", "active_team", "tier"),
+    [(True, "T1", Tier.STANDARD), (False, "T1", Tier.ECONOMY), (True, "T2", Tier.ECONOMY)],
+)
 async def test_learned_escalator_moves_up_one_tier(redis, clock, verdict, active_team, tier) -> None:
     escalator = StubEscalator(verdict, active_team)
     routing = routing_for(redis, clock, escalator=escalator)

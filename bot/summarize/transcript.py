@@ -1,0 +1,24 @@
+"""A conversation as a summarizing model reads it: one line per message, oldest first, people by name.
+
+``[2026-11-23 14:05] Alice: can @Bob own the FAQ? [3 replies in thread]`` — names resolved (a summary reads better
+with "Alice" than with ``U0123``), bots marked, and the reply count kept so the model knows a thread hangs off it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from bot.slack.conversations import SlackMessage
+from bot.slack.people import with_names
+
+
+def transcript_line(message: SlackMessage, names: Mapping[str, str]) -> str:
+    """One message: ``[2026-11-23 14:05] Alice: text`` with mentions resolved."""
+    when = datetime.fromtimestamp(float(message.ts), tz=UTC).strftime("%Y-%m-%d %H:%M")
+    author = names.get(message.user_id, message.user_id or "unknown")
+    if message.from_bot:
+        author += " (bot)"
+    text = with_names(message.text, names)
+    replies = f" [{message.reply_count} replies in thread]" if message.reply_count else ""
+    return f"[{when}] {author}: {text}{replies}"

@@ -1,0 +1,53 @@
+import asyncio
+
+import redis.asyncio as aioredis
+
+from bot.slack.event_claims import ClaimStatus, EventClaims
+
+
+async def test_first_claim_wins_and_duplicates_are_dropped(redis_url: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    claims = EventClaims(client, lease_s=5, record_ttl_s=60)
+    outcomes = await asyncio.gather(*(claims.claim("T1", "Ev1") for _ in range(10)))
+    assert sorted(o.status for o in outcomes).count(ClaimStatus.WON) == 1
+    assert all(o.status in (ClaimStatus.WON, ClaimStatus.BUSY) for o in outcomes)
+    winner = next(o for o in outcomes if o.status is ClaimStatus.WON)
+    await winner.finish()
+    assert (await claims.claim("T1", "Ev1")).status is ClaimStatus.DONE
+    await client.aclose()
+
+
+async def test_expired_lease_is_taken_over_with_the_placeholder(redis_url: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    claims = EventClaims(client, lease_s=0.3, record_ttl_s=60)
+    first = await claims.claim("T1", "Ev2")
+    await first.remember_reply("111.222")
+    assert (await claims.claim("T1", "Ev2")).status is ClaimStatus.BUSY
+    await asyncio.sleep(0.4)  # the first worker "died": no heartbeat
+    second = await claims.claim("T1", "Ev2")
+    assert second.status is ClaimStatus.TAKEOVER
+    assert second.previous_reply_ts == "111.222"
+    await first.finish()  # a zombie finishing late must not mark the new owner's work done
+    assert (await claims.claim("T1", "Ev2")).status is ClaimStatus.BUSY
+    await second.finish()
+    assert (await claims.claim("T1", "Ev2")).status is ClaimStatus.DONE
+    await client.aclose()
+
+
+async def test_heartbeat_keeps_a_slow_worker_owner(redis_url: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    claims = EventClaims(client, lease_s=0.3, record_ttl_s=60)
+    claim = await claims.claim("T1", "Ev3")
+    claim.start_heartbeat()
+    await asyncio.sleep(0.8)
+    assert (await claims.claim("T1", "Ev3")).status is ClaimStatus.BUSY
+    await claim.finish()
+    await client.aclose()
+
+
+async def test_claims_are_scoped_by_team(redis_url: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    claims = EventClaims(client, lease_s=5, record_ttl_s=60)
+    assert (await claims.claim("T1", "Ev4")).status is ClaimStatus.WON
+    assert (await claims.claim("T2", "Ev4")).status is ClaimStatus.WON
+    await client.aclose()
