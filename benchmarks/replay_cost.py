@@ -11,7 +11,7 @@ production pieces, one request at a time in arrival order, against a real redis-
   settings and one scope per channel; a hit costs nothing and never reaches the router, a miss stores its answer;
 - prompts are the ones Penny sends: ``bot.assistant.prompts.chat_messages`` for a mention, ``bot.summarize``'s over
   ``transcript_line``s for ``/summarize``;
-- money is ``routing.cost.call_cost`` on ``routing.cost.estimate_usage`` (prompt tokens from that prompt,
+- money is ``routing.spend.cost.call_cost`` on ``routing.spend.cost.estimate_usage`` (prompt tokens from that prompt,
   completion tokens from the reference answer where the data has one, else a stated length per kind), in
   ``Decimal``; the baseline is the same usage on the catalog's ``baseline`` model (GPT-4o).
 
@@ -84,12 +84,13 @@ from cache.embedder import Embedder  # noqa: E402  (cheap: sentence-transformers
 from cache.semantic import SemanticCache  # noqa: E402
 from cache.values import CacheHit, CacheQuery, CacheScope, CacheSettings  # noqa: E402
 from routing.catalog import Catalog, ModelSpec, load_catalog  # noqa: E402
+from routing.chat import ChatMessage  # noqa: E402
 from routing.classify import classify_task  # noqa: E402
-from routing.cost import CHARS_PER_TOKEN, call_cost, estimate_tokens, estimate_usage, round_usd  # noqa: E402
 from routing.factory import Routing, build_routing  # noqa: E402
-from routing.llm import ChatMessage, Usage  # noqa: E402
+from routing.plan import Refusal, RoutePlan  # noqa: E402
 from routing.policy import Budgets, UserLimits  # noqa: E402
-from routing.router import Refusal, RoutePlan, RouteRequest  # noqa: E402
+from routing.router import RouteRequest  # noqa: E402
+from routing.spend.cost import CHARS_PER_TOKEN, Usage, call_cost, estimate_tokens, estimate_usage, round_usd  # noqa: E402
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

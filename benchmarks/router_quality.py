@@ -43,7 +43,7 @@ RANDOM_DRAWS = 200
 
 sys.path.insert(0, str(REPO_ROOT))  # run as a script from anywhere, without installing the package
 
-from routing.learned import LearnedScorer, ScorerConfig  # noqa: E402
+from routing.learned.scorer import LearnedScorer, ScorerConfig  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import time
 import numpy as np
 
 from routing.classify import classify
-from routing.learned import LearnedScorer, ScorerConfig
-from routing.signatures import prompt_signature
+from routing.learned.scorer import LearnedScorer, ScorerConfig
+from routing.learned.signatures import prompt_signature
 
 TEXTS = [
     "what did we decide about pricing?",
@@ -55,7 +55,7 @@ def main() -> None:
             timings.append(time.perf_counter() - started)
         p50, p99 = _percentiles(timings)
         print(f"learned scorer at {votes} votes: p50 {p50:.2f} ms, p99 {p99:.2f} ms per score")
-    for votes in (1_000, 20_000):  # a replica replaying a workspace's feedback log (routing/scorer_sync.py)
+    for votes in (1_000, 20_000):  # a replica replaying a workspace's feedback log (routing/learned/sync.py)
         vectors = rng.standard_normal((votes, 384)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         signed = [

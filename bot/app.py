@@ -42,12 +42,12 @@ from cache.embedder import Embedder
 from cache.semantic import SemanticCache
 from cache.values import CacheSettings
 from handlers import actions, commands, deletions, mentions, pins, reactions, threads
+from routing.calls.llm import LLMClient, Timeouts
 from routing.catalog import Catalog, load_catalog
 from routing.factory import Routing, build_routing
-from routing.learned import ScorerConfig, WorkspaceScorers
-from routing.llm import LLMClient, Timeouts
-from routing.quality import FeedbackLog
-from routing.scorer_sync import ScorerSync
+from routing.learned.feedback_log import FeedbackLog
+from routing.learned.scorer import ScorerConfig, WorkspaceScorers
+from routing.learned.sync import ScorerSync
 from vocabulary import Visibility
 
 log = structlog.get_logger(__name__)

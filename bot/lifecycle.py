@@ -24,10 +24,10 @@ from bot.feedback.votes import AnswerFeedback
 from bot.ledger import Ledger, LedgerEntry
 from bot.request import Request
 from bot.slack.streamer import MessageStreamer, Streamers
+from routing.calls.generation import Generation
+from routing.calls.llm import TextDelta
 from routing.factory import Routing
-from routing.generation import Generation
-from routing.llm import TextDelta
-from routing.router import RoutePlan
+from routing.plan import RoutePlan
 from vocabulary import RequestOutcome, TaskKind, Tier, Vector
 
 

@@ -13,8 +13,8 @@ import time
 from collections.abc import Sequence
 
 from bot.request import UsageError, UsageProblem
-from routing.generation import Generation
-from routing.router import NoteKind, PlanNote, Refusal, RefusalReason
+from routing.calls.generation import Generation
+from routing.plan import NoteKind, PlanNote, Refusal, RefusalReason
 
 PLACEHOLDER_TEXT = "_Penny is thinking…_"
 

@@ -2,7 +2,7 @@
 
 Rules rather than a model because they run on every request before anything else (budget: well under 15 ms; a
 few precompiled regexes cost microseconds) and because a person reading the policy must be able to predict the
-tier. The learned scorer (``routing/learned.py``) only nudges the result up a tier; it never replaces these rules.
+tier. The learned scorer (``routing/learned/``) only nudges the result up a tier; it never replaces these rules.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from routing.catalog import ModelSpec
-from routing.cost import MESSAGE_OVERHEAD_TOKENS, estimate_prompt_tokens, estimate_tokens
-from routing.llm import ChatMessage
+from routing.chat import ChatMessage
+from routing.spend.cost import MESSAGE_OVERHEAD_TOKENS, estimate_prompt_tokens, estimate_tokens
 
 
 def fits(model: ModelSpec, prompt_tokens: int, answer_tokens: int) -> bool:

@@ -2,7 +2,7 @@
 
 Usage from the assistant::
 
-    routing = build_routing(catalog, redis, escalator=workspace_scorers)   # routing.learned.WorkspaceScorers
+    routing = build_routing(catalog, redis, escalator=workspace_scorers)   # routing.learned.scorer.WorkspaceScorers
     plan = await routing.router.plan(RouteRequest(team_id, channel_id, user_id, text, messages, command=cmd,
                                                   prompt_vector=vector))
     if isinstance(plan, Refusal):
@@ -25,13 +25,13 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from routing.budget import Budget
+from routing.calls.generate import Generator, StreamingClient
+from routing.calls.health import Health
+from routing.calls.llm import LLMClient
 from routing.catalog import Catalog
-from routing.generate import Generator, StreamingClient
-from routing.health import Health
-from routing.limits import UserRateLimiter
-from routing.llm import LLMClient
 from routing.router import Escalator, Router
+from routing.spend.budget import Budget
+from routing.spend.limits import UserRateLimiter
 
 
 @dataclass(frozen=True)

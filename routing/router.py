@@ -10,46 +10,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import Protocol
 
 import structlog
 
-from routing.budget import Budget, Reservation
+from routing.calls.health import Health, ModelState
 from routing.catalog import Catalog, ModelSpec
 from routing.chain import order_chain
+from routing.chat import ChatMessage
 from routing.classify import Classification, classify
 from routing.context import fits, trim_oldest
-from routing.cost import call_cost, estimate_prompt_tokens
-from routing.health import Health, ModelState
-from routing.limits import UserRateLimiter
-from routing.llm import ChatMessage, Usage
+from routing.plan import RESERVE_PROMPT_MARGIN, NoteKind, PlanNote, Refusal, RefusalReason, RoutePlan
+from routing.spend.budget import Budget
+from routing.spend.cost import Usage, call_cost, estimate_prompt_tokens
+from routing.spend.limits import UserRateLimiter
 from vocabulary import TaskKind, Tier, Vector
 
 log = structlog.get_logger(__name__)
 
-# Prompt estimates (chars/4) can run short for code or non-English text; reserve with a margin so settling
-# the reported usage does not push a workspace over its hard cap.
-RESERVE_PROMPT_MARGIN = 1.25
-
-
-class NoteKind(StrEnum):
-    SOFT_BUDGET = "soft_budget"  # the workspace passed its soft limit: a premium ask went one tier down
-    TRIMMED = "trimmed"  # the thread was too long: the oldest messages were left out
-
-
-@dataclass(frozen=True)
-class PlanNote:
-    """Something the user should know about how the answer was made; the bot words it (``bot/replies.py``)."""
-
-    kind: NoteKind
-    kept: int = 0  # TRIMMED: messages read
-    dropped: int = 0  # TRIMMED: older messages left out
-
 
 class Escalator(Protocol):
-    """The seam for the learned scorer (``routing/learned.py``'s ``WorkspaceScorers`` fits it as is).
+    """The seam for the learned scorer (``routing/learned/scorer.py``'s ``WorkspaceScorers`` fits it as is).
 
     Structural, so the router needs no import of that module: it asks one question per request and leaves the
     score, its threshold and "active only after enough votes in this workspace" to the scorer.
@@ -70,46 +52,6 @@ class RouteRequest:
     command: str | None = None
     prompt_vector: Vector | None = None  # the request's one embedding, shared with the cache; optional
     answer_tokens: int | None = None
-
-
-class RefusalReason(StrEnum):
-    CHANNEL_NOT_ALLOWED = "channel_not_allowed"
-    USER_LIMIT = "user_limit"
-    BUDGET_HARD = "budget_hard"
-    TOO_LONG = "too_long"
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """No model will be called, and why: the bot turns the reason into a sentence (``bot/replies.py``).
-
-    ``limit`` and ``window`` describe a user limit; ``budget_period`` ("daily" / "monthly") a hard budget cap
-    that was already reached, ``None`` for one the request's own estimate would cross.
-    """
-
-    reason: RefusalReason
-    classification: Classification | None = None
-    limit: int | None = None
-    window: str | None = None
-    budget_period: str | None = None
-
-
-@dataclass
-class RoutePlan:
-    """Everything the generator needs; ``notes`` are what the user should be told alongside the answer."""
-
-    team_id: str
-    tier: Tier
-    requested_tier: Tier
-    chain: list[ModelSpec]
-    classification: Classification
-    messages: list[ChatMessage]
-    answer_tokens: int
-    prompt_tokens_estimate: int
-    reservation: Reservation | None
-    notes: list[PlanNote] = field(default_factory=list)
-    probes: dict[str, str] = field(default_factory=dict)  # model id → probe-lock token
-    trimmed_messages: int = 0
 
 
 class Router:

@@ -22,7 +22,7 @@ from bot.pins.selection import PinSelection
 from bot.request import Request
 from bot.slack.conversations import ConversationReader, ConversationUnavailable, SlackMessage
 from bot.slack.people import PeopleDirectory, people_in
-from routing.llm import ChatMessage
+from routing.chat import ChatMessage
 from vocabulary import TaskKind, Vector
 
 log = structlog.get_logger(__name__)

@@ -36,9 +36,10 @@ from bot.slack.streamer import MessageStreamer
 from cache.values import CacheHit, CacheQuery
 from routing.catalog import ModelSpec
 from routing.classify import classify_task
-from routing.cost import call_cost, estimate_usage
 from routing.factory import Routing
-from routing.router import Refusal, RouteRequest
+from routing.plan import Refusal
+from routing.router import RouteRequest
+from routing.spend.cost import call_cost, estimate_usage
 from vocabulary import RequestOutcome
 
 log = structlog.get_logger(__name__)

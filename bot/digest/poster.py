@@ -25,7 +25,7 @@ from bot.digest.blocks import digest_blocks, fallback_text
 from bot.digest.report import Digest, DigestReader, IsoWeek
 from bot.ledger import Ledger
 from bot.redis.keys import digest_lock_key
-from routing.quality import FeedbackLog
+from routing.learned.feedback_log import FeedbackLog
 
 log = structlog.get_logger(__name__)
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from bot.ledger import Ledger, LedgerEntry
-from routing.quality import FeedbackEvent, FeedbackLog
+from routing.learned.feedback_log import FeedbackEvent, FeedbackLog
 
 OUTCOMES = ("answered", "cache_hit", "failed", "refused", "help")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")

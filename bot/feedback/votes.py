@@ -1,11 +1,11 @@
 """👍/👎 on Penny's answers as quality feedback: counted per model × task, taught to the router, acted on.
 
-The flow (DESIGN: reactions → ``handlers/reactions.py`` → here → ``routing/quality.py``):
+The flow (DESIGN: reactions → ``handlers/reactions.py`` → here → ``routing/learned/feedback_log.py``):
 
 * every answer is remembered under its message ts (``bot/feedback/answer_map.py``), with its prompt's signature;
 * a thumb on such a message becomes a ``Vote`` in the workspace's feedback log — idempotent per person and
   polarity, so redelivered or repeated events count once, and removing the reaction takes the vote back;
-* the learned scorer follows the log (``routing/scorer_sync.py``): once a workspace has enough votes, prompts that
+* the learned scorer follows the log (``routing/learned/sync.py``): once a workspace has enough votes, prompts that
   resemble badly rated ones go up a tier;
 * a 👎 on an answer that is (or was stored in) the semantic cache evicts that entry, so nobody else is served an
   answer somebody just called bad.
@@ -23,13 +23,13 @@ from redis.exceptions import RedisError
 
 from bot.feedback.answer_map import AnsweredMessage, AnswerMap
 from bot.request import Reaction
-from routing.quality import FeedbackLog, Vote
-from routing.scorer_sync import ScorerSync
+from routing.learned.feedback_log import FeedbackLog, Vote
+from routing.learned.sync import ScorerSync
 from vocabulary import RequestOutcome, TaskKind, Tier, Vector
 
 log = structlog.get_logger(__name__)
 
-Signature = Callable[[Vector, str], bytes]  # (prompt vector, question) -> routing.learned prompt signature
+Signature = Callable[[Vector, str], bytes]  # (prompt vector, question) -> routing.learned.scorer prompt signature
 Evict = Callable[[str], Awaitable[None]]  # cache entry id -> evicted
 
 

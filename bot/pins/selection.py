@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 import structlog
 
 from bot.pins.board import PinnedItem
-from routing.cost import estimate_tokens
+from routing.spend.cost import estimate_tokens
 
 if TYPE_CHECKING:
     import numpy as np
@@ -62,7 +62,7 @@ class PinSettings:
     with it, unrelated questions stay below 0.2, and near topics ("vacation days" against a travel policy,
     "standup" against an on-call rota) reach 0.32–0.33. ``within_best`` drops a pin that trails the best one by more
     than this (the travel policy for a PTO question, 0.33 next to 0.52). ``max_tokens`` caps what pins add to one
-    prompt (estimated as chars/4, like every estimate in ``routing/cost.py``).
+    prompt (estimated as chars/4, like every estimate in ``routing/spend/cost.py``).
     """
 
     max_tokens: int = 2000

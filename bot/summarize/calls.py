@@ -15,10 +15,11 @@ from dataclasses import replace
 from bot import replies
 from bot.lifecycle import LedgerRow, Lifecycle
 from bot.request import Request
-from routing.cost import call_cost, estimate_prompt_tokens
+from routing.chat import ChatMessage
 from routing.factory import Routing
-from routing.llm import ChatMessage, Usage
-from routing.router import RESERVE_PROMPT_MARGIN, Refusal, RoutePlan, RouteRequest
+from routing.plan import RESERVE_PROMPT_MARGIN, Refusal, RoutePlan
+from routing.router import RouteRequest
+from routing.spend.cost import Usage, call_cost, estimate_prompt_tokens
 from vocabulary import RequestOutcome
 
 

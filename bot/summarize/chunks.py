@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from routing.cost import CHARS_PER_TOKEN, estimate_tokens
+from routing.spend.cost import CHARS_PER_TOKEN, estimate_tokens
 
 LINE_OVERHEAD_TOKENS = 1  # the newline that joins lines
 CONTINUED = " …(continued)"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from routing.llm import ChatMessage
+from routing.chat import ChatMessage
 
 SUMMARY_SYSTEM = (
     "You are Penny, a concise assistant inside a Slack workspace. You summarize Slack conversations for people "

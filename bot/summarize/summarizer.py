@@ -28,8 +28,8 @@ from bot.summarize.outputs import ChannelOutput, EphemeralOutput, RespondFn, Sum
 from bot.summarize.prompts import map_prompt, overhead_messages, reduce_prompt, single_prompt
 from bot.summarize.transcript import transcript_line
 from routing.catalog import Catalog
-from routing.cost import estimate_prompt_tokens
 from routing.factory import Routing
+from routing.spend.cost import estimate_prompt_tokens
 from vocabulary import RequestOutcome, TaskKind, Visibility
 
 log = structlog.get_logger(__name__)

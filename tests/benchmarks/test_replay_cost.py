@@ -19,7 +19,7 @@ import pytest
 
 from cache.embedder import Embedder
 from routing.catalog import load_catalog
-from routing.cost import call_cost
+from routing.spend.cost import call_cost
 
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "replay_cost.py"
 

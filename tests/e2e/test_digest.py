@@ -18,7 +18,7 @@ import redis.asyncio as aioredis
 
 from bot.digest.report import IsoWeek
 from bot.ledger import Ledger, LedgerEntry
-from routing.quality import FeedbackLog, Vote
+from routing.learned.feedback_log import FeedbackLog, Vote
 from tests.e2e.conftest import PennyFactory
 from tests.e2e.penny_process import REPO_ROOT
 from tests.harness.ledger_seed import record_at

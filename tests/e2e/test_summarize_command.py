@@ -16,8 +16,7 @@ import yaml
 from bot.ledger import LedgerEntry
 from bot.redis.keys import ledger_stream_key
 from routing.catalog import load_catalog
-from routing.cost import call_cost
-from routing.llm import Usage
+from routing.spend.cost import Usage, call_cost
 from tests.e2e.conftest import PennyFactory, write_test_catalog
 from tests.harness.openai_server import ANY_MODEL, Fault, OpenAIServer
 from tests.harness.slack_emulator import SlackEmulator

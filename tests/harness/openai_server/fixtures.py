@@ -5,7 +5,7 @@
 `openai_server` is a fresh server per test (cheap: a thread and a socket, a few milliseconds), so faults and
 the request log never leak between tests. It accepts any model id; set `accept_any_model = False` and
 `add_model(...)` to test `model_not_found`. `openai_client` is the real SDK client pointed at it, with the
-SDK's own retries off as in production (`routing/llm.py` owns retrying).
+SDK's own retries off as in production (`routing/calls/llm.py` owns retrying).
 """
 
 from __future__ import annotations

@@ -19,8 +19,14 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
 def _lint(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=root, capture_output=True, text=True,
-                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}, timeout=120)
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -39,7 +45,7 @@ def test_the_tree_keeps_every_contract() -> None:
     ("module", "wrong_import", "broken"),
     [
         ("cache/values.py", "import bot.ledger", "routing | cache -> vocabulary"),
-        ("routing/cost.py", "import cache.text", "routing | cache -> vocabulary"),
+        ("routing/spend/cost.py", "import cache.text", "routing | cache -> vocabulary"),
         ("vocabulary/__init__.py", "import routing.catalog", "routing | cache -> vocabulary"),
         ("handlers/mentions.py", "import bot.assistant.orchestrator", "value types, never its machinery"),
         ("bot/slack/people.py", "import bot.assistant.prompts", "no cycles between the rooms"),

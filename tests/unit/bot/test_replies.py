@@ -4,7 +4,7 @@ import pytest
 
 from bot import replies
 from bot.request import UsageError, UsageProblem
-from routing.router import NoteKind, PlanNote, Refusal, RefusalReason
+from routing.plan import NoteKind, PlanNote, Refusal, RefusalReason
 
 
 def test_cache_label_says_how_old_the_answer_is() -> None:

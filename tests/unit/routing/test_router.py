@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from routing.calls.generate import Generator
 from routing.catalog import Catalog
 from routing.factory import Routing, build_routing
-from routing.generate import Generator
-from routing.router import NoteKind, PlanNote, Refusal, RefusalReason, RoutePlan, RouteRequest
+from routing.plan import NoteKind, PlanNote, Refusal, RefusalReason, RoutePlan
+from routing.router import RouteRequest
 from tests.unit.routing.conftest import FakeClock, make_catalog
 from vocabulary import Tier
 
@@ -183,7 +184,7 @@ async def test_a_transcript_in_the_last_message_counts_as_context(redis, clock, 
 
 
 class StubEscalator:
-    """Stands in for ``routing.learned.WorkspaceScorers`` (same method), recording what it was asked."""
+    """Stands in for ``routing.learned.scorer.WorkspaceScorers`` (same method), recording what it was asked."""
 
     def __init__(self, verdict: bool, active_team: str = "T1") -> None:
         self.verdict = verdict
@@ -214,7 +215,7 @@ async def test_no_vector_no_escalation(redis, clock) -> None:
 
 
 def test_learned_workspace_scorers_fit_the_seam() -> None:
-    learned = pytest.importorskip("routing.learned")
+    learned = pytest.importorskip("routing.learned.scorer")
     from routing.router import Escalator
 
     escalator: Escalator = learned.WorkspaceScorers()

@@ -23,7 +23,7 @@ from bot.digest.report import Digest, DigestReader, IsoWeek
 from bot.digest.scheduler import JOB_ID, DigestScheduler
 from bot.ledger import Ledger, LedgerEntry
 from bot.redis.keys import digest_lock_key
-from routing.quality import FeedbackLog
+from routing.learned.feedback_log import FeedbackLog
 from tests.harness.ledger_seed import record_at
 from tests.harness.slack_emulator import SlackEmulator
 

@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 from bot.digest.blocks import change, digest_blocks, fallback_text, usd
 from bot.digest.report import DigestReader, IsoWeek, Spend, Votes
 from bot.ledger import Ledger, LedgerEntry
-from routing.quality import FeedbackLog, Vote
+from routing.learned.feedback_log import FeedbackLog, Vote
 from tests.harness.ledger_seed import record_at
 
 UTC_ZONE = ZoneInfo("UTC")

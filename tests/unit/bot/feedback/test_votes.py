@@ -12,9 +12,9 @@ from bot.feedback.answer_map import AnsweredMessage, AnswerMap
 from bot.feedback.votes import Feedback
 from bot.request import Reaction
 from handlers.reactions import parse_reaction
-from routing.learned import ScorerConfig, WorkspaceScorers
-from routing.quality import FeedbackLog, QualityCount
-from routing.scorer_sync import ScorerSync
+from routing.learned.feedback_log import FeedbackLog, QualityCount
+from routing.learned.scorer import ScorerConfig, WorkspaceScorers
+from routing.learned.sync import ScorerSync
 
 
 def _event(reaction: str, *, item_type: str = "message", user: str = "U2") -> dict:

@@ -6,7 +6,6 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from bot.pins.board import PinBoard, parse_pin
 from bot.pins.selection import PinSelector, PinSettings
 from bot.request import PinChange
 from handlers.pins import parse_message_edit, parse_pin_event
+from tests.conftest import EVAL_DIR
 from tests.harness.slack_emulator import SlackEmulator
 
 POLICY = "Expense policy: receipts are required for anything over 25 EUR, ask <@{bob}> for exceptions."
@@ -182,7 +182,7 @@ async def test_selector_reads_the_emulators_pins_for_an_explicit_question(slack:
 
 
 def _sample(name: str) -> dict[str, Any]:
-    path = Path(__file__).resolve().parents[3].parent / "shared" / "eval" / "slack" / "java-slack-sdk_samples"
+    path = EVAL_DIR / "slack" / "java-slack-sdk_samples"
     if not path.is_dir():
         pytest.skip("Slack samples not found")
     data: dict[str, Any] = json.loads((path / "events" / f"{name}.json").read_text())

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from bot.assistant.prompts import PINS_NOTICE, SYSTEM_PROMPT, chat_messages, pinned_documents
 from bot.pins.board import PinnedItem
 from bot.pins.selection import PinSelection, PinSelector, PinSettings, PinVectors, choose, refers_to_pins
-from routing.cost import estimate_tokens
+from routing.spend.cost import estimate_tokens
 
 DIM = 256
 TRAVEL = PinnedItem(

@@ -3,7 +3,7 @@
 Why reserve instead of checking "spent < cap": twenty replies started at once would all see the same spent
 total and all go ahead. A Lua script checks every period's cap and adds the reservation in one step, so the sum
 of reservations can never pass a hard cap, whatever the concurrency or the number of replicas. Settling adds
-the difference between actual and reserved cost. Money is integer nano-dollars in Redis (``routing/cost.py``).
+the difference between actual and reserved cost. Money is integer nano-dollars in Redis (``routing/spend/cost.py``).
 
 A reservation whose process dies before settling stays counted: budgets err on the side of spending less.
 """
@@ -20,9 +20,9 @@ from decimal import Decimal
 import redis.asyncio as aioredis
 import structlog
 
-from routing.cost import from_nanos, to_nanos
 from routing.keys import budget_soft_note_key, budget_spent_key
 from routing.policy import BudgetLimit, Budgets
+from routing.spend.cost import from_nanos, to_nanos
 
 log = structlog.get_logger(__name__)
 

@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
+from routing.calls.generate import CONTINUE_PROMPT
+from routing.calls.generation import Generation
+from routing.calls.llm import LLMClient, TextDelta
 from routing.catalog import Catalog
-from routing.cost import call_cost
 from routing.factory import Routing, build_routing
-from routing.generate import CONTINUE_PROMPT
-from routing.generation import Generation
-from routing.llm import LLMClient, TextDelta
-from routing.router import RoutePlan, RouteRequest
+from routing.plan import RoutePlan
+from routing.router import RouteRequest
+from routing.spend.cost import call_cost
 from tests.harness.openai_server import ANY_MODEL, Fault, OpenAIServer
 from tests.harness.openai_server.fixtures import TEST_API_KEY, openai_server  # noqa: F401
 from tests.unit.routing.conftest import FakeClock, catalog_data

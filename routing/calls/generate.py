@@ -28,15 +28,16 @@ from typing import Protocol
 
 import structlog
 
-from routing.budget import Budget
+from routing.calls.generation import Attempt, Generation
+from routing.calls.health import Health
+from routing.calls.llm import ErrorKind, LLMError, StreamEnd, StreamEvent, TextDelta
+from routing.calls.overlap import OverlapJoiner
 from routing.catalog import Catalog, ModelSpec
-from routing.cost import add_usage, call_cost, estimate_prompt_tokens, estimate_tokens, estimate_usage
-from routing.generation import Attempt, Generation
-from routing.health import Health
-from routing.llm import ChatMessage, ErrorKind, LLMError, StreamEnd, StreamEvent, TextDelta, Usage
-from routing.overlap import OverlapJoiner
+from routing.chat import ChatMessage
+from routing.plan import RESERVE_PROMPT_MARGIN, RoutePlan
 from routing.policy import RetryPolicy
-from routing.router import RESERVE_PROMPT_MARGIN, RoutePlan
+from routing.spend.budget import Budget
+from routing.spend.cost import Usage, add_usage, call_cost, estimate_prompt_tokens, estimate_tokens, estimate_usage
 
 log = structlog.get_logger(__name__)
 
@@ -51,7 +52,7 @@ _NEXT_MODEL = frozenset({ErrorKind.EMPTY, ErrorKind.REJECTED, ErrorKind.MISSING_
 
 
 class StreamingClient(Protocol):
-    """What the loop needs from ``routing/llm.py``'s ``LLMClient``."""
+    """What the loop needs from ``routing/calls/llm.py``'s ``LLMClient``."""
 
     def stream(
         self, model: ModelSpec, messages: Sequence[ChatMessage], *, max_tokens: int | None = None

@@ -6,8 +6,8 @@ script changes the hash, the per model × task counters and the change log toget
 actually changed — a repeated or out-of-order event cannot count twice or drive a counter below zero.
 
 The change log (a capped Redis stream) is what other parts read: the weekly digest takes a week of it for its
-quality figures, and ``routing/scorer_sync.py`` replays it into the learned scorer, because each vote carries the
-prompt's signature (``routing/learned.py``) and the tier that answered.
+quality figures, and ``routing/learned/sync.py`` replays it into the learned scorer, because each vote carries the
+prompt's signature (``routing/learned/scorer.py``) and the tier that answered.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class Vote:
     model: str
     tier: Tier | None
     task: TaskKind | None
-    signature: bytes = b""  # routing.signatures.prompt_signature of the question; empty when none was kept
+    signature: bytes = b""  # routing.learned.signatures.prompt_signature of the question; empty when none was kept
 
     @property
     def field(self) -> str:

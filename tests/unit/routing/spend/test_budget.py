@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from routing.budget import Budget
 from routing.policy import BudgetLimit, Budgets
+from routing.spend.budget import Budget
 
 
 def budgets(daily_hard: str | None = None, daily_soft: str | None = None, monthly_hard: str | None = None) -> Budgets:

@@ -12,15 +12,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from routing.catalog import ModelSpec
-from routing.llm import Usage
 
 NANO = Decimal("0.000000001")
 CHARS_PER_TOKEN = 4
 MESSAGE_OVERHEAD_TOKENS = 4  # role and separators, as chat templates add them
 _MILLION = Decimal(1_000_000)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts for one call; ``estimated`` when the provider did not report them."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    estimated: bool = False
 
 
 def round_usd(amount: Decimal) -> Decimal:

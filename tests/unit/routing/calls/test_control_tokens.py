@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from routing.control_tokens import CONTROL_TOKENS, ControlTokenFilter, strip_control_tokens
+from routing.calls.control_tokens import CONTROL_TOKENS, ControlTokenFilter, strip_control_tokens
 
 LEAKY = "Hello there.<|im_end|>\n<|im_start|>assistant\nSecond part<end_of_turn><|eot_id|> done<|im_end|>"
 CLEAN = "Hello there.\nSecond part done"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from routing.cost import (
+from routing.spend.cost import (
+    Usage,
     call_cost,
     estimate_prompt_tokens,
     estimate_tokens,
@@ -13,7 +14,6 @@ from routing.cost import (
     round_usd,
     to_nanos,
 )
-from routing.llm import Usage
 
 
 def test_cost_from_usage_is_exact(catalog) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from routing.llm import Usage
 from routing.policy import Complexity
+from routing.spend.cost import Usage
 from vocabulary import TaskKind, Tier
 
 

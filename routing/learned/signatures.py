@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from routing.features import text_features, word_buckets
+from routing.learned.features import text_features, word_buckets
 
 FloatArray = NDArray[np.float32]
 

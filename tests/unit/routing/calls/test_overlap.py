@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from routing.overlap import OverlapJoiner
+from routing.calls.overlap import OverlapJoiner
 
 
 def join(shown: str, deltas: list[str]) -> str:

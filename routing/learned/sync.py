@@ -1,11 +1,11 @@
 """Keep each replica's learned scorers current with the workspace's 👍/👎 log in Redis.
 
-The scorer lives in memory (scoring must cost about a millisecond, not a Redis round trip of 20k vectors), but
-votes arrive at whichever replica Slack picked and must survive restarts. So the feedback log
-(``routing/quality.py``) is the truth and every replica follows it: ``refresh`` reads the changes since the last
-one it applied — usually none, one cheap ``XRANGE`` — and appends the new votes. A removed vote cannot be taken out
-of a fitted scorer, and a log trimmed past our position has lost votes we never saw; either way the scorer is
-rebuilt by replaying the whole log, which is rare (a reaction removed) and bounded by the log's cap.
+The scorer lives in memory (scoring must cost about a millisecond, not a Redis round trip of 20k vectors), but votes
+arrive at whichever replica Slack picked and must survive restarts. So the feedback log (``feedback_log.py``) is the
+truth and every replica follows it: ``refresh`` reads the changes since the last one it applied — usually none, one
+cheap ``XRANGE`` — and appends the new votes. A removed vote cannot be taken out of a fitted scorer, and a log
+trimmed past our position has lost votes we never saw; either way the scorer is rebuilt by replaying the whole log,
+which is rare (a reaction removed) and bounded by the log's cap.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 import structlog
 
-from routing.learned import LearnedScorer, WorkspaceScorers
-from routing.quality import FeedbackEvent, FeedbackLog
+from routing.learned.feedback_log import FeedbackEvent, FeedbackLog
+from routing.learned.scorer import LearnedScorer, WorkspaceScorers
 
 log = structlog.get_logger(__name__)
 

@@ -6,7 +6,7 @@ import asyncio
 
 import redis.asyncio as aioredis
 
-from routing.health import Health, ModelState
+from routing.calls.health import Health, ModelState
 
 
 async def test_slow_model_leaves_and_returns_after_one_probe(redis, catalog, clock) -> None:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from routing.features import N_FEATURES, text_features
-from routing.learned import LearnedScorer, ScorerConfig, WorkspaceScorers
+from routing.learned.features import N_FEATURES, text_features
+from routing.learned.scorer import LearnedScorer, ScorerConfig, WorkspaceScorers
 
 DIM = 16
 
@@ -165,7 +165,7 @@ def test_text_features_shape_and_signal() -> None:
 
 
 def test_word_buckets_are_stable_packed_and_case_blind() -> None:
-    from routing.features import bucket_matrix, word_buckets
+    from routing.learned.features import bucket_matrix, word_buckets
 
     first = word_buckets("Which of the following is NOT a prime?", 64)
     assert first.shape == (8,) and first.dtype == np.uint8
@@ -224,7 +224,7 @@ def test_benchmark_split_keeps_repeated_prompts_together_and_drops_seen_ones(tmp
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[3] / "benchmarks" / "router_quality.py"
+    path = Path(__file__).resolve().parents[4] / "benchmarks" / "router_quality.py"
     spec = importlib.util.spec_from_file_location("router_quality", path)
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)

@@ -8,7 +8,7 @@ average of two estimates over past votes of that tier:
 * a k-nearest-neighbour vote over the prompt embeddings (cosine; vectors arrive normalised), which catches
   "this looks like prompts that went badly";
 * a ridge regression on the embedding plus binned cheap text features and a hashed bag of words
-  (``routing/features.py``), which generalises across topics where few neighbours exist and sees difficulty
+  (``routing/learned/features.py``), which generalises across topics where few neighbours exist and sees difficulty
   (question forms, "EXCEPT", arithmetic) the topic-level embedding misses.
 
 Scoring the gain rather than only ``P(bad | here)`` matters: a prompt that every model gets wrong gains nothing
@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from routing.features import N_FEATURES, bucket_matrix, text_features, word_buckets
-from routing.signatures import decode_signature, prompt_signature
+from routing.learned.features import N_FEATURES, bucket_matrix, text_features, word_buckets
+from routing.learned.signatures import decode_signature, prompt_signature
 
 STATE_VERSION = 2  # 2 added the hashed words; version-1 states load with no words
 DEFAULT_TIERS: tuple[str, ...] = ("economy", "standard", "premium")
@@ -508,7 +508,7 @@ class WorkspaceScorers:
         return scorer is not None and scorer.should_escalate(prompt_vector, tier, text=text)
 
     def install(self, team_id: str, scorer: LearnedScorer) -> None:
-        """Swap in a scorer rebuilt elsewhere (``routing/scorer_sync.py`` replays the feedback log into one)."""
+        """Swap in a scorer rebuilt elsewhere (``routing/learned/sync.py`` replays the feedback log into one)."""
         self._scorers[team_id] = scorer
 
     def signature(self, prompt_vector: NDArray[Any], text: str) -> bytes:

@@ -1,7 +1,7 @@
 """The OpenAI-compatible client: one streamed completion from one model.
 
 The SDK's own retries are off (``max_retries=0``): retries, backoff, fallbacks and health live in one place
-(``routing/generate.py``), never stacked inside the SDK where they would multiply waits and hide failures.
+(``routing/calls/generate.py``), never stacked inside the SDK where they would multiply waits and hide failures.
 This module turns a stream into text deltas plus a final ``Usage``, refuses to call an empty answer a success,
 and translates SDK/transport exceptions into ``LLMError`` kinds the retry loop can act on.
 """
@@ -17,19 +17,10 @@ from typing import Any
 
 import openai
 
+from routing.calls.control_tokens import ControlTokenFilter
 from routing.catalog import Catalog, ModelSpec, Provider
-from routing.control_tokens import ControlTokenFilter
-
-ChatMessage = dict[str, str]
-
-
-@dataclass(frozen=True)
-class Usage:
-    """Token counts for one call; ``estimated`` when the provider did not report them."""
-
-    prompt_tokens: int
-    completion_tokens: int
-    estimated: bool = False
+from routing.chat import ChatMessage
+from routing.spend.cost import Usage
 
 
 @dataclass(frozen=True)
@@ -208,7 +199,7 @@ class LLMClient:
         """Yield ``TextDelta``s then exactly one ``StreamEnd``; every failure is raised as an ``LLMError``.
 
         Usage is requested with ``include_usage`` so cost comes from the provider, not from a guess. Leaked
-        chat-template control tokens (``routing/control_tokens.py``) are removed before anything else. Leading
+        chat-template control tokens (``routing/calls/control_tokens.py``) are removed before anything else. Leading
         whitespace is held back until real text arrives, so a whitespace-only answer never reaches a user;
         it raises ``EmptyCompletion``. A stream that breaks, or ends without a ``finish_reason``, raises
         ``TruncatedStream`` (its ``partial_usage`` is None: a cut stream never reports usage).

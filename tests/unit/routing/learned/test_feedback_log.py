@@ -9,10 +9,10 @@ import redis.asyncio as aioredis
 from numpy.typing import NDArray
 
 from routing.keys import feedback_log_key
-from routing.learned import LearnedScorer, ScorerConfig, WorkspaceScorers
-from routing.quality import FeedbackLog, QualityCount, Vote
-from routing.scorer_sync import ScorerSync
-from routing.signatures import decode_signature, prompt_signature
+from routing.learned.feedback_log import FeedbackLog, QualityCount, Vote
+from routing.learned.scorer import LearnedScorer, ScorerConfig, WorkspaceScorers
+from routing.learned.signatures import decode_signature, prompt_signature
+from routing.learned.sync import ScorerSync
 
 DIM = 16
 
