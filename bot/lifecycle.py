@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from bot.feedback.answer_map import AnsweredMessage
 from bot.feedback.votes import AnswerFeedback
 from bot.ledger import Ledger, LedgerEntry
 from bot.request import Request
@@ -138,16 +139,16 @@ class Lifecycle:
     ) -> None:
         """Let 👍/👎 on these messages count as feedback on the request (best-effort, never raises)."""
         entry = row.entry
-        await self._feedback.remember_answer(
+        answer = AnsweredMessage(
             request_id=request.request_id,
             team_id=request.scope.team_id,
             channel_id=channel_id,
-            message_ts=message_ts,
             task=entry.task,
             model=entry.model,
             tier=entry.tier,
             outcome=entry.outcome,
-            cache_entry=cache_entry,
-            vector=vector,
-            question=request.text if vector is not None else "",
+            cache_entry=cache_entry or "",
+        )
+        await self._feedback.remember_answer(
+            answer, message_ts, vector=vector, question=request.text if vector is not None else ""
         )

@@ -99,9 +99,6 @@ class Catalog(BaseModel):
     def provider_of(self, model: ModelSpec) -> Provider:
         return self.providers[model.provider]
 
-    def models_in_tier(self, tier: Tier) -> list[ModelSpec]:
-        return [m for m in self.models if m.tier == tier]
-
     @property
     def baseline_model(self) -> ModelSpec:
         return self.model(self.baseline)

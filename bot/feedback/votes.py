@@ -16,6 +16,7 @@ Feedback is best-effort by design: a Redis hiccup here is logged and never break
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 import structlog
@@ -25,7 +26,7 @@ from bot.feedback.answer_map import AnsweredMessage, AnswerMap
 from bot.request import Reaction
 from routing.learned.feedback_log import FeedbackLog, Vote
 from routing.learned.sync import ScorerSync
-from vocabulary import RequestOutcome, TaskKind, Tier, Vector
+from vocabulary import Vector
 
 log = structlog.get_logger(__name__)
 
@@ -37,19 +38,7 @@ class AnswerFeedback(Protocol):
     """What the request lifecycle needs from feedback: remember answers, and learn before routing."""
 
     async def remember_answer(
-        self,
-        *,
-        request_id: str,
-        team_id: str,
-        channel_id: str,
-        message_ts: Sequence[str],
-        task: TaskKind | None,
-        model: str,
-        tier: Tier | None,
-        outcome: RequestOutcome,
-        cache_entry: str | None,
-        vector: Vector | None,
-        question: str,
+        self, answer: AnsweredMessage, message_ts: Sequence[str], *, vector: Vector | None, question: str
     ) -> None: ...
 
     async def before_routing(self, team_id: str) -> None: ...
@@ -58,7 +47,9 @@ class AnswerFeedback(Protocol):
 class NoFeedback:
     """Feedback switched off: answers are not remembered, so reactions on them count for nothing."""
 
-    async def remember_answer(self, **_: object) -> None:
+    async def remember_answer(
+        self, answer: AnsweredMessage, message_ts: Sequence[str], *, vector: Vector | None, question: str
+    ) -> None:
         return None
 
     async def before_routing(self, team_id: str) -> None:
@@ -82,39 +73,16 @@ class Feedback:
         self._evict = evict
 
     async def remember_answer(
-        self,
-        *,
-        request_id: str,
-        team_id: str,
-        channel_id: str,
-        message_ts: Sequence[str],
-        task: TaskKind | None,
-        model: str,
-        tier: Tier | None,
-        outcome: RequestOutcome,
-        cache_entry: str | None,
-        vector: Vector | None,
-        question: str,
+        self, answer: AnsweredMessage, message_ts: Sequence[str], *, vector: Vector | None, question: str
     ) -> None:
-        """Record what produced these reply messages, so a later 👍/👎 on any of them can be counted."""
-        signature = b""
+        """Record what produced these reply messages, so a later 👍/👎 on any of them can be counted; with the
+        question's vector, its signature too, so the vote can teach the learned router."""
         if vector is not None and self._signature is not None:
-            signature = self._signature(vector, question)
-        answer = AnsweredMessage(
-            request_id=request_id,
-            team_id=team_id,
-            channel_id=channel_id,
-            task=task,
-            model=model,
-            tier=tier,
-            outcome=outcome,
-            cache_entry=cache_entry or "",
-            signature=signature,
-        )
+            answer = replace(answer, signature=self._signature(vector, question))
         try:
             await self._answers.remember(answer, message_ts)
         except RedisError:
-            log.warning("feedback.remember_failed", request_id=request_id)
+            log.warning("feedback.remember_failed", request_id=answer.request_id)
 
     async def before_routing(self, team_id: str) -> None:
         """Bring the workspace's learned scorer up to date with votes other replicas received."""

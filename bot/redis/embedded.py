@@ -116,11 +116,6 @@ class RedisServerProcess:
             self._proc.wait(timeout=5)
         self._proc = None
 
-    def restart(self) -> None:
-        """Stop and start on the same port and data directory (AOF is replayed)."""
-        self.stop()
-        self.start()
-
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None

@@ -66,11 +66,3 @@ class Generation:
     @property
     def completion_tokens(self) -> int:
         return self.usage.completion_tokens
-
-    @property
-    def models_tried(self) -> list[str]:
-        return [a.model for a in self.attempts]
-
-    @property
-    def saved(self) -> Decimal:
-        return self.baseline_cost - self.cost

@@ -23,10 +23,6 @@ class OverlapJoiner:
         # Overlap lengths still consistent with what has arrived so far.
         self._candidates = list(range(len(shown), 0, -1))
 
-    @property
-    def decided(self) -> bool:
-        return self._decided
-
     def feed(self, delta: str) -> str:
         if self._decided:
             return delta

@@ -28,7 +28,8 @@ def test_redis_restart_loses_no_reply_and_no_ledger_row(
         timeout=20,
         what="first answer",
     )
-    redis_server.restart()
+    redis_server.stop()  # the same port and data directory: the AOF is replayed
+    redis_server.start()
     redis_server.stop()  # down while the next event arrives: the claim waits for Redis instead of failing
     pending: list[Delivery] = []
     sender = threading.Thread(target=lambda: pending.append(slack.mention(general.id, alice.id, "second question")))

@@ -68,7 +68,8 @@ async def test_entries_survive_redis_restart(make_cache: CacheFactory, redis_ser
         query("Where is the expense policy?", vector=vec), "In Confluence.", model="m", tier="standard", now=NOW
     )
     assert entry_id is not None
-    redis_server.restart()
+    redis_server.stop()  # the same port and data directory: the AOF is replayed
+    redis_server.start()
     fresh = await make_cache()
     assert fresh.indexed(entry_id)
     hit = await fresh.lookup(query("Where is the expense policy?", vector=vec), now=NOW)

@@ -15,6 +15,7 @@ from handlers.reactions import parse_reaction
 from routing.learned.feedback_log import FeedbackLog, QualityCount
 from routing.learned.scorer import ScorerConfig, WorkspaceScorers
 from routing.learned.sync import ScorerSync
+from vocabulary import RequestOutcome, TaskKind, Tier
 
 
 def _event(reaction: str, *, item_type: str = "message", user: str = "U2") -> dict:
@@ -90,19 +91,21 @@ def _thumb(
     return Reaction(team_id="T1", channel_id=channel, message_ts=ts, user_id=user, good=good, added=added)
 
 
-async def _answered(feedback: Feedback, *, outcome: str = "answered", cache_entry: str | None = "T1:7") -> None:
-    await feedback.remember_answer(
+async def _answered(
+    feedback: Feedback, *, outcome: RequestOutcome = RequestOutcome.ANSWERED, cache_entry: str = "T1:7"
+) -> None:
+    answer = AnsweredMessage(
         request_id="Ev1",
         team_id="T1",
         channel_id="C1",
-        message_ts=["200.1", "200.2"],
-        task="qa",
+        task=TaskKind.QA,
         model="glm-4-plus",
-        tier="economy",
+        tier=Tier.ECONOMY,
         outcome=outcome,
         cache_entry=cache_entry,
-        vector=np.ones(8, dtype=np.float32) / np.sqrt(8),
-        question="How many PTO days?",
+    )
+    await feedback.remember_answer(
+        answer, ["200.1", "200.2"], vector=np.ones(8, dtype=np.float32) / np.sqrt(8), question="How many PTO days?"
     )
 
 
@@ -142,7 +145,7 @@ async def test_messages_that_are_not_penny_answers_are_ignored(redis: aioredis.R
 
 async def test_the_map_keeps_ids_and_a_signature_never_the_question(redis: aioredis.Redis) -> None:
     feedback = _service(redis, Evictions())
-    await _answered(feedback, outcome="cache_hit")
+    await _answered(feedback, outcome=RequestOutcome.CACHE_HIT)
     record = await AnswerMap(redis).lookup("T1", "C1", "200.2")
     assert record is not None
     assert record == AnsweredMessage(
