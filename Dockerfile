@@ -21,6 +21,7 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY routing ./routing
 COPY cache ./cache
+COPY vocabulary ./vocabulary
 RUN pip install .
 
 RUN useradd --create-home --uid 10001 penny && mkdir -p /data && chown penny /data
