@@ -21,10 +21,10 @@ import numpy as np
 import structlog
 
 from cache import policy
-from cache.guards import Verifier
 from cache.index import IndexSet
 from cache.store import SHARED_CHANNEL, Change, Entry, EntryStore, index_key, parse_entry_id
 from cache.values import CacheHit, CacheQuery, CacheSettings, HitKind
+from cache.verifier import Verifier
 from vocabulary import Tier, Visibility
 
 if TYPE_CHECKING:
