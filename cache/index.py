@@ -153,7 +153,7 @@ def _train_ivf(vectors: NDArray[np.float32], dim: int, nprobe: int) -> Any:
 
 
 class IndexSet:
-    """All scopes' indexes in this process, keyed by the index key from ``cache.store``."""
+    """All scopes' indexes in this process, keyed by the index key from ``cache.entry``."""
 
     def __init__(self, *, ann_switch_size: int = 20_000, nprobe: int = 64) -> None:
         self._ann_switch_size = ann_switch_size

@@ -21,8 +21,9 @@ import numpy as np
 import structlog
 
 from cache import policy
+from cache.entry import SHARED_CHANNEL, Entry, index_key, parse_entry_id
 from cache.index import IndexSet
-from cache.store import SHARED_CHANNEL, Change, Entry, EntryStore, index_key, parse_entry_id
+from cache.store import Change, EntryStore
 from cache.values import CacheHit, CacheQuery, CacheSettings, HitKind
 from cache.verifier import Verifier
 from vocabulary import Tier, Visibility

@@ -8,7 +8,8 @@ import time
 import numpy as np
 import redis.asyncio as aioredis
 
-from cache.store import entry_key, parse_entry_id
+from cache.entry import parse_entry_id
+from cache.store import entry_key
 from cache.values import CacheSettings, context_fingerprint
 from tests.unit.cache.conftest import CacheFactory, query, random_unit
 from vocabulary import Tier
