@@ -399,8 +399,8 @@ async def test_replica_that_missed_trimmed_changes_rebuilds(make_cache: CacheFac
     ]
     await writer.evict(first)  # a removal the stalled replica must not miss
     # Resume tailing from where it stopped (what a long network partition looks like to this process).
-    stalled._closing = False
-    stalled._tail_task = asyncio.create_task(stalled._tail())
+    stalled._replica._closing = False
+    stalled._replica._tail_task = asyncio.create_task(stalled._replica._tail())
     assert await _eventually(lambda: _true(not stalled.indexed(first)), timeout=3.0)
     assert all(stalled.indexed(e) for e in later if e is not None)
 
