@@ -121,7 +121,9 @@ class SemanticCache:
             # turned private stops sharing even if no conversion event ever reached Penny.
             await self._note_visibility(query.scope.team_id, query.scope.channel_id, query.scope.visibility)
         exact = await self._store.resolve_exact(query.scope.team_id, plan.exact_digest)
-        if exact is not None and self._recheck(exact, query, plan, now, same_channel_only=True):
+        if exact is not None and policy.may_reuse(
+            exact, query, plan, now, share_public=self.settings.share_public_workspace_wide, same_channel_only=True
+        ):
             await self._store.touch(exact, now)
             return _hit(exact, 1.0, "exact")
         if not plan.semantic:
@@ -154,8 +156,14 @@ class SemanticCache:
                 # Removed in Redis but still in this index: the stream will catch up; never serve it.
                 log.debug("cache.ghost_candidate", vector_id=vector_id)
                 continue
-            if not self._recheck(
-                entry, query, plan, now, same_channel_only=False, channel_visibility=current.get(entry.channel_id)
+            if not policy.may_reuse(
+                entry,
+                query,
+                plan,
+                now,
+                share_public=self.settings.share_public_workspace_wide,
+                same_channel_only=False,
+                channel_visibility=current.get(entry.channel_id),
             ):
                 continue
             verdict = await self.verifier.verify(query.question, entry.question, similarity)
@@ -165,35 +173,6 @@ class SemanticCache:
             await self._store.touch(entry, now)
             return _hit(entry, similarity, "semantic")
         return None
-
-    def _recheck(
-        self,
-        entry: Entry,
-        query: CacheQuery,
-        plan: policy.KeyPlan,
-        now: float,
-        *,
-        same_channel_only: bool,
-        channel_visibility: Visibility | None = None,
-    ) -> bool:
-        """The Redis entry, not the index, decides: scope, freshness and what the answer depended on."""
-        scope = query.scope
-        if entry.team_id != scope.team_id or entry.expires <= now:
-            return False
-        if entry.channel_id != scope.channel_id:
-            if same_channel_only or not entry.shared or entry.visibility is not Visibility.PUBLIC:
-                return False
-            if not policy.may_read_shared(query, share_public=self.settings.share_public_workspace_wide):
-                return False
-            if (channel_visibility or entry.visibility) is not Visibility.PUBLIC:
-                return False  # the source channel turned private since: stop serving it anywhere else
-        if entry.task != query.task or entry.fingerprint != query.context_fingerprint:
-            return False
-        if entry.thread_ts != (query.thread_ts or ""):
-            return False  # a follow-up only reuses answers from its own thread
-        return not (entry.user_id and entry.user_id != query.user_id) and not (
-            plan.personal_user and entry.user_id != plan.personal_user
-        )
 
     # ---------------------------------------------------------------- store and evict
 
@@ -228,7 +207,7 @@ class SemanticCache:
             model=model,
             tier=tier,
             created=now,
-            expires=_expiry(now, self.settings.ttl_seconds, plan),
+            expires=policy.expires_at(now, self.settings.ttl_seconds, plan),
             exact_digest=plan.exact_digest,
             fingerprint=query.context_fingerprint,
             thread_ts=query.thread_ts or "",
@@ -332,9 +311,3 @@ def _hit(entry: Entry, similarity: float, kind: HitKind) -> CacheHit:
         similarity=similarity,
         kind=kind,
     )
-
-
-def _expiry(now: float, ttl: float, plan: policy.KeyPlan) -> float:
-    """Penny's TTL; a time-relative answer ("who is on call today?") also ends with its UTC day."""
-    end_of_day = (now // 86_400 + 1) * 86_400
-    return min(now + ttl, end_of_day) if plan.time_relative else now + ttl
