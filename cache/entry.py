@@ -10,14 +10,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-import numpy as np
 
 from vocabulary import TaskKind, Tier, Visibility
-
-if TYPE_CHECKING:
-    from numpy.typing import NDArray
 
 SHARED_CHANNEL = "*public"  # index key suffix of a team's workspace-shared (public-channel) index
 
@@ -75,9 +69,6 @@ class Entry:
         if self.shared:
             keys.append(index_key(self.team_id, SHARED_CHANNEL))
         return keys
-
-    def vector_array(self) -> NDArray[np.float32]:
-        return np.frombuffer(self.vector, dtype=np.float32)
 
     def to_mapping(self) -> dict[str, str | bytes | float | int]:
         return {

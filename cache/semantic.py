@@ -68,17 +68,15 @@ class SemanticCache:
             reworded_threshold=self.settings.reworded_threshold,
         )
         self._sweep_task: asyncio.Task[None] | None = None
-        self.ready = asyncio.Event()
         self._closing = False
 
     # ---------------------------------------------------------------- lifecycle
 
     async def start(self, *, background_sweep: bool = True) -> None:
-        """Rebuild the indexes from Redis, then follow the change stream. ``/readyz`` waits for ``ready``."""
+        """Rebuild the indexes from Redis, then follow the change stream (``/readyz`` waits for this to return)."""
         await self._replica.start()
         if background_sweep:
             self._sweep_task = asyncio.create_task(self._sweep_forever(), name="penny-cache-sweep")
-        self.ready.set()
 
     async def close(self) -> None:
         self._closing = True
@@ -90,24 +88,6 @@ class SemanticCache:
         if tasks:
             await asyncio.wait(tasks, timeout=2.0)
         self._sweep_task = None
-
-    async def wait_for_ann_builds(self) -> None:
-        """For tests and benchmarks: wait until pending IVF builds are in place."""
-        while self._replica._ann_builds:
-            await asyncio.gather(*list(self._replica._ann_builds), return_exceptions=True)
-
-    def index_size(self, team_id: str, channel_id: str) -> int:
-        index = self._indexes.get(index_key(team_id, channel_id))
-        return 0 if index is None else len(index)
-
-    def index_is_approximate(self, team_id: str, channel_id: str) -> bool:
-        index = self._indexes.get(index_key(team_id, channel_id))
-        return index is not None and index.approximate
-
-    def indexed(self, entry_id: str) -> bool:
-        """Whether any of this process's FAISS indexes still holds the entry's vector (ghost check)."""
-        _team, vector_id = parse_entry_id(entry_id)
-        return any(vector_id in index for _key, index in self._indexes.items())
 
     # ---------------------------------------------------------------- lookup
 

@@ -45,8 +45,9 @@ def entry_key(team_id: str, vector_id: int) -> str:
     return f"{PREFIX}{{{team_id}}}:cache:entry:{vector_id}"
 
 
-def entry_pattern(team_id: str = "*") -> str:
-    return f"{PREFIX}{{{team_id}}}:cache:entry:*"
+def entry_pattern() -> str:
+    """Every team's entry keys, for the rebuild scan."""
+    return f"{PREFIX}{{*}}:cache:entry:*"
 
 
 def exact_key(team_id: str, digest: str) -> str:
