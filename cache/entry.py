@@ -54,8 +54,6 @@ class Entry:
     semantic: bool = False
     shared: bool = False  # also indexed in the team's workspace-shared index
     sources: list[str] = field(default_factory=list)
-    last_hit: float = 0.0
-    hits: int = 0
     vector: bytes = b""
 
     @property
@@ -90,8 +88,6 @@ class Entry:
             "semantic": int(self.semantic),
             "shared": int(self.shared),
             "sources": json.dumps(self.sources),
-            "last_hit": self.last_hit,
-            "hits": self.hits,
             "vector": self.vector,
         }
 
@@ -121,7 +117,5 @@ class Entry:
             semantic=text("semantic") == "1",
             shared=text("shared") == "1",
             sources=json.loads(text("sources") or "[]"),
-            last_hit=float(text("last_hit") or 0),
-            hits=int(text("hits") or 0),
             vector=get.get("vector", b""),
         )

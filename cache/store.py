@@ -178,12 +178,8 @@ class EntryStore:
         return None if vector_id is None else await self.get(team_id, int(vector_id))
 
     async def touch(self, entry: Entry, now: float) -> None:
-        """Record a hit: LRU position, last hit and the hit counter (only while the entry still exists)."""
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.zadd(lru_key(entry.team_id, entry.channel_id), {str(entry.vector_id): now}, xx=True)
-        pipe.hset(entry_key(entry.team_id, entry.vector_id), "last_hit", now)
-        pipe.hincrby(entry_key(entry.team_id, entry.vector_id), "hits", 1)
-        await pipe.execute()
+        """Record a hit: the entry's LRU position (only while the entry still exists)."""
+        await self._redis.zadd(lru_key(entry.team_id, entry.channel_id), {str(entry.vector_id): now}, xx=True)
 
     async def scope_size(self, team_id: str, channel_id: str) -> int:
         return int(await self._redis.zcard(lru_key(team_id, channel_id)))
