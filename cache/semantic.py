@@ -2,7 +2,7 @@
 
 A lookup goes: key plan (policy.py) → exact key in the query's channel → semantic search in the channel's FAISS
 index (and the team's shared public index when allowed) → every candidate re-checked against its Redis entry
-(exists, not expired, same scope or still-public shared, same task, context fingerprint, thread and user) →
+(policy.may_reuse: exists, not expired, same scope or still-public shared, same task, fingerprint, thread, user) →
 verification (verifier.py) → hit. A wrong hit is worse than a miss, so each step only ever says no.
 
 Every write goes through here: a store, and every way an entry goes (feedback, a deleted source message, the
