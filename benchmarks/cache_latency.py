@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+import faiss  # noqa: E402
 import redis.asyncio as aioredis  # noqa: E402
 import structlog  # noqa: E402
 from cache_quality import EVAL_DIR, FOW_PAIRS, cached_embeddings, file_digest, load_pairs  # noqa: E402
@@ -89,6 +90,18 @@ def build_index(real: NDArray[np.float32], size: int, settings: CacheSettings) -
     return index
 
 
+def set_nprobe(index: ScopeIndex, nprobe: int) -> None:
+    """Search an IVF index with ``nprobe`` lists from now on (the recall sweep; production sets it at build time)."""
+    index.nprobe = nprobe
+    if index.approximate:
+        index._index.nprobe = nprobe
+
+
+def memory_bytes(index: ScopeIndex) -> int:
+    """Size of the index as FAISS serialises it: vectors, ids, coarse quantiser and lists."""
+    return int(faiss.serialize_index(index._index).nbytes)
+
+
 def percentiles(values: Sequence[float]) -> tuple[float, float]:
     return float(np.percentile(values, 50)), float(np.percentile(values, 99))
 
@@ -118,7 +131,7 @@ def recall_at_10(
     truths = [{c.vector_id for c in exact.search(q, 10)} for q in queries]
     out = {}
     for nprobe in nprobes:
-        ann.set_nprobe(nprobe)
+        set_nprobe(ann, nprobe)
         found, timings = 0, []
         for q, truth in zip(queries, truths, strict=True):
             start = time.perf_counter()
@@ -240,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         kind = "ivf-flat" if index.approximate else "flat"
         print(f"  {size:>8} {kind:>9} {build_s:>8.1f} {p50:>8.2f} {p99:>8.2f} {s50:>11.3f} {s99:>11.3f}")
         if size == 100_000:
-            mem_per_100k = index.memory_bytes() / 2**20
+            mem_per_100k = memory_bytes(index) / 2**20
         del index
 
     nprobes = sorted({8, 16, 32, 48, 64, 96, settings.ann_nprobe})

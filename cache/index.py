@@ -61,12 +61,6 @@ class ScopeIndex:
     def approximate(self) -> bool:
         return isinstance(self._index, faiss.IndexIVFFlat)
 
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    def __contains__(self, vector_id: int) -> bool:
-        return vector_id in self._ids
-
     def add(self, vector_id: int, vector: NDArray[np.float32]) -> bool:
         """Add (idempotent: replicas see their own writes again on the change stream). True if it was new."""
         vec = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, self.dim)
@@ -96,16 +90,6 @@ class ScopeIndex:
                 return []
             scores, ids = self._index.search(query, min(k, len(self._ids)))
         return [Candidate(int(i), float(s)) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
-
-    def memory_bytes(self) -> int:
-        """Size of the index as FAISS serialises it: vectors, ids, coarse quantiser and lists."""
-        with self._lock:
-            return int(faiss.serialize_index(self._index).nbytes)
-
-    def set_nprobe(self, nprobe: int) -> None:
-        self.nprobe = nprobe
-        if self.approximate:
-            self._index.nprobe = nprobe
 
     def needs_ann(self) -> bool:
         return not self.approximate and self._journal is None and len(self._ids) > self.ann_switch_size
@@ -153,7 +137,7 @@ def _train_ivf(vectors: NDArray[np.float32], dim: int, nprobe: int) -> Any:
 
 
 class IndexSet:
-    """All scopes' indexes in this process, keyed by the index key from ``cache.store``."""
+    """All scopes' indexes in this process, keyed by the index key from ``cache.entry``."""
 
     def __init__(self, *, ann_switch_size: int = 20_000, nprobe: int = 64) -> None:
         self._ann_switch_size = ann_switch_size

@@ -18,8 +18,10 @@ import hashlib
 import time
 from dataclasses import dataclass
 
+from cache.entry import Entry
 from cache.text import normalize_for_exact, traits
 from cache.values import CacheQuery
+from vocabulary import Visibility
 
 SEMANTIC_TASKS = frozenset({"qa"})
 EXACT_TASKS = frozenset({"qa", "summarize", "chat"})
@@ -67,3 +69,43 @@ def exact_digest(
 def may_read_shared(query: CacheQuery, *, share_public: bool) -> bool:
     """Whether this query may see the workspace-shared public entries at all."""
     return share_public and query.scope.visibility in ("public", "private", "dm")
+
+
+def may_reuse(
+    entry: Entry,
+    query: CacheQuery,
+    plan: KeyPlan,
+    now: float,
+    *,
+    share_public: bool,
+    same_channel_only: bool,
+    channel_visibility: Visibility | None = None,
+) -> bool:
+    """The Redis entry, not the index, decides: scope, freshness and what the answer depended on.
+
+    ``channel_visibility`` is the entry's channel as last recorded in Redis, when the caller read it: a channel
+    that turned private stops sharing even before its entries are unshared.
+    """
+    scope = query.scope
+    if entry.team_id != scope.team_id or entry.expires <= now:
+        return False
+    if entry.channel_id != scope.channel_id:
+        if same_channel_only or not entry.shared or entry.visibility is not Visibility.PUBLIC:
+            return False
+        if not may_read_shared(query, share_public=share_public):
+            return False
+        if (channel_visibility or entry.visibility) is not Visibility.PUBLIC:
+            return False  # the source channel turned private since: stop serving it anywhere else
+    if entry.task != query.task or entry.fingerprint != query.context_fingerprint:
+        return False
+    if entry.thread_ts != (query.thread_ts or ""):
+        return False  # a follow-up only reuses answers from its own thread
+    return not (entry.user_id and entry.user_id != query.user_id) and not (
+        plan.personal_user and entry.user_id != plan.personal_user
+    )
+
+
+def expires_at(now: float, ttl: float, plan: KeyPlan) -> float:
+    """Penny's TTL; a time-relative answer ("who is on call today?") also ends with its UTC day."""
+    end_of_day = (now // 86_400 + 1) * 86_400
+    return min(now + ttl, end_of_day) if plan.time_relative else now + ttl

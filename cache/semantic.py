@@ -1,13 +1,13 @@
-"""``SemanticCache``: the cache the assistant talks to — exact layer, semantic layer, verification, sync.
+"""``SemanticCache``: the cache the assistant talks to — exact layer, semantic layer, verification, eviction.
 
 A lookup goes: key plan (policy.py) → exact key in the query's channel → semantic search in the channel's FAISS
 index (and the team's shared public index when allowed) → every candidate re-checked against its Redis entry
-(exists, not expired, same scope or still-public shared, same task, context fingerprint, thread and user) →
-verification guards (guards.py) → hit. A wrong hit is worse than a miss, so each step only ever says no.
+(policy.may_reuse: exists, not expired, same scope or still-public shared, same task, fingerprint, thread, user) →
+verification (verifier.py) → hit. A wrong hit is worse than a miss, so each step only ever says no.
 
-Replicas stay in sync through the change stream in Redis: ``start`` records the stream position, rebuilds
-every index from the entries, then tails the stream from the recorded position. A process applies its own writes
-at once and sees them again on the stream; index adds and removals are idempotent.
+Every write goes through here: a store, and every way an entry goes (feedback, a deleted source message, the
+per-channel cap, a channel turning private, the expiry sweep), each applied to Redis and this process's indexes
+at once. The other replicas' indexes follow through the change stream (replica.py).
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ import numpy as np
 import structlog
 
 from cache import policy
-from cache.guards import Verifier
+from cache.entry import SHARED_CHANNEL, Entry, index_key, parse_entry_id
 from cache.index import IndexSet
-from cache.store import SHARED_CHANNEL, Change, Entry, EntryStore, index_key, parse_entry_id
+from cache.replica import IndexReplica
+from cache.store import EntryStore
 from cache.values import CacheHit, CacheQuery, CacheSettings, HitKind
+from cache.verifier import Verifier
 from vocabulary import Tier, Visibility
 
 if TYPE_CHECKING:
@@ -59,138 +61,33 @@ class SemanticCache:
         self._embedder = embedder
         self._clock = clock
         self._indexes = IndexSet(ann_switch_size=self.settings.ann_switch_size, nprobe=self.settings.ann_nprobe)
+        self._replica = IndexReplica(self._store, self._indexes, tail_block_seconds=self.settings.tail_block_seconds)
         self.verifier = Verifier(
             embedder.aembed_many,
             word_threshold=self.settings.word_threshold,
             reworded_threshold=self.settings.reworded_threshold,
         )
-        self._positions: dict[str, tuple[str, int]] = {}  # team -> (last stream id, last sequence number)
-        self._teams_position = "0-0"  # last team announcement read
-        self._tail_task: asyncio.Task[None] | None = None
         self._sweep_task: asyncio.Task[None] | None = None
-        self._ann_builds: set[asyncio.Task[None]] = set()
-        self.ready = asyncio.Event()
         self._closing = False
 
     # ---------------------------------------------------------------- lifecycle
 
     async def start(self, *, background_sweep: bool = True) -> None:
-        """Rebuild the indexes from Redis, then follow the change stream. ``/readyz`` waits for ``ready``."""
-        await self._rebuild()
-        self._tail_task = asyncio.create_task(self._tail(), name="penny-cache-tail")
+        """Rebuild the indexes from Redis, then follow the change stream (``/readyz`` waits for this to return)."""
+        await self._replica.start()
         if background_sweep:
             self._sweep_task = asyncio.create_task(self._sweep_forever(), name="penny-cache-sweep")
-        self.ready.set()
 
     async def close(self) -> None:
         self._closing = True
-        tasks = [t for t in (self._tail_task, self._sweep_task, *self._ann_builds) if t is not None]
-        for task in tasks:
-            task.cancel()
-        # A cancellation that lands inside redis-py's reconnect logic can be swallowed; the tail loop then
-        # exits on ``_closing`` within one block interval, so never wait forever here.
+        tasks = self._replica.stop()
+        if self._sweep_task is not None:
+            self._sweep_task.cancel()
+            tasks.append(self._sweep_task)
+        # Never wait forever: a cancellation swallowed inside redis-py ends the tail within one block interval.
         if tasks:
             await asyncio.wait(tasks, timeout=2.0)
-        self._tail_task = self._sweep_task = None
-
-    async def _rebuild(self) -> None:
-        # Positions first: a change made during the scan is then replayed by the tail (idempotently); the
-        # announcement position before the team list, so a team that appears in between is announced to us.
-        self._teams_position = await self._store.new_teams_position()
-        self._positions = await self._store.stream_positions(await self._store.teams())
-        self._indexes.clear()
-        entries = await self._store.scan_entries()
-        for entry in entries:
-            self._apply_add(entry.vector_id, entry.index_keys(), entry.vector)
-        self._schedule_ann_builds()
-        log.info("cache.rebuilt", entries=len(entries), indexes=len(self._indexes.items()))
-
-    async def _tail(self) -> None:
-        """Follow every team's change stream, and the announcements of new teams, until closed.
-
-        One blocking ``XREAD`` covers both, so an idle process makes about one Redis call per block interval,
-        with or without teams (a fresh install has none). An iteration that read nothing still lasts at least
-        one block interval: a Redis (or proxy) that answers at once must not turn this loop into a busy spin
-        that starves the model server on the same machine.
-        """
-        backoff = 0.1
-        while not self._closing:
-            began = time.monotonic()
-            applied = 0
-            try:
-                applied = await self._tail_once()
-                backoff = 0.1
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # Redis restart or network blip: keep the indexes, retry
-                log.warning("cache.tail_error", error=type(exc).__name__)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            if not applied:
-                await asyncio.sleep(max(0.0, began + self.settings.tail_block_seconds - time.monotonic()))
-
-    async def _tail_once(self) -> int:
-        """Read and apply one batch of changes and team announcements; returns how many there were."""
-        batch = await self._store.read_changes(
-            {team: pos for team, (pos, _seq) in self._positions.items()},
-            new_teams_after=self._teams_position,
-            block_ms=int(self.settings.tail_block_seconds * 1000),
-        )
-        for team in batch.new_teams:
-            self._positions.setdefault(team, ("0-0", 0))  # a new team: replay its stream from the start
-        self._teams_position = batch.teams_position
-        changes = batch.changes
-        for change in changes:
-            _pos, last_seq = self._positions[change.team_id]
-            if change.seq > last_seq + 1:
-                # The capped stream dropped changes this process never saw: only a rebuild is safe.
-                log.warning("cache.stream_gap", team=change.team_id, expected=last_seq + 1, got=change.seq)
-                await self._rebuild()
-                return len(changes)
-            self._apply_change(change)
-            self._positions[change.team_id] = (change.stream_id, max(last_seq, change.seq))
-        if changes:
-            self._schedule_ann_builds()
-        return len(changes) + len(batch.new_teams)
-
-    def _apply_change(self, change: Change) -> None:
-        if change.op == "add":
-            self._apply_add(change.vector_id, change.index_keys, change.vector)
-        else:
-            self._indexes.remove_everywhere(change.vector_id, change.index_keys)
-
-    def _apply_add(self, vector_id: int, keys: Sequence[str], vector: bytes) -> None:
-        if not vector:
-            return
-        vec = np.frombuffer(vector, dtype=np.float32)
-        for key in keys:
-            self._indexes.ensure(key).add(vector_id, vec)
-
-    def _schedule_ann_builds(self) -> None:
-        for _key, index in self._indexes.items():
-            if index.needs_ann():
-                task = asyncio.create_task(asyncio.to_thread(index.build_ann))
-                self._ann_builds.add(task)
-                task.add_done_callback(self._ann_builds.discard)
-
-    async def wait_for_ann_builds(self) -> None:
-        """For tests and benchmarks: wait until pending IVF builds are in place."""
-        while self._ann_builds:
-            await asyncio.gather(*list(self._ann_builds), return_exceptions=True)
-
-    def index_size(self, team_id: str, channel_id: str) -> int:
-        index = self._indexes.get(index_key(team_id, channel_id))
-        return 0 if index is None else len(index)
-
-    def index_is_approximate(self, team_id: str, channel_id: str) -> bool:
-        index = self._indexes.get(index_key(team_id, channel_id))
-        return index is not None and index.approximate
-
-    def indexed(self, entry_id: str) -> bool:
-        """Whether any of this process's FAISS indexes still holds the entry's vector (ghost check)."""
-        _team, vector_id = parse_entry_id(entry_id)
-        return any(vector_id in index for _key, index in self._indexes.items())
+        self._sweep_task = None
 
     # ---------------------------------------------------------------- lookup
 
@@ -204,7 +101,9 @@ class SemanticCache:
             # turned private stops sharing even if no conversion event ever reached Penny.
             await self._note_visibility(query.scope.team_id, query.scope.channel_id, query.scope.visibility)
         exact = await self._store.resolve_exact(query.scope.team_id, plan.exact_digest)
-        if exact is not None and self._recheck(exact, query, plan, now, same_channel_only=True):
+        if exact is not None and policy.may_reuse(
+            exact, query, plan, now, share_public=self.settings.share_public_workspace_wide, same_channel_only=True
+        ):
             await self._store.touch(exact, now)
             return _hit(exact, 1.0, "exact")
         if not plan.semantic:
@@ -237,8 +136,14 @@ class SemanticCache:
                 # Removed in Redis but still in this index: the stream will catch up; never serve it.
                 log.debug("cache.ghost_candidate", vector_id=vector_id)
                 continue
-            if not self._recheck(
-                entry, query, plan, now, same_channel_only=False, channel_visibility=current.get(entry.channel_id)
+            if not policy.may_reuse(
+                entry,
+                query,
+                plan,
+                now,
+                share_public=self.settings.share_public_workspace_wide,
+                same_channel_only=False,
+                channel_visibility=current.get(entry.channel_id),
             ):
                 continue
             verdict = await self.verifier.verify(query.question, entry.question, similarity)
@@ -248,35 +153,6 @@ class SemanticCache:
             await self._store.touch(entry, now)
             return _hit(entry, similarity, "semantic")
         return None
-
-    def _recheck(
-        self,
-        entry: Entry,
-        query: CacheQuery,
-        plan: policy.KeyPlan,
-        now: float,
-        *,
-        same_channel_only: bool,
-        channel_visibility: Visibility | None = None,
-    ) -> bool:
-        """The Redis entry, not the index, decides: scope, freshness and what the answer depended on."""
-        scope = query.scope
-        if entry.team_id != scope.team_id or entry.expires <= now:
-            return False
-        if entry.channel_id != scope.channel_id:
-            if same_channel_only or not entry.shared or entry.visibility is not Visibility.PUBLIC:
-                return False
-            if not policy.may_read_shared(query, share_public=self.settings.share_public_workspace_wide):
-                return False
-            if (channel_visibility or entry.visibility) is not Visibility.PUBLIC:
-                return False  # the source channel turned private since: stop serving it anywhere else
-        if entry.task != query.task or entry.fingerprint != query.context_fingerprint:
-            return False
-        if entry.thread_ts != (query.thread_ts or ""):
-            return False  # a follow-up only reuses answers from its own thread
-        return not (entry.user_id and entry.user_id != query.user_id) and not (
-            plan.personal_user and entry.user_id != plan.personal_user
-        )
 
     # ---------------------------------------------------------------- store and evict
 
@@ -311,7 +187,7 @@ class SemanticCache:
             model=model,
             tier=tier,
             created=now,
-            expires=_expiry(now, self.settings.ttl_seconds, plan),
+            expires=policy.expires_at(now, self.settings.ttl_seconds, plan),
             exact_digest=plan.exact_digest,
             fingerprint=query.context_fingerprint,
             thread_ts=query.thread_ts or "",
@@ -324,11 +200,11 @@ class SemanticCache:
         await self._note_visibility(team, channel, query.scope.visibility)
         replaced = await self._store.resolve_exact(team, plan.exact_digest)
         await self._store.add(entry)
-        self._apply_add(entry.vector_id, entry.index_keys(), entry.vector)
+        self._replica.add(entry.vector_id, entry.index_keys(), entry.vector)
         if replaced is not None:
             await self._remove(replaced)  # the Fresh answer button replaces the entry
         await self._enforce_cap(team, channel)
-        self._schedule_ann_builds()
+        self._replica.schedule_ann_builds()
         log.info(
             "cache.stored", entry_id=entry.entry_id, task=query.task, semantic=plan.semantic, shared=plan.shareable
         )
@@ -415,9 +291,3 @@ def _hit(entry: Entry, similarity: float, kind: HitKind) -> CacheHit:
         similarity=similarity,
         kind=kind,
     )
-
-
-def _expiry(now: float, ttl: float, plan: policy.KeyPlan) -> float:
-    """Penny's TTL; a time-relative answer ("who is on call today?") also ends with its UTC day."""
-    end_of_day = (now // 86_400 + 1) * 86_400
-    return min(now + ttl, end_of_day) if plan.time_relative else now + ttl

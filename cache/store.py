@@ -1,5 +1,8 @@
 """Cache entries in Redis: the one source of truth every replica's FAISS indexes are rebuilt from.
 
+``EntryStore`` does every Redis read and write of the cache; an entry's own fields and their hash layout are
+entry.py.
+
 Key names live here and nowhere else. Every key of a team's cache, its change stream included, carries the
 ``{team}`` hash tag, so a team's keys share a Redis Cluster slot and the MULTI/EXEC blocks below stay legal there.
 Only the list of teams and the entry-id sequence live outside a team (``{cache}``), written outside transactions.
@@ -13,25 +16,21 @@ capped stream dropped changes it never read, and rebuilds (this works on any Red
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from vocabulary import TaskKind, Tier, Visibility
+from cache.entry import SHARED_CHANNEL, Entry, index_key
+from vocabulary import Visibility
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
-    from numpy.typing import NDArray
 
 PREFIX = "penny:"
 SEQUENCE_KEY = PREFIX + "{cache}:seq"
 TEAMS_KEY = PREFIX + "{cache}:teams"
 # A team's first entry is announced here, so an idle tail can block on one stream even before any team exists.
 NEW_TEAMS_STREAM_KEY = PREFIX + "{cache}:teams:new"
-SHARED_CHANNEL = "*public"  # index key suffix of a team's workspace-shared (public-channel) index
 
 
 def stream_key(team_id: str) -> str:
@@ -46,8 +45,9 @@ def entry_key(team_id: str, vector_id: int) -> str:
     return f"{PREFIX}{{{team_id}}}:cache:entry:{vector_id}"
 
 
-def entry_pattern(team_id: str = "*") -> str:
-    return f"{PREFIX}{{{team_id}}}:cache:entry:*"
+def entry_pattern() -> str:
+    """Every team's entry keys, for the rebuild scan."""
+    return f"{PREFIX}{{*}}:cache:entry:*"
 
 
 def exact_key(team_id: str, digest: str) -> str:
@@ -72,120 +72,6 @@ def channel_entries_key(team_id: str, channel_id: str) -> str:
 
 def visibility_key(team_id: str, channel_id: str) -> str:
     return f"{PREFIX}{{{team_id}}}:cache:visibility:{channel_id}"
-
-
-def index_key(team_id: str, channel_id: str) -> str:
-    """The in-memory FAISS index an entry lives in (a channel, or the team's shared public index)."""
-    return f"{team_id}/{channel_id}"
-
-
-def make_entry_id(team_id: str, vector_id: int) -> str:
-    return f"{team_id}:{vector_id}"
-
-
-def parse_entry_id(entry_id: str) -> tuple[str, int]:
-    team_id, _, number = entry_id.rpartition(":")
-    if not team_id or not number.isdigit():
-        raise ValueError(f"not a cache entry id: {entry_id!r}")
-    return team_id, int(number)
-
-
-@dataclass
-class Entry:
-    """One cached answer. ``vector`` is empty for exact-only entries (summaries, personal, non-English...)."""
-
-    vector_id: int
-    team_id: str
-    channel_id: str
-    visibility: Visibility
-    task: TaskKind
-    question: str
-    answer: str
-    model: str
-    tier: Tier
-    created: float
-    expires: float
-    exact_digest: str
-    fingerprint: str = ""
-    thread_ts: str = ""
-    user_id: str = ""  # set when the answer is personal: only reused for the same user
-    semantic: bool = False
-    shared: bool = False  # also indexed in the team's workspace-shared index
-    sources: list[str] = field(default_factory=list)
-    last_hit: float = 0.0
-    hits: int = 0
-    vector: bytes = b""
-
-    @property
-    def entry_id(self) -> str:
-        return make_entry_id(self.team_id, self.vector_id)
-
-    def index_keys(self) -> list[str]:
-        if not self.semantic:
-            return []
-        keys = [index_key(self.team_id, self.channel_id)]
-        if self.shared:
-            keys.append(index_key(self.team_id, SHARED_CHANNEL))
-        return keys
-
-    def vector_array(self) -> NDArray[np.float32]:
-        return np.frombuffer(self.vector, dtype=np.float32)
-
-    def to_mapping(self) -> dict[str, str | bytes | float | int]:
-        return {
-            "vector_id": self.vector_id,
-            "team": self.team_id,
-            "channel": self.channel_id,
-            "visibility": self.visibility,
-            "task": self.task,
-            "question": self.question,
-            "answer": self.answer,
-            "model": self.model,
-            "tier": self.tier,
-            "created": self.created,
-            "expires": self.expires,
-            "exact": self.exact_digest,
-            "fingerprint": self.fingerprint,
-            "thread_ts": self.thread_ts,
-            "user": self.user_id,
-            "semantic": int(self.semantic),
-            "shared": int(self.shared),
-            "sources": json.dumps(self.sources),
-            "last_hit": self.last_hit,
-            "hits": self.hits,
-            "vector": self.vector,
-        }
-
-    @classmethod
-    def from_mapping(cls, raw: dict[bytes, bytes]) -> Entry:
-        get = {k.decode(): v for k, v in raw.items()}
-
-        def text(name: str) -> str:
-            return get.get(name, b"").decode()
-
-        return cls(
-            vector_id=int(text("vector_id")),
-            team_id=text("team"),
-            channel_id=text("channel"),
-            visibility=Visibility.parse(text("visibility")),
-            task=TaskKind(text("task")),
-            question=text("question"),
-            answer=text("answer"),
-            model=text("model"),
-            tier=Tier(text("tier")),
-            created=float(text("created") or 0),
-            expires=float(text("expires") or 0),
-            exact_digest=text("exact"),
-            fingerprint=text("fingerprint"),
-            thread_ts=text("thread_ts"),
-            user_id=text("user"),
-            semantic=text("semantic") == "1",
-            shared=text("shared") == "1",
-            sources=json.loads(text("sources") or "[]"),
-            last_hit=float(text("last_hit") or 0),
-            hits=int(text("hits") or 0),
-            vector=get.get("vector", b""),
-        )
 
 
 @dataclass(frozen=True)
@@ -292,12 +178,8 @@ class EntryStore:
         return None if vector_id is None else await self.get(team_id, int(vector_id))
 
     async def touch(self, entry: Entry, now: float) -> None:
-        """Record a hit: LRU position, last hit and the hit counter (only while the entry still exists)."""
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.zadd(lru_key(entry.team_id, entry.channel_id), {str(entry.vector_id): now}, xx=True)
-        pipe.hset(entry_key(entry.team_id, entry.vector_id), "last_hit", now)
-        pipe.hincrby(entry_key(entry.team_id, entry.vector_id), "hits", 1)
-        await pipe.execute()
+        """Record a hit: the entry's LRU position (only while the entry still exists)."""
+        await self._redis.zadd(lru_key(entry.team_id, entry.channel_id), {str(entry.vector_id): now}, xx=True)
 
     async def scope_size(self, team_id: str, channel_id: str) -> int:
         return int(await self._redis.zcard(lru_key(team_id, channel_id)))

@@ -128,7 +128,7 @@ def stem(word: str) -> str:
 
 
 # Words that mark a question as depending on when it is asked. Their answers go stale within a day, so such
-# questions never reuse an answer semantically and their exact key carries the day (see semantic.py).
+# questions never reuse an answer semantically and their exact key carries the day (see policy.py).
 _TIME_RELATIVE = {
     "today",
     "tonight",

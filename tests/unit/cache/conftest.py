@@ -1,11 +1,13 @@
-"""Fixtures for the cache tests: a deterministic stand-in embedder and a factory for started caches.
+"""Fixtures for the cache tests: a deterministic stand-in embedder, a factory for started caches, and probes.
 
 The stand-in hashes words into a 384-d vector, so tests about Redis, sync, TTL and privacy run in milliseconds
-without loading MiniLM; the tests that need real semantics load the model once per module.
+without loading MiniLM; the tests that need real semantics load the model once per module. The probes look inside
+a cache's in-memory indexes, which production never asks about.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
@@ -13,6 +15,7 @@ import numpy as np
 import pytest
 import redis.asyncio as aioredis
 
+from cache.entry import index_key, parse_entry_id
 from cache.semantic import SemanticCache
 from cache.text import tokens
 from cache.values import CacheQuery, CacheScope, CacheSettings
@@ -94,3 +97,26 @@ async def make_cache(redis_url: str) -> AsyncIterator[CacheFactory]:
     for cache, client in created:
         await cache.close()
         await client.aclose()
+
+
+def indexed(cache: SemanticCache, entry_id: str) -> bool:
+    """Whether any of this process's FAISS indexes still holds the entry's vector (ghost check)."""
+    _team, vector_id = parse_entry_id(entry_id)
+    return any(vector_id in index._ids for _key, index in cache._indexes.items())
+
+
+def index_size(cache: SemanticCache, team_id: str, channel_id: str) -> int:
+    index = cache._indexes.get(index_key(team_id, channel_id))
+    return 0 if index is None else len(index._ids)
+
+
+def index_is_approximate(cache: SemanticCache, team_id: str, channel_id: str) -> bool:
+    index = cache._indexes.get(index_key(team_id, channel_id))
+    return index is not None and index.approximate
+
+
+async def wait_for_ann_builds(cache: SemanticCache) -> None:
+    """Wait until the cache's pending IVF builds are in place."""
+    builds = cache._replica._ann_builds
+    while builds:
+        await asyncio.gather(*list(builds), return_exceptions=True)

@@ -8,9 +8,18 @@ import time
 import numpy as np
 import redis.asyncio as aioredis
 
-from cache.store import entry_key, parse_entry_id
+from cache.entry import parse_entry_id
+from cache.store import entry_key
 from cache.values import CacheSettings, context_fingerprint
-from tests.unit.cache.conftest import CacheFactory, query, random_unit
+from tests.unit.cache.conftest import (
+    CacheFactory,
+    index_is_approximate,
+    index_size,
+    indexed,
+    query,
+    random_unit,
+    wait_for_ann_builds,
+)
 from vocabulary import Tier
 
 DAY = 24 * 3600.0
@@ -58,7 +67,7 @@ async def test_two_instances_share_entries_within_one_second(make_cache: CacheFa
         return hit is not None and hit.entry_id == entry_id and hit.kind == "semantic"
 
     assert await _eventually(second_hits, timeout=1.0)
-    assert second.indexed(entry_id)
+    assert indexed(second, entry_id)
 
 
 async def test_entries_survive_redis_restart(make_cache: CacheFactory, redis_server, redis_url: str) -> None:
@@ -71,7 +80,7 @@ async def test_entries_survive_redis_restart(make_cache: CacheFactory, redis_ser
     redis_server.stop()  # the same port and data directory: the AOF is replayed
     redis_server.start()
     fresh = await make_cache()
-    assert fresh.indexed(entry_id)
+    assert indexed(fresh, entry_id)
     hit = await fresh.lookup(query("Where is the expense policy?", vector=vec), now=NOW)
     assert hit is not None and hit.entry_id == entry_id
 
@@ -84,14 +93,14 @@ async def test_ttl_expiry_removes_entry_and_vector_everywhere(make_cache: CacheF
         query("Which office has parking?", vector=vec), "Leeds.", model="m", tier="economy", now=NOW
     )
     assert entry_id is not None
-    assert await _eventually(lambda: _true(replica.indexed(entry_id)))
+    assert await _eventually(lambda: _true(indexed(replica, entry_id)))
     assert await cache.lookup(query("Which office has parking?", vector=vec), now=NOW + 6 * DAY) is not None
     # Past the TTL it is never served, even before the sweep runs...
     assert await replica.lookup(query("Which office has parking?", vector=vec), now=NOW + 8 * DAY) is None
     # ...and the sweep removes the entry and its vector in every process.
     assert await cache.sweep_expired(now=NOW + 8 * DAY) == 1
-    assert not cache.indexed(entry_id)
-    assert await _eventually(lambda: _true(not replica.indexed(entry_id)))
+    assert not indexed(cache, entry_id)
+    assert await _eventually(lambda: _true(not indexed(replica, entry_id)))
 
 
 async def _true(value: bool) -> bool:
@@ -121,9 +130,9 @@ async def test_lru_cap_evicts_least_recently_used(make_cache: CacheFactory) -> N
         now=NOW + 11,
     )
     assert newest is not None
-    assert cache.indexed(ids[0]) and not cache.indexed(ids[1]) and cache.indexed(ids[2])
+    assert indexed(cache, ids[0]) and not indexed(cache, ids[1]) and indexed(cache, ids[2])
     assert await cache.lookup(query("question number 1 about builds", vector=random_unit(11)), now=NOW + 12) is None
-    assert cache.index_size("T1", "C1") == 3
+    assert index_size(cache, "T1", "C1") == 3
 
 
 async def test_source_message_deletion_evicts(make_cache: CacheFactory) -> None:
@@ -139,7 +148,7 @@ async def test_source_message_deletion_evicts(make_cache: CacheFactory) -> None:
     )
     assert entry_id is not None
     assert await cache.evict_by_source("T1", "C1", "1700000000.000200") == 1
-    assert not cache.indexed(entry_id)
+    assert not indexed(cache, entry_id)
     assert await cache.lookup(query("When is the release freeze?", vector=vec), now=NOW) is None
     assert await cache.evict_by_source("T1", "C1", "1700000000.000200") == 0
 
@@ -156,7 +165,7 @@ async def test_evict_for_feedback(make_cache: CacheFactory) -> None:
     assert entry_id is not None
     await cache.evict(entry_id)
     assert await cache.lookup(query("Who owns the billing service?"), now=NOW) is None
-    assert not cache.indexed(entry_id)
+    assert not indexed(cache, entry_id)
 
 
 async def test_fresh_answer_replaces_the_entry(make_cache: CacheFactory) -> None:
@@ -167,7 +176,7 @@ async def test_fresh_answer_replaces_the_entry(make_cache: CacheFactory) -> None
     assert old != new and old is not None and new is not None
     hit = await cache.lookup(q, now=NOW + 6)
     assert hit is not None and hit.answer == "Team Payments." and hit.entry_id == new
-    assert not cache.indexed(old)
+    assert not indexed(cache, old)
 
 
 async def test_approximate_index_path_removes_vectors(make_cache: CacheFactory) -> None:
@@ -185,11 +194,11 @@ async def test_approximate_index_path_removes_vectors(make_cache: CacheFactory) 
         )
         assert entry_id is not None
         ids.append(entry_id)
-    await cache.wait_for_ann_builds()
-    assert cache.index_is_approximate("T1", "C1")
-    assert await _eventually(lambda: _true(replica.index_size("T1", "C1") == 100))
-    await replica.wait_for_ann_builds()
-    assert replica.index_is_approximate("T1", "C1")
+    await wait_for_ann_builds(cache)
+    assert index_is_approximate(cache, "T1", "C1")
+    assert await _eventually(lambda: _true(index_size(replica, "T1", "C1") == 100))
+    await wait_for_ann_builds(replica)
+    assert index_is_approximate(replica, "T1", "C1")
 
     probe = query("padding question 5", vector=random_unit(105))
     hit = await replica.lookup(probe, now=NOW)
@@ -199,10 +208,10 @@ async def test_approximate_index_path_removes_vectors(make_cache: CacheFactory) 
     assert await cache.evict_by_source("T1", "C1", "1700000007.000100") == 1  # deleted message
     assert await cache.sweep_expired(now=NOW + 1.5 * DAY) == 1  # ids[0] was stored 6 days earlier
     for gone in (ids[0], ids[5], ids[7]):
-        assert not cache.indexed(gone)
-        assert await _eventually(lambda g=gone: _true(not replica.indexed(g)))
+        assert not indexed(cache, gone)
+        assert await _eventually(lambda g=gone: _true(not indexed(replica, g)))
     assert await replica.lookup(probe, now=NOW) is None
-    assert replica.index_size("T1", "C1") == 97
+    assert index_size(replica, "T1", "C1") == 97
 
 
 async def test_ghost_vector_is_never_served(make_cache: CacheFactory, redis_url: str) -> None:
@@ -216,7 +225,7 @@ async def test_ghost_vector_is_never_served(make_cache: CacheFactory, redis_url:
     client = aioredis.Redis.from_url(redis_url)
     await client.delete(entry_key(team, vector_id))  # behind the cache's back: no change-stream record
     await client.aclose()
-    assert cache.indexed(entry_id)
+    assert indexed(cache, entry_id)
     assert await cache.lookup(query("Where do I file laptop requests?", vector=vec), now=NOW) is None
 
 
@@ -260,7 +269,7 @@ async def test_shared_public_entry_and_visibility_change(make_cache: CacheFactor
     # Slack Connect channels have external members: never served workspace entries.
     assert await cache.lookup(query(q, channel="C7", visibility="shared", vector=vec), now=NOW) is None
     assert await cache.lookup(query(q, team="T2", channel="C2", vector=vec), now=NOW) is None
-    assert await _eventually(lambda: _true(replica.indexed(entry_id)))
+    assert await _eventually(lambda: _true(indexed(replica, entry_id)))
 
     await cache.on_visibility_change("T1", "C1", "private")
     assert await cache.lookup(from_other, now=NOW) is None
@@ -316,7 +325,7 @@ async def test_summary_is_exact_on_channel_thread_and_latest_message(make_cache:
     assert await cache.lookup(newer, now=NOW) is None
     other_thread = query("summarize", task="summarize", thread_ts="1800.1", fingerprint=fp)
     assert await cache.lookup(other_thread, now=NOW) is None
-    assert cache.index_size("T1", "C1") == 0  # never in a semantic index
+    assert index_size(cache, "T1", "C1") == 0  # never in a semantic index
 
 
 async def test_follow_up_is_keyed_by_thread_context(make_cache: CacheFactory) -> None:
@@ -364,7 +373,7 @@ async def test_time_relative_question_is_exact_only_and_expires_with_the_day(mak
     vec = random_unit(70)
     q = "Who is on call today?"
     assert await embedder_cache.store(query(q, vector=vec), "Priya.", model="m", tier=Tier.ECONOMY, now=NOW)
-    assert embedder_cache.index_size("T1", "C1") == 0
+    assert index_size(embedder_cache, "T1", "C1") == 0
     assert await embedder_cache.lookup(query(q, vector=vec), now=NOW + 60) is not None
     assert await embedder_cache.lookup(query(q, vector=vec), now=NOW + DAY) is None
 
@@ -373,7 +382,7 @@ async def test_non_english_question_is_exact_only(make_cache: CacheFactory) -> N
     cache = await make_cache()
     q = "¿Dónde está la política de gastos?"
     assert await cache.store(query(q), "En Confluence.", model="m", tier=Tier.ECONOMY, now=NOW)
-    assert cache.index_size("T1", "C1") == 0
+    assert index_size(cache, "T1", "C1") == 0
     assert await cache.lookup(query(q), now=NOW) is not None
 
 
@@ -385,7 +394,7 @@ async def test_replica_that_missed_trimmed_changes_rebuilds(make_cache: CacheFac
         query("first question about gaps", vector=random_unit(80)), "a", model="m", tier=Tier.ECONOMY, now=NOW
     )
     assert first is not None
-    assert await _eventually(lambda: _true(stalled.indexed(first)))
+    assert await _eventually(lambda: _true(indexed(stalled, first)))
     await stalled.close()  # stop tailing, keep the in-memory indexes
     later = [
         await writer.store(
@@ -399,10 +408,10 @@ async def test_replica_that_missed_trimmed_changes_rebuilds(make_cache: CacheFac
     ]
     await writer.evict(first)  # a removal the stalled replica must not miss
     # Resume tailing from where it stopped (what a long network partition looks like to this process).
-    stalled._closing = False
-    stalled._tail_task = asyncio.create_task(stalled._tail())
-    assert await _eventually(lambda: _true(not stalled.indexed(first)), timeout=3.0)
-    assert all(stalled.indexed(e) for e in later if e is not None)
+    stalled._replica._closing = False
+    stalled._replica._tail_task = asyncio.create_task(stalled._replica._tail())
+    assert await _eventually(lambda: _true(not indexed(stalled, first)), timeout=3.0)
+    assert all(indexed(stalled, e) for e in later if e is not None)
 
 
 async def test_lookup_reporting_a_now_private_channel_stops_sharing(make_cache: CacheFactory) -> None:

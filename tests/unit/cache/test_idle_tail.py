@@ -71,7 +71,7 @@ class _InstantStore:
 async def test_tail_never_spins_when_redis_returns_at_once(make_cache: CacheFactory) -> None:
     cache = await make_cache(CacheSettings(tail_block_seconds=0.1))
     store = _InstantStore()
-    cache._store = store  # type: ignore[assignment]
+    cache._replica._store = store  # type: ignore[assignment]
     began = time.monotonic()
     await asyncio.sleep(1.0)
     elapsed = time.monotonic() - began

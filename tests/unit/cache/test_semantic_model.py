@@ -8,7 +8,7 @@ import pytest
 
 from cache.embedder import Embedder
 from cache.values import CacheSettings
-from tests.unit.cache.conftest import CacheFactory, query
+from tests.unit.cache.conftest import CacheFactory, index_size, query
 from vocabulary import Tier
 
 pytestmark = pytest.mark.slow
@@ -35,7 +35,7 @@ async def test_near_repeat_hits_and_traps_miss(make_cache: CacheFactory, embedde
         assert await cache.store(
             query(question, user="U1", channel="C1"), answer, model="m", tier=Tier.ECONOMY, now=NOW + i
         )
-    assert cache.index_size("T1", "C1") == 4
+    assert index_size(cache, "T1", "C1") == 4
 
     hit = await cache.lookup(query("How do I chnage the email adress on my acount?"), now=NOW + 10)
     assert hit is not None and hit.kind == "semantic" and hit.answer == "Settings → Profile."

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from cache import policy
+from cache.entry import Entry
 from cache.text import is_personal, is_time_relative, looks_english, normalize_for_exact
 from cache.values import CacheQuery, CacheScope
+from vocabulary import TaskKind, Tier, Visibility
 
 
 @pytest.mark.parametrize(
@@ -84,3 +88,52 @@ def test_personal_key_depends_on_user_and_time_relative_key_on_day() -> None:
     day2 = policy.plan(_q("Who is on call today?"), share_public=False, now=86_400 * 11 + 5)
     assert day1.exact_digest == day1_later.exact_digest != day2.exact_digest
     assert not day1.semantic
+
+
+def _entry(**changes: object) -> Entry:
+    entry = Entry(
+        vector_id=1,
+        team_id="T1",
+        channel_id="C1",
+        visibility=Visibility.PUBLIC,
+        task=TaskKind.QA,
+        question="Where is the wiki?",
+        answer="Confluence.",
+        model="m",
+        tier=Tier.ECONOMY,
+        created=0.0,
+        expires=100.0,
+        exact_digest="d",
+        semantic=True,
+        shared=True,
+    )
+    return replace(entry, **changes)  # type: ignore[arg-type]
+
+
+def test_reuse_needs_the_same_team_a_fresh_entry_and_a_shared_public_source_elsewhere() -> None:
+    q, other_channel = _q("Where is the wiki?"), CacheQuery(CacheScope("T1", "C2", "public"), "qa", "Where?", "U1")
+    plan = policy.plan(q, share_public=True, now=0)
+    assert policy.may_reuse(_entry(), q, plan, 50.0, share_public=True, same_channel_only=True)
+    assert not policy.may_reuse(_entry(), q, plan, 100.0, share_public=True, same_channel_only=True)  # expired
+    assert not policy.may_reuse(_entry(team_id="T2"), q, plan, 50.0, share_public=True, same_channel_only=False)
+    assert policy.may_reuse(_entry(), other_channel, plan, 50.0, share_public=True, same_channel_only=False)
+    assert not policy.may_reuse(_entry(), other_channel, plan, 50.0, share_public=True, same_channel_only=True)
+    assert not policy.may_reuse(_entry(), other_channel, plan, 50.0, share_public=False, same_channel_only=False)
+    assert not policy.may_reuse(
+        _entry(),
+        other_channel,
+        plan,
+        50.0,
+        share_public=True,
+        same_channel_only=False,
+        channel_visibility=Visibility.PRIVATE,
+    )
+
+
+def test_a_time_relative_answer_expires_with_its_utc_day() -> None:
+    day = 86_400.0
+    assert policy.expires_at(10 * day + 5, 7 * day, policy.plan(_q("Where is the wiki?"), share_public=False)) == (
+        17 * day + 5
+    )
+    today = policy.plan(_q("Who is on call today?"), share_public=False, now=10 * day + 5)
+    assert policy.expires_at(10 * day + 5, 7 * day, today) == 11 * day

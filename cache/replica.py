@@ -1,0 +1,141 @@
+"""``IndexReplica``: keeps this process's FAISS indexes in step with the entries in Redis, on every replica.
+
+Replicas stay in sync through the change stream in Redis: ``start`` records the stream position, rebuilds
+every index from the entries, then tails the stream from the recorded position. A process applies its own writes
+at once and sees them again on the stream; index adds and removals are idempotent. A scope that grows past the
+flat-index size is moved to IVF-Flat in a worker thread (index.py), scheduled from here.
+
+The replica only reads Redis; every write (store, evict, expiry) is ``SemanticCache``'s, through ``EntryStore``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import structlog
+
+from cache.index import IndexSet
+from cache.store import Change, EntryStore
+
+log = structlog.get_logger(__name__)
+
+
+class IndexReplica:
+    """Rebuilds ``indexes`` from Redis, then follows the change stream until stopped.
+
+    ``indexes`` is shared with the ``SemanticCache`` that searches them and removes its own evictions at once.
+    """
+
+    def __init__(self, store: EntryStore, indexes: IndexSet, *, tail_block_seconds: float) -> None:
+        self._store = store
+        self._indexes = indexes
+        self._tail_block_seconds = tail_block_seconds
+        self._positions: dict[str, tuple[str, int]] = {}  # team -> (last stream id, last sequence number)
+        self._teams_position = "0-0"  # last team announcement read
+        self._tail_task: asyncio.Task[None] | None = None
+        self._ann_builds: set[asyncio.Task[None]] = set()
+        self._closing = False
+
+    async def start(self) -> None:
+        """Rebuild the indexes from Redis, then follow the change stream in the background."""
+        await self._rebuild()
+        self._tail_task = asyncio.create_task(self._tail(), name="penny-cache-tail")
+
+    def stop(self) -> list[asyncio.Task[None]]:
+        """Stop tailing and cancel pending ANN builds; returns the cancelled tasks for the caller to wait on.
+
+        A cancellation that lands inside redis-py's reconnect logic can be swallowed; the tail loop then exits on
+        ``_closing`` within one block interval, so the caller should wait with a timeout, never forever.
+        """
+        self._closing = True
+        tasks = [t for t in (self._tail_task, *self._ann_builds) if t is not None]
+        for task in tasks:
+            task.cancel()
+        self._tail_task = None
+        return tasks
+
+    async def _rebuild(self) -> None:
+        # Positions first: a change made during the scan is then replayed by the tail (idempotently); the
+        # announcement position before the team list, so a team that appears in between is announced to us.
+        self._teams_position = await self._store.new_teams_position()
+        self._positions = await self._store.stream_positions(await self._store.teams())
+        self._indexes.clear()
+        entries = await self._store.scan_entries()
+        for entry in entries:
+            self.add(entry.vector_id, entry.index_keys(), entry.vector)
+        self.schedule_ann_builds()
+        log.info("cache.rebuilt", entries=len(entries), indexes=len(self._indexes.items()))
+
+    async def _tail(self) -> None:
+        """Follow every team's change stream, and the announcements of new teams, until closed.
+
+        One blocking ``XREAD`` covers both, so an idle process makes about one Redis call per block interval,
+        with or without teams (a fresh install has none). An iteration that read nothing still lasts at least
+        one block interval: a Redis (or proxy) that answers at once must not turn this loop into a busy spin
+        that starves the model server on the same machine.
+        """
+        backoff = 0.1
+        while not self._closing:
+            began = time.monotonic()
+            applied = 0
+            try:
+                applied = await self._tail_once()
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis restart or network blip: keep the indexes, retry
+                log.warning("cache.tail_error", error=type(exc).__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if not applied:
+                await asyncio.sleep(max(0.0, began + self._tail_block_seconds - time.monotonic()))
+
+    async def _tail_once(self) -> int:
+        """Read and apply one batch of changes and team announcements; returns how many there were."""
+        batch = await self._store.read_changes(
+            {team: pos for team, (pos, _seq) in self._positions.items()},
+            new_teams_after=self._teams_position,
+            block_ms=int(self._tail_block_seconds * 1000),
+        )
+        for team in batch.new_teams:
+            self._positions.setdefault(team, ("0-0", 0))  # a new team: replay its stream from the start
+        self._teams_position = batch.teams_position
+        changes = batch.changes
+        for change in changes:
+            _pos, last_seq = self._positions[change.team_id]
+            if change.seq > last_seq + 1:
+                # The capped stream dropped changes this process never saw: only a rebuild is safe.
+                log.warning("cache.stream_gap", team=change.team_id, expected=last_seq + 1, got=change.seq)
+                await self._rebuild()
+                return len(changes)
+            self._apply_change(change)
+            self._positions[change.team_id] = (change.stream_id, max(last_seq, change.seq))
+        if changes:
+            self.schedule_ann_builds()
+        return len(changes) + len(batch.new_teams)
+
+    def _apply_change(self, change: Change) -> None:
+        if change.op == "add":
+            self.add(change.vector_id, change.index_keys, change.vector)
+        else:
+            self._indexes.remove_everywhere(change.vector_id, change.index_keys)
+
+    def add(self, vector_id: int, keys: Sequence[str], vector: bytes) -> None:
+        """Put a vector in each of its indexes (idempotent); an exact-only entry has no vector and no index."""
+        if not vector:
+            return
+        vec = np.frombuffer(vector, dtype=np.float32)
+        for key in keys:
+            self._indexes.ensure(key).add(vector_id, vec)
+
+    def schedule_ann_builds(self) -> None:
+        """Start an IVF build, off the event loop, for every index that has grown past the flat size."""
+        for _key, index in self._indexes.items():
+            if index.needs_ann():
+                task = asyncio.create_task(asyncio.to_thread(index.build_ann))
+                self._ann_builds.add(task)
+                task.add_done_callback(self._ann_builds.discard)
