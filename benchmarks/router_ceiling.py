@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import router_quality as rq
 
+from routing.learned.config import ScorerConfig
 from routing.learned.features import text_features
-from routing.learned.scorer import ScorerConfig
 
 GOAL_CPT80 = 0.52
 ISSUE_PLAIN_KNN_CPT80 = 0.577  # the issue's quoted plain-kNN figure on its held-out prompts

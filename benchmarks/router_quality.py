@@ -43,7 +43,9 @@ RANDOM_DRAWS = 200
 
 sys.path.insert(0, str(REPO_ROOT))  # run as a script from anywhere, without installing the package
 
-from routing.learned.scorer import LearnedScorer, ScorerConfig  # noqa: E402
+from routing.learned.config import ScorerConfig  # noqa: E402
+from routing.learned.scorer import LearnedScorer  # noqa: E402
+from routing.learned.signatures import prompt_signature  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -213,15 +215,16 @@ def at_share(curve: NDArray[np.float64], share_pct: int) -> float:
 
 
 def train_scorer(config: ScorerConfig, part: Part) -> LearnedScorer:
-    """Each training prompt gives two outcomes, one per tier: exactly what 👍/👎 on either tier records."""
+    """Each training prompt gives two outcomes, one per tier: exactly what 👍/👎 on either tier records, fed in as
+    production feeds votes (prompt signatures replayed from the feedback log)."""
     scorer = LearnedScorer(config)
-    n = len(part.prompts)
-    scorer.record_many(
-        np.concatenate([part.vectors, part.vectors]),
-        [TIERS[0]] * n + [TIERS[1]] * n,
-        np.concatenate([part.weak, part.strong]),
-        texts=part.prompts + part.prompts,
-    )
+    votes = [
+        (prompt_signature(vector, prompt, config.word_buckets), tier, bool(good))
+        for tier, outcomes in ((TIERS[0], part.weak), (TIERS[1], part.strong))
+        for vector, prompt, good in zip(part.vectors, part.prompts, outcomes, strict=True)
+    ]
+    if scorer.record_signatures(votes) != len(votes):
+        raise SystemExit("some training votes did not fit the scorer")
     scorer.refit()
     return scorer
 

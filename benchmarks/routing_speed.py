@@ -13,7 +13,8 @@ import time
 import numpy as np
 
 from routing.classify import classify
-from routing.learned.scorer import LearnedScorer, ScorerConfig
+from routing.learned.config import ScorerConfig
+from routing.learned.scorer import LearnedScorer
 from routing.learned.signatures import prompt_signature
 
 TEXTS = [
@@ -46,7 +47,9 @@ def main() -> None:
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         scorer = LearnedScorer(ScorerConfig(tiers=("weak", "strong")))
         half = votes // 2
-        scorer.record_many(vectors, ["weak"] * half + ["strong"] * half, rng.random(votes) > 0.3)
+        tiers, good = ["weak"] * half + ["strong"] * half, rng.random(votes) > 0.3
+        signed = [(prompt_signature(v, "", 1024), t, bool(g)) for v, t, g in zip(vectors, tiers, good, strict=True)]
+        scorer.record_signatures(signed)
         scorer.refit()
         timings = []
         for i in range(300):

@@ -45,9 +45,10 @@ from handlers import actions, commands, deletions, mentions, pins, reactions, th
 from routing.calls.llm import LLMClient, Timeouts
 from routing.catalog import Catalog, load_catalog
 from routing.factory import Routing, build_routing
+from routing.learned.config import ScorerConfig
 from routing.learned.feedback_log import FeedbackLog
-from routing.learned.scorer import ScorerConfig, WorkspaceScorers
 from routing.learned.sync import ScorerSync
+from routing.learned.workspaces import WorkspaceScorers
 from vocabulary import Visibility
 
 log = structlog.get_logger(__name__)

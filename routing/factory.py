@@ -2,7 +2,7 @@
 
 Usage from the assistant::
 
-    routing = build_routing(catalog, redis, escalator=workspace_scorers)   # routing.learned.scorer.WorkspaceScorers
+    routing = build_routing(catalog, redis, escalator=workspace_scorers)   # routing.learned.workspaces.WorkspaceScorers
     plan = await routing.router.plan(RouteRequest(team_id, channel_id, user_id, text, messages, command=cmd,
                                                   prompt_vector=vector))
     if isinstance(plan, Refusal):

@@ -31,7 +31,7 @@ log = structlog.get_logger(__name__)
 
 
 class Escalator(Protocol):
-    """The seam for the learned scorer (``routing/learned/scorer.py``'s ``WorkspaceScorers`` fits it as is).
+    """The seam for the learned scorer (``routing/learned/workspaces.py``'s ``WorkspaceScorers`` fits it as is).
 
     Structural, so the router needs no import of that module: it asks one question per request and leaves the
     score, its threshold and "active only after enough votes in this workspace" to the scorer.

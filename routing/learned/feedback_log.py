@@ -7,7 +7,7 @@ actually changed — a repeated or out-of-order event cannot count twice or driv
 
 The change log (a capped Redis stream) is what other parts read: the weekly digest takes a week of it for its
 quality figures, and ``routing/learned/sync.py`` replays it into the learned scorer, because each vote carries the
-prompt's signature (``routing/learned/scorer.py``) and the tier that answered.
+prompt's signature (``routing/learned/signatures.py``) and the tier that answered.
 """
 
 from __future__ import annotations
@@ -70,20 +70,6 @@ class FeedbackEvent:
     vote: Vote
 
 
-@dataclass(frozen=True)
-class QualityCount:
-    good: int = 0
-    bad: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.good + self.bad
-
-    @property
-    def good_share(self) -> float | None:
-        return self.good / self.total if self.total else None
-
-
 class FeedbackLog:
     """Votes of every workspace, each workspace under its own keys; reads are always scoped by team."""
 
@@ -143,21 +129,6 @@ class FeedbackLog:
         """The oldest change still in the log (older ones were trimmed), or None when the log is empty."""
         rows = await self._redis.xrange(feedback_log_key(team_id), count=1)
         return _text(rows[0][0]) if rows else None
-
-    async def counters(self, team_id: str) -> dict[tuple[str, str], QualityCount]:
-        """Live 👍/👎 counts per (model, task) for one workspace."""
-        raw = await self._redis.hgetall(feedback_counters_key(team_id))
-        counts: dict[tuple[str, str], QualityCount] = {}
-        for key, value in (raw or {}).items():
-            model, task, polarity = _text(key).rsplit("|", 2)
-            current = counts.get((model, task), QualityCount())
-            amount = max(0, int(value))
-            counts[(model, task)] = (
-                QualityCount(current.good + amount, current.bad)
-                if polarity == "good"
-                else QualityCount(current.good, current.bad + amount)
-            )
-        return counts
 
 
 def _text(value: Any) -> str:

@@ -16,7 +16,8 @@ from collections.abc import Callable
 import structlog
 
 from routing.learned.feedback_log import FeedbackEvent, FeedbackLog
-from routing.learned.scorer import LearnedScorer, WorkspaceScorers
+from routing.learned.scorer import LearnedScorer
+from routing.learned.workspaces import WorkspaceScorers
 
 log = structlog.get_logger(__name__)
 

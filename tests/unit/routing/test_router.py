@@ -184,7 +184,7 @@ async def test_a_transcript_in_the_last_message_counts_as_context(redis, clock, 
 
 
 class StubEscalator:
-    """Stands in for ``routing.learned.scorer.WorkspaceScorers`` (same method), recording what it was asked."""
+    """Stands in for ``routing.learned.workspaces.WorkspaceScorers`` (same method), recording what it was asked."""
 
     def __init__(self, verdict: bool, active_team: str = "T1") -> None:
         self.verdict = verdict
@@ -215,7 +215,7 @@ async def test_no_vector_no_escalation(redis, clock) -> None:
 
 
 def test_learned_workspace_scorers_fit_the_seam() -> None:
-    learned = pytest.importorskip("routing.learned.scorer")
+    learned = pytest.importorskip("routing.learned.workspaces")
     from routing.router import Escalator
 
     escalator: Escalator = learned.WorkspaceScorers()

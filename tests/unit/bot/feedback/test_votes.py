@@ -12,9 +12,11 @@ from bot.feedback.answer_map import AnsweredMessage, AnswerMap
 from bot.feedback.votes import Feedback
 from bot.request import Reaction
 from handlers.reactions import parse_reaction
-from routing.learned.feedback_log import FeedbackLog, QualityCount
-from routing.learned.scorer import ScorerConfig, WorkspaceScorers
+from routing.learned.config import ScorerConfig
+from routing.learned.feedback_log import FeedbackLog
 from routing.learned.sync import ScorerSync
+from routing.learned.workspaces import WorkspaceScorers
+from tests.unit.routing.learned.conftest import QualityCount, counters
 from vocabulary import RequestOutcome, TaskKind, Tier
 
 
@@ -115,7 +117,7 @@ async def test_a_thumb_on_any_part_of_an_answer_counts_for_its_model_and_task(re
     await _answered(feedback)
     assert await feedback.on_reaction(_thumb("200.2", good=True))
     assert await feedback.on_reaction(_thumb("200.1", good=True, user="U3"))
-    counts = await FeedbackLog(redis).counters("T1")
+    counts = await counters(redis, "T1")
     assert counts == {("glm-4-plus", "qa"): QualityCount(good=2, bad=0)}
     assert evictions.entries == [], "a 👍 keeps the cache entry"
 
@@ -131,7 +133,7 @@ async def test_thumbs_down_evicts_the_cache_entry_and_teaches_the_scorer(redis: 
     assert await feedback.on_reaction(_thumb(good=False)), "a redelivered event is still Penny's message"
     assert evictions.entries == ["T1:7"], "...but does not count or evict twice"
     assert await feedback.on_reaction(_thumb(good=False, added=False))
-    assert (await FeedbackLog(redis).counters("T1"))[("glm-4-plus", "qa")] == QualityCount(0, 0)
+    assert (await counters(redis, "T1"))[("glm-4-plus", "qa")] == QualityCount(0, 0)
     assert scorers.scorer("T1").n_votes == 0, "taking the 👎 back takes the vote out of the scorer"
 
 

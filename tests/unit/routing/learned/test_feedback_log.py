@@ -9,10 +9,13 @@ import redis.asyncio as aioredis
 from numpy.typing import NDArray
 
 from routing.keys import feedback_log_key
-from routing.learned.feedback_log import FeedbackLog, QualityCount, Vote
-from routing.learned.scorer import LearnedScorer, ScorerConfig, WorkspaceScorers
+from routing.learned.config import ScorerConfig
+from routing.learned.features import text_features, word_buckets
+from routing.learned.feedback_log import FeedbackLog, Vote
 from routing.learned.signatures import decode_signature, prompt_signature
 from routing.learned.sync import ScorerSync
+from routing.learned.workspaces import WorkspaceScorers
+from tests.unit.routing.learned.conftest import QualityCount, counters
 
 DIM = 16
 
@@ -49,7 +52,7 @@ async def test_a_vote_counts_once_however_often_it_arrives(redis: aioredis.Redis
     log = FeedbackLog(redis)
     results = await asyncio.gather(*(log.add(vote()) for _ in range(10)))
     assert sum(results) == 1
-    assert await log.counters("T1") == {("glm-4-plus", "qa"): QualityCount(good=1, bad=0)}
+    assert await counters(redis, "T1") == {("glm-4-plus", "qa"): QualityCount(good=1, bad=0)}
     assert len(await log.events("T1")) == 1
 
 
@@ -58,7 +61,7 @@ async def test_removing_takes_the_vote_back_and_never_goes_below_zero(redis: aio
     assert await log.add(vote(good=False))
     assert await log.remove(vote(good=False))
     assert not await log.remove(vote(good=False)), "nothing left to take back"
-    assert await log.counters("T1") == {("glm-4-plus", "qa"): QualityCount(good=0, bad=0)}
+    assert await counters(redis, "T1") == {("glm-4-plus", "qa"): QualityCount(good=0, bad=0)}
     assert [e.added for e in await log.events("T1")] == [True, False]
 
 
@@ -68,7 +71,7 @@ async def test_each_person_and_polarity_is_its_own_vote(redis: aioredis.Redis) -
     await log.add(vote(user="U2", good=True))
     await log.add(vote(user="U2", good=False))
     await log.add(vote(request="R2", user="U1", good=False, model="gpt-4o", task="summarize"))
-    counts = await log.counters("T1")
+    counts = await counters(redis, "T1")
     assert counts[("glm-4-plus", "qa")] == QualityCount(good=2, bad=1)
     assert counts[("gpt-4o", "summarize")] == QualityCount(good=0, bad=1)
     assert counts[("glm-4-plus", "qa")].good_share == 2 / 3
@@ -107,17 +110,18 @@ def test_signature_round_trips_and_keeps_no_text() -> None:
     assert b"PTO" not in blob
 
 
-def test_recording_a_signature_equals_recording_with_text() -> None:
+def test_a_signature_holds_exactly_what_scoring_computes_from_the_text() -> None:
+    """Votes reach the scorer as signatures, questions as text: both must become the same numbers, or a vote would
+    teach the scorer about a prompt that is never scored."""
     rng = np.random.default_rng(3)
     config = ScorerConfig(tiers=("economy", "standard", "premium"), min_votes=1)
-    direct, via_signature = LearnedScorer(config), LearnedScorer(config)
     for i in range(40):
         v = unit(rng.standard_normal(DIM))
         text = f"question {i} with {i * 7} things"
-        direct.record(v, "economy", i % 3 == 0, text=text)
-        via_signature.record_signature(prompt_signature(v, text, config.word_buckets), "economy", i % 3 == 0)
-    probe = unit(rng.standard_normal(DIM))
-    assert direct.score(probe, text="probe 12") == via_signature.score(probe, text="probe 12")
+        decoded, feats, words = decode_signature(prompt_signature(v, text, config.word_buckets))
+        assert decoded.tobytes() == v.tobytes()
+        assert feats.tobytes() == text_features(text).tobytes()
+        assert words.tobytes() == word_buckets(text, config.word_buckets).tobytes()
 
 
 async def _vote_cluster(
@@ -160,7 +164,7 @@ async def test_replicas_agree_and_the_scorer_escalates_prompts_like_badly_rated_
             assert scorers.should_escalate("T1", near_bad, "economy")
             assert not scorers.should_escalate("T1", near_good, "economy")
             assert not scorers.should_escalate("T2", near_bad, "economy"), "another workspace has no votes"
-        assert replicas[0].score("T1", near_bad) == replicas[1].score("T1", near_bad)
+        assert replicas[0].scorer("T1").score(near_bad) == replicas[1].scorer("T1").score(near_bad)
     finally:
         await other.aclose()
 

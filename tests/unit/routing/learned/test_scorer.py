@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import json
+import struct
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from numpy.typing import NDArray
 
+from routing.learned.config import ScorerConfig
 from routing.learned.features import N_FEATURES, text_features
-from routing.learned.scorer import LearnedScorer, ScorerConfig, WorkspaceScorers
+from routing.learned.scorer import LearnedScorer
+from routing.learned.signatures import prompt_signature
+from routing.learned.workspaces import WorkspaceScorers
+from tests.unit.routing.learned.conftest import record
 
 DIM = 16
 
@@ -40,11 +45,11 @@ def trained(rng: np.random.Generator, centres: tuple, config: ScorerConfig | Non
     hard, easy = centres
     scorer = LearnedScorer(config or ScorerConfig(min_votes=50, k=10, threshold=0.3))
     for v in around(hard, rng, 30):
-        scorer.record(v, "economy", good=False)
-        scorer.record(v, "premium", good=True)
+        record(scorer, v, "economy", good=False)
+        record(scorer, v, "premium", good=True)
     for v in around(easy, rng, 30):
-        scorer.record(v, "economy", good=True)
-        scorer.record(v, "premium", good=True)
+        record(scorer, v, "economy", good=True)
+        record(scorer, v, "premium", good=True)
     return scorer
 
 
@@ -64,8 +69,8 @@ def test_no_gain_when_the_stronger_tier_fails_too(rng: np.random.Generator, cent
     hard, _ = centres
     scorer = LearnedScorer(ScorerConfig(min_votes=0, k=10, threshold=0.3))
     for v in around(hard, rng, 30):
-        scorer.record(v, "economy", good=False)
-        scorer.record(v, "premium", good=False)
+        record(scorer, v, "economy", good=False)
+        record(scorer, v, "premium", good=False)
     assert abs(scorer.score(unit(hard))) < 0.1
     assert not scorer.should_escalate(unit(hard), "economy")
 
@@ -74,10 +79,10 @@ def test_not_active_below_the_vote_threshold(rng: np.random.Generator, centres: 
     hard, _ = centres
     scorer = LearnedScorer(ScorerConfig(min_votes=50, k=5))
     for v in around(hard, rng, 49):
-        scorer.record(v, "economy", good=False)
+        record(scorer, v, "economy", good=False)
     assert not scorer.active
     assert not scorer.should_escalate(unit(hard), "economy")
-    scorer.record(unit(hard), "economy", good=False)
+    record(scorer, unit(hard), "economy", good=False)
     assert scorer.active and scorer.n_votes == 50
     assert scorer.should_escalate(unit(hard), "economy")
 
@@ -92,67 +97,87 @@ def test_top_tier_never_escalates(rng: np.random.Generator, centres: tuple) -> N
 def test_unknown_tier_and_wrong_dimension_are_rejected(rng: np.random.Generator, centres: tuple) -> None:
     scorer = trained(rng, centres)
     with pytest.raises(ValueError, match="unknown tier"):
-        scorer.record(unit(centres[0]), "platinum", good=True)
+        scorer.should_escalate(unit(centres[0]), "platinum")
     with pytest.raises(ValueError, match="16-d"):
         scorer.score(np.ones(DIM + 1, dtype=np.float32))
+    # Votes are replayed in bulk from the feedback log, where one unusable vote must not stop the rest: skipped.
+    signature = prompt_signature(unit(centres[0]), "", scorer.config.word_buckets)
+    assert scorer.record_signatures([(signature, "platinum", True)]) == 0
+    assert scorer.n_votes == 120
 
 
-def test_state_round_trip_gives_identical_scores(rng: np.random.Generator, centres: tuple) -> None:
+def test_a_scorer_rebuilt_from_the_same_votes_gives_identical_scores(rng: np.random.Generator, centres: tuple) -> None:
+    """What survives a restart is the feedback log, not the scorer: a replica that replays the log in one batch
+    (``ScorerSync.rebuild``) must score exactly like one that took the same votes as they came."""
     config = ScorerConfig(min_votes=10, k=7, threshold=0.3)
-    scorer = trained(rng, centres, config)
-    probes = np.stack(around(centres[0], rng, 3) + around(centres[1], rng, 3))
     texts = ["How many apples are left?", "", "x" * 300, "Which is not true?", "42 + 17 = ?", "hi"]
-    expected = scorer.score_many(probes, texts=texts)
+    votes = [
+        (prompt_signature(v, texts[i % len(texts)], config.word_buckets), tier, good)
+        for i, v in enumerate(around(centres[0], rng, 30) + around(centres[1], rng, 30))
+        for tier, good in (("economy", i >= 30), ("premium", True))
+    ]
+    one_by_one = LearnedScorer(config)
+    for signature, tier, good in votes:
+        assert one_by_one.record_signatures([(signature, tier, good)]) == 1
+    probes = np.stack(around(centres[0], rng, 3) + around(centres[1], rng, 3))
+    expected = one_by_one.score_many(probes, texts=texts)
 
-    state = scorer.to_state()
-    assert all(isinstance(v, bytes) for v in state.values())
-    from_hash = LearnedScorer.from_state({k.encode(): v for k, v in state.items()})  # as redis-py returns it
-    from_blob = LearnedScorer.from_bytes(scorer.to_bytes())
-    for restored in (from_hash, from_blob):
-        assert restored.config == config
-        assert restored.n_votes == scorer.n_votes
-        np.testing.assert_allclose(restored.score_many(probes, texts=texts), expected)
+    rebuilt = LearnedScorer(config)
+    assert rebuilt.record_signatures(votes) == len(votes)
+    assert rebuilt.config == config
+    assert rebuilt.n_votes == one_by_one.n_votes
+    np.testing.assert_allclose(rebuilt.score_many(probes, texts=texts), expected)
 
 
 def test_workspaces_are_isolated(rng: np.random.Generator, centres: tuple) -> None:
     hard, _ = centres
     scorers = WorkspaceScorers(ScorerConfig(min_votes=20, k=5))
+    bad_votes = []
     for v in around(hard, rng, 20):
-        scorers.record("T_BAD", v, "economy", good=False)
-        scorers.record("T_GOOD", v, "economy", good=True)
+        bad_votes.append((scorers.signature(v, ""), "economy", False))
+        record(scorers.scorer("T_BAD"), v, "economy", good=False)
+        record(scorers.scorer("T_GOOD"), v, "economy", good=True)
     for v in around(hard, rng, 5):
-        scorers.record("T_NEW", v, "economy", good=False)
+        record(scorers.scorer("T_NEW"), v, "economy", good=False)
 
-    bad, good = scorers.score("T_BAD", unit(hard)), scorers.score("T_GOOD", unit(hard))
-    assert bad is not None and good is not None and bad > good
+    bad, good = scorers.scorer("T_BAD").score(unit(hard)), scorers.scorer("T_GOOD").score(unit(hard))
+    assert bad > good
     assert scorers.should_escalate("T_BAD", unit(hard), "economy")
     assert not scorers.should_escalate("T_GOOD", unit(hard), "economy")
-    assert scorers.score("T_NEW", unit(hard)) is None  # 5 votes: still on the rules
-    assert scorers.score("T_NEVER_SEEN", unit(hard)) is None
+    new = scorers.scorer("T_NEW")  # 5 votes: still on the rules, however bad they look
+    assert not new.active and new.score(unit(hard)) > new.config.threshold
+    assert not scorers.should_escalate("T_NEW", unit(hard), "economy")
+    assert not scorers.should_escalate("T_NEVER_SEEN", unit(hard), "economy")
     assert scorers.scorer("T_GOOD").n_votes == 20
 
-    moved = WorkspaceScorers(scorers.config)
-    moved.load_state("T_BAD", scorers.to_state("T_BAD"))
-    assert moved.score("T_BAD", unit(hard)) == pytest.approx(bad)
-    assert moved.score("T_GOOD", unit(hard)) is None
+    moved = WorkspaceScorers(scorers.config)  # another replica, rebuilding one team from its log
+    rebuilt = LearnedScorer(moved.config)
+    assert rebuilt.record_signatures(bad_votes) == 20
+    moved.install("T_BAD", rebuilt)
+    assert moved.scorer("T_BAD").score(unit(hard)) == pytest.approx(bad)
+    assert moved.should_escalate("T_BAD", unit(hard), "economy")
+    assert not moved.should_escalate("T_GOOD", unit(hard), "economy")
 
 
 def test_oldest_votes_are_forgotten(rng: np.random.Generator, centres: tuple) -> None:
     hard, _ = centres
     scorer = LearnedScorer(ScorerConfig(min_votes=0, k=10, max_votes=40, knn_weight=1.0))
     for v in around(hard, rng, 40):
-        scorer.record(v, "economy", good=False)
+        record(scorer, v, "economy", good=False)
     for v in around(hard, rng, 40):
-        scorer.record(v, "economy", good=True)
+        record(scorer, v, "economy", good=True)
     assert scorer.n_votes == 40
     assert scorer.score(unit(hard)) < 0.0  # only the 👍 votes remain, below the unrated top tier's prior
 
 
-def test_calibrated_threshold_escalates_the_requested_share(rng: np.random.Generator, centres: tuple) -> None:
-    scorer = trained(rng, centres)
+def test_a_threshold_at_a_score_quantile_escalates_that_share(rng: np.random.Generator, centres: tuple) -> None:
+    """Calibrating ``threshold`` to a target share of escalations: the threshold at that quantile of the scores of
+    recent prompts escalates that share of them."""
     probes = np.stack(around(centres[0], rng, 10) + around(centres[1], rng, 30))
-    threshold = scorer.calibrate_threshold(probes, 0.25)
-    escalated = sum(scorer.should_escalate(v, "economy", threshold=threshold) for v in probes)
+    scores = trained(np.random.default_rng(1), centres).score_many(probes)
+    threshold = float(np.quantile(scores, 1.0 - 0.25))
+    calibrated = trained(np.random.default_rng(1), centres, ScorerConfig(min_votes=50, k=10, threshold=threshold))
+    escalated = sum(calibrated.should_escalate(v, "economy") for v in probes)
     assert 8 <= escalated <= 10
 
 
@@ -183,40 +208,40 @@ def test_words_separate_prompts_the_embedding_cannot(rng: np.random.Generator) -
     same = unit(rng.standard_normal(DIM))
     config = ScorerConfig(min_votes=0, knn_weight=0.0, ridge_alpha=1.0)
     scorer = LearnedScorer(config)
+    outcomes = []
     for i in range(40):
         hard = i % 2 == 0
         text = f"scenario zebra giraffe item {i}" if hard else f"plain question about item {i}"
-        scorer.record(same, "economy", good=not hard, text=text)
-        scorer.record(same, "premium", good=True, text=text)
+        outcomes += [("economy", not hard), ("premium", True)]
+        record(scorer, same, "economy", good=not hard, text=text)
+        record(scorer, same, "premium", good=True, text=text)
     hard_score = scorer.score(same, text="scenario zebra giraffe item 99")
     easy_score = scorer.score(same, text="plain question about item 99")
     assert hard_score > easy_score + 0.3
-    blind = LearnedScorer(ScorerConfig(min_votes=0, knn_weight=0.0, ridge_alpha=1.0, word_scale=0.0))
-    blind.record_many(
-        np.stack([same] * len(scorer._tiers)),
-        [config.tiers[t] for t in scorer._tiers],
-        ~scorer._bad,
-        texts=[""] * len(scorer._tiers),
-    )
+    blind = LearnedScorer(replace(config, word_scale=0.0))
+    for tier, good in outcomes:
+        record(blind, same, tier, good=good)
     assert abs(blind.score(same, text="scenario zebra giraffe") - blind.score(same, text="plain question")) < 0.05
 
 
-def test_version_one_state_loads_without_words(rng: np.random.Generator, centres: tuple) -> None:
-    """States written before the hashed words existed still load (no words: the ridge sees empty bags)."""
+def test_votes_signed_for_another_configuration_are_skipped_not_misread(
+    rng: np.random.Generator, centres: tuple
+) -> None:
+    """The feedback log outlives configurations: a vote signed for another word-bucket width, vector size or feature
+    set (or bytes that are no signature at all) is left out rather than misread, and the votes that fit still count."""
     scorer = trained(rng, centres)
-    state = scorer.to_state()
-    state["version"] = b"1"
-    del state["words"]
-    config = json.loads(state["config"])
-    for key in ("word_buckets", "word_scale"):
-        config.pop(key)
-    state["config"] = json.dumps(config).encode()
-    old = LearnedScorer.from_state(state)
-    assert old.n_votes == scorer.n_votes
     probe = unit(centres[0])
-    assert old.score(probe) == pytest.approx(scorer.score(probe))  # no text: identical designs
-    with pytest.raises(ValueError, match="version"):
-        LearnedScorer.from_state({**state, "version": b"99"})
+    before = scorer.score(probe)
+    other_width = prompt_signature(probe, "How many?", 64)
+    other_dim = prompt_signature(np.ones(DIM + 1, dtype=np.float32), "How many?", scorer.config.word_buckets)
+    n_feats, n_words = N_FEATURES - 1, scorer.config.word_buckets // 8
+    other_features = struct.pack("<HHH", DIM, n_feats, n_words) + bytes(4 * DIM + 4 * n_feats + n_words)
+    misfits = [(sig, "economy", False) for sig in (other_width, other_dim, other_features, b"not a signature")]
+    assert scorer.record_signatures(misfits) == 0
+    assert scorer.n_votes == 120 and scorer.score(probe) == before
+    fits = prompt_signature(probe, "How many?", scorer.config.word_buckets)
+    assert scorer.record_signatures([*misfits, (fits, "economy", False)]) == 1
+    assert scorer.n_votes == 121
 
 
 def test_benchmark_split_keeps_repeated_prompts_together_and_drops_seen_ones(tmp_path) -> None:
