@@ -4,7 +4,7 @@ A 👍 arrives minutes or days after the answer, on whichever replica Slack pick
 message ts. To turn it into a quality vote we need what produced that message, so every answer (and cached
 answer) is remembered here under each of its message ts — a long reply split over several messages maps each
 part. What is kept is ids, the model and tier, the cache entry served or stored, and the prompt's signature
-(vector and counts, ``routing/learned/scorer.py``) — never the question or the answer text.
+(vector and counts, ``routing/learned/signatures.py``) — never the question or the answer text.
 """
 
 from __future__ import annotations

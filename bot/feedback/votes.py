@@ -30,7 +30,7 @@ from vocabulary import Vector
 
 log = structlog.get_logger(__name__)
 
-Signature = Callable[[Vector, str], bytes]  # (prompt vector, question) -> routing.learned.scorer prompt signature
+Signature = Callable[[Vector, str], bytes]  # (prompt vector, question) -> routing.learned.signatures prompt signature
 Evict = Callable[[str], Awaitable[None]]  # cache entry id -> evicted
 
 
