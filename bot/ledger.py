@@ -34,7 +34,14 @@ SEEN_TTL_S = 30 * 86400
 
 @dataclass(frozen=True)
 class LedgerEntry:
-    """One request's row. ``task`` is None when no task applies (a usage message, a failure before classifying)."""
+    """One request's row. ``task`` is None when no task applies (a usage message, a failure before classifying).
+
+    ``cached_tokens`` is the part of ``prompt_tokens`` providers served from their prompt caches (billed at the
+    cached price). A memoized summary says how many of its ``summary_chunks`` it took from earlier summaries
+    (``chunks_reused``), what making those again would have cost (``reuse_saved_usd``) and taken
+    (``reuse_saved_ms``); their baseline cost is part of ``baseline_cost_usd``. Rows written before these fields
+    existed read them as zero.
+    """
 
     request_id: str
     team_id: str
@@ -53,6 +60,11 @@ class LedgerEntry:
     latency_ms: int = 0
     attempts: int = 0
     created_at: float = field(default_factory=time.time)
+    cached_tokens: int = 0
+    summary_chunks: int = 0
+    chunks_reused: int = 0
+    reuse_saved_usd: Decimal = Decimal(0)
+    reuse_saved_ms: int = 0
 
     def to_fields(self) -> dict[str, str]:
         def text(value: object) -> str:
@@ -84,6 +96,11 @@ class LedgerEntry:
             latency_ms=int(raw["latency_ms"]),
             attempts=int(raw["attempts"]),
             created_at=float(raw["created_at"]),
+            cached_tokens=int(raw.get("cached_tokens") or 0),
+            summary_chunks=int(raw.get("summary_chunks") or 0),
+            chunks_reused=int(raw.get("chunks_reused") or 0),
+            reuse_saved_usd=Decimal(raw.get("reuse_saved_usd") or 0),
+            reuse_saved_ms=int(raw.get("reuse_saved_ms") or 0),
         )
 
 

@@ -49,6 +49,9 @@ class ModelSpec(BaseModel):
     family: str
     price_in_per_mtok: Decimal = Field(ge=0)
     price_out_per_mtok: Decimal = Field(ge=0)
+    # What the provider charges for prompt tokens read from its prefix cache; None: no published discount, so
+    # cached tokens are billed as ordinary input.
+    price_cached_in_per_mtok: Decimal | None = Field(default=None, ge=0)
     context_window: int = Field(gt=0)
     ttft_threshold_s: float | None = Field(default=None, gt=0)
     max_output_tokens: int = Field(default=1024, gt=0)
@@ -58,11 +61,17 @@ class ModelSpec(BaseModel):
     def _known_tier(cls, value: Any) -> Tier:
         return parse_tier(value)
 
-    @field_validator("price_in_per_mtok", "price_out_per_mtok", mode="before")
+    @field_validator("price_in_per_mtok", "price_out_per_mtok", "price_cached_in_per_mtok", mode="before")
     @classmethod
     def _exact_decimal(cls, value: Any) -> Any:
         # YAML floats become binary floats; go through str() so 0.1 stays exactly 0.1 (not 0.1000000000000000055).
         return Decimal(str(value)) if isinstance(value, float | int) else value
+
+    @model_validator(mode="after")
+    def _cached_not_dearer(self) -> ModelSpec:
+        if self.price_cached_in_per_mtok is not None and self.price_cached_in_per_mtok > self.price_in_per_mtok:
+            raise ValueError(f"model '{self.id}': price_cached_in_per_mtok is above price_in_per_mtok")
+        return self
 
 
 class Catalog(BaseModel):

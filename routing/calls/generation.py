@@ -66,3 +66,8 @@ class Generation:
     @property
     def completion_tokens(self) -> int:
         return self.usage.completion_tokens
+
+    @property
+    def cached_tokens(self) -> int:
+        """Prompt tokens the provider read from its prefix cache (billed at the cached price)."""
+        return self.usage.cached_tokens

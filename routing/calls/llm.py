@@ -159,6 +159,27 @@ def classify_stream_error(exc: Exception, model: str) -> LLMError:
     return classify_api_error(exc, model)
 
 
+def cached_prompt_tokens(usage: Any) -> int:
+    """Prompt tokens the provider served from its prefix cache, 0 when it says nothing.
+
+    OpenAI and most compatible servers report ``prompt_tokens_details.cached_tokens``; DeepSeek's own API
+    reports ``prompt_cache_hit_tokens`` (an extra field the SDK keeps). Never more than the prompt itself.
+    """
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) if details is not None else None
+    if cached is None:
+        cached = (getattr(usage, "model_extra", None) or {}).get("prompt_cache_hit_tokens")
+    try:
+        return max(0, min(int(cached or 0), int(usage.prompt_tokens or 0)))
+    except (TypeError, ValueError):
+        return 0
+
+
+def reported_usage(usage: Any) -> Usage:
+    """The SDK's usage object as our ``Usage`` (cached prompt tokens included)."""
+    return Usage(usage.prompt_tokens, usage.completion_tokens, cached_tokens=cached_prompt_tokens(usage))
+
+
 @dataclass(frozen=True)
 class Timeouts:
     connect_s: float = 5.0
@@ -223,7 +244,7 @@ class LLMClient:
         try:
             async for chunk in stream:
                 if chunk.usage is not None:
-                    usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                    usage = reported_usage(chunk.usage)
                 for choice in chunk.choices:
                     text = tokens.feed(choice.delta.content or "") if choice.delta else ""
                     if text:

@@ -1,7 +1,9 @@
 """Money and token math: what a call cost, what it would have cost on the baseline, and token estimates.
 
 Rounding rule (the only one): a cost is computed exactly in ``Decimal`` as tokens × price-per-million / 10⁶
-and rounded once per call to whole nano-dollars (1e-9 USD), half-even. Sums add rounded call costs, so a ledger
+and rounded once per call to whole nano-dollars (1e-9 USD), half-even. Prompt tokens the provider reports as
+served from its prefix cache (``cached_tokens``) are billed at the model's cached-input price when the catalog
+gives one, else at the full input price (a provider that publishes no discount charges none). Sums add rounded call costs, so a ledger
 total always equals the sum of its rows. Redis stores the same values as integer nano-dollars. Never floats.
 
 Token estimates (``tiktoken`` cannot fetch its files here) use ceil(chars / 4) plus a small per-message
@@ -25,11 +27,20 @@ _MILLION = Decimal(1_000_000)
 
 @dataclass(frozen=True)
 class Usage:
-    """Token counts for one call; ``estimated`` when the provider did not report them."""
+    """Token counts for one call; ``estimated`` when the provider did not report them.
+
+    ``cached_tokens`` is the part of ``prompt_tokens`` the provider read from its prompt cache
+    (``prompt_tokens_details.cached_tokens``); it is included in ``prompt_tokens``, never added to it.
+    """
 
     prompt_tokens: int
     completion_tokens: int
     estimated: bool = False
+    cached_tokens: int = 0
+
+    @property
+    def uncached_prompt_tokens(self) -> int:
+        return self.prompt_tokens - min(self.cached_tokens, self.prompt_tokens)
 
 
 def round_usd(amount: Decimal) -> Decimal:
@@ -60,9 +71,12 @@ def estimate_usage(messages: Iterable[Mapping[str, str]], completion_text: str) 
 
 
 def call_cost(model: ModelSpec, usage: Usage) -> Decimal:
-    """Cost of one call on ``model`` for ``usage`` tokens, rounded once."""
+    """Cost of one call on ``model`` for ``usage`` tokens, rounded once; cached prompt tokens at the cached price."""
+    cached = usage.prompt_tokens - usage.uncached_prompt_tokens
+    cached_price = model.price_cached_in_per_mtok
     exact = (
-        Decimal(usage.prompt_tokens) * model.price_in_per_mtok
+        Decimal(usage.uncached_prompt_tokens) * model.price_in_per_mtok
+        + Decimal(cached) * (model.price_in_per_mtok if cached_price is None else cached_price)
         + Decimal(usage.completion_tokens) * model.price_out_per_mtok
     ) / _MILLION
     return round_usd(exact)
@@ -73,6 +87,7 @@ def add_usage(a: Usage, b: Usage) -> Usage:
         a.prompt_tokens + b.prompt_tokens,
         a.completion_tokens + b.completion_tokens,
         estimated=a.estimated or b.estimated,
+        cached_tokens=a.cached_tokens + b.cached_tokens,
     )
 
 

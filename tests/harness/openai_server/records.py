@@ -33,6 +33,7 @@ class RequestRecord:
     finish_reason: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    cached_tokens: int = 0  # prompt tokens reported as served from the prompt cache (`enable_prompt_cache`)
     client_disconnected: bool = False
     first_content_at: float | None = None  # monotonic time the first content character was written
     finished_at: float | None = None

@@ -23,6 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from .faults import Fault, FaultKind
+from .prompt_cache import PromptCache
 from .records import RequestRecord
 from .responders import Plan, error_body, http_error_response, send_json, send_stream
 from .script import Answer, Rule, count_prompt_tokens, default_fallback, last_user_message, resolve, split_tokens
@@ -67,6 +68,7 @@ class OpenAIServer:
         self._queued: dict[str, deque[Fault]] = {}
         self._down: dict[str, Fault] = {}
         self._records: list[RequestRecord] = []
+        self._prompt_cache: PromptCache | None = None
         self._records_changed = threading.Condition(self._lock)
         # event-loop side, only touched from the server thread
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -267,6 +269,13 @@ class OpenAIServer:
             self._remember(model)
             self._ttft[model] = seconds
 
+    def enable_prompt_cache(self, *, min_tokens: int = 1024, block_tokens: int = 128) -> None:
+        """Report `cached_tokens` when a request repeats an earlier request's prefix (same model), as providers
+        with prefix caching do: the shared prefix, if at least `min_tokens`, rounded down to `block_tokens` steps
+        beyond that. Off until called (a fresh server reports 0); `reset()` turns it off again."""
+        with self._lock:
+            self._prompt_cache = PromptCache(min_tokens=min_tokens, block_tokens=block_tokens)
+
     def inject(self, model: str, fault: Fault, *, times: int = 1) -> None:
         """Queue `fault` for the next `times` chat requests to `model` (or `ANY_MODEL`)."""
         with self._lock:
@@ -321,6 +330,7 @@ class OpenAIServer:
             self._queued.clear()
             self._down.clear()
             self._records.clear()
+            self._prompt_cache = None
         self.release_hangs()
 
     def apply_script(self, script: Mapping[str, Any]) -> None:
@@ -328,8 +338,8 @@ class OpenAIServer:
 
         Keys (all optional): models, api_key, accept_any_model, answers {model: text}, rules [{contains,
         answer, model?}], fallback, default_tokens_per_second, tokens_per_second {model: tps},
-        ttft {model: s}, down {model: fault}, inject [{model, fault, times?}]; a fault is `Fault.from_dict`
-        input.
+        ttft {model: s}, down {model: fault}, inject [{model, fault, times?}], prompt_cache {min_tokens?,
+        block_tokens?}; a fault is `Fault.from_dict` input.
         """
         with self._lock:
             self.add_model(*script.get("models", ()))
@@ -353,6 +363,8 @@ class OpenAIServer:
                 self.set_down(model, Fault.from_dict(fault))
             for item in script.get("inject", ()):
                 self.inject(item["model"], Fault.from_dict(item["fault"]), times=item.get("times", 1))
+            if "prompt_cache" in script:
+                self.enable_prompt_cache(**script["prompt_cache"])
 
     # ---- request log --------------------------------------------------------------------------------------
     @property
@@ -510,6 +522,7 @@ class OpenAIServer:
             answer = self.answer_for(model, record.messages)
             tps = self._tps.get(model, self._tps.get(ANY_MODEL, self._default_tps))
             ttft = self._ttft.get(model, self._ttft.get(ANY_MODEL, 0.0))
+            cached = self._prompt_cache.cached_tokens(model, record.messages) if self._prompt_cache else 0
         record.fault = fault
         record.answer = answer
         finish_reason: str | None = "stop"
@@ -530,6 +543,7 @@ class OpenAIServer:
                 finish_reason = "length"
         record.prompt_tokens = count_prompt_tokens(record.messages)
         record.completion_tokens = len(tokens)
+        record.cached_tokens = cached
         return Plan(
             model=model,
             fault=fault,
@@ -540,6 +554,7 @@ class OpenAIServer:
             ttft=ttft,
             tokens_per_second=tps,
             include_usage=record.include_usage,
+            cached_tokens=cached,
         )
 
     async def _hang(self, seconds: float | None) -> None:

@@ -1,9 +1,11 @@
 import asyncio
+from dataclasses import replace
 from decimal import Decimal
 
 import redis.asyncio as aioredis
 
 from bot.ledger import Ledger, LedgerEntry
+from bot.redis.keys import ledger_stream_key
 
 
 def _entry(request_id: str, channel: str = "C1", team: str = "T1") -> LedgerEntry:
@@ -44,3 +46,30 @@ async def test_reads_are_scoped_by_workspace_and_channel(redis_url: str) -> None
     assert {e.request_id for e in await ledger.entries("T1")} == {"a", "b"}
     assert [e.request_id for e in await ledger.entries("T2")] == ["c"]
     await client.aclose()
+
+
+async def test_cache_and_reuse_fields_round_trip_and_old_rows_read_as_zero(redis_url: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    ledger = Ledger(client)
+    summary = replace(
+        _entry("new"),
+        task="summarize",
+        cached_tokens=7,
+        summary_chunks=9,
+        chunks_reused=6,
+        reuse_saved_usd=Decimal("0.000123456"),
+        reuse_saved_ms=4200,
+    )
+    await ledger.record(summary)
+    old = {k: v for k, v in _entry("old").to_fields().items() if k not in _NEW_FIELDS}
+    await client.xadd(ledger_stream_key("T1"), old)  # a row written before these fields existed
+
+    rows = {e.request_id: e for e in await ledger.entries("T1")}
+    assert rows["new"].cached_tokens == 7 and rows["new"].summary_chunks == 9 and rows["new"].chunks_reused == 6
+    assert rows["new"].reuse_saved_usd == Decimal("0.000123456") and rows["new"].reuse_saved_ms == 4200
+    assert (rows["old"].cached_tokens, rows["old"].chunks_reused, rows["old"].reuse_saved_usd) == (0, 0, 0)
+    assert rows["old"].cost_usd == Decimal("0.000006")
+    await client.aclose()
+
+
+_NEW_FIELDS = {"cached_tokens", "summary_chunks", "chunks_reused", "reuse_saved_usd", "reuse_saved_ms"}

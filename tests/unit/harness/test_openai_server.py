@@ -609,3 +609,38 @@ async def test_any_model_wildcard_for_answers_speed_and_ttft(client: openai.Asyn
     started = time.monotonic()
     await stream_chat(client, "model-c")
     assert 0.18 <= time.monotonic() - started < 0.45  # pacing only, no TTFT
+
+
+# ---- prompt caching -------------------------------------------------------------------------------------------
+async def test_a_repeated_prefix_is_reported_as_cached_tokens(client: openai.AsyncOpenAI, server: OpenAIServer) -> None:
+    """Off by default; once enabled, the shared prefix (same model, same roles and words) counts as cached,
+    rounded down to the block size past the minimum, and never more than the prompt."""
+    system: ChatCompletionMessageParam = {"role": "system", "content": " ".join(f"rule{i}" for i in range(20))}
+    first: list[ChatCompletionMessageParam] = [system, {"role": "user", "content": "alpha beta gamma"}]
+    later: list[ChatCompletionMessageParam] = [system, {"role": "user", "content": "alpha beta delta"}]
+
+    chunks, _ = await stream_chat(client, messages=first, stream_options={"include_usage": True})
+    assert chunks[-1].usage.prompt_tokens_details.cached_tokens == 0
+    chunks, _ = await stream_chat(client, messages=first, stream_options={"include_usage": True})
+    assert chunks[-1].usage.prompt_tokens_details.cached_tokens == 0, "off until enabled"
+
+    server.enable_prompt_cache(min_tokens=8, block_tokens=4)
+    await stream_chat(client, messages=first, stream_options={"include_usage": True})  # remembered from now on
+    chunks, _ = await stream_chat(client, messages=later, stream_options={"include_usage": True})
+    usage = chunks[-1].usage
+    assert usage.prompt_tokens == 23
+    assert usage.prompt_tokens_details.cached_tokens == 20, "22 shared words: 8, then steps of 4"
+    assert server.chat_requests()[-1].cached_tokens == 20
+    chunks, _ = await stream_chat(client, model="model-b", messages=later, stream_options={"include_usage": True})
+    assert chunks[-1].usage.prompt_tokens_details.cached_tokens == 0, "each model has its own cache"
+    short: list[ChatCompletionMessageParam] = [{"role": "system", "content": "rule0 rule1 rule2"}]
+    chunks, _ = await stream_chat(client, messages=short, stream_options={"include_usage": True})
+    assert chunks[-1].usage.prompt_tokens_details.cached_tokens == 0, "below the minimum nothing is cached"
+    moved: list[ChatCompletionMessageParam] = [{"role": "user", "content": system["content"]}]
+    chunks, _ = await stream_chat(client, messages=moved, stream_options={"include_usage": True})
+    assert chunks[-1].usage.prompt_tokens_details.cached_tokens == 0, "the same words in another role differ"
+
+    server.reset()
+    server.set_answer("model-a", ANSWER)
+    chunks, _ = await stream_chat(client, messages=first, stream_options={"include_usage": True})
+    assert chunks[-1].usage.prompt_tokens_details.cached_tokens == 0, "reset turns it off"
