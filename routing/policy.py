@@ -157,7 +157,11 @@ class Policy(BaseModel):
     allowed_channels: list[str] | None = None  # None: every channel Penny is invited to
     user_limits: UserLimits = Field(default_factory=UserLimits)
     budgets: Budgets = Field(default_factory=Budgets)
-    answer_tokens: int = Field(default=1024, gt=0)
+    answer_tokens: int = Field(default=1024, gt=0)  # every task's answer budget unless ``task_answer_tokens`` says
+    # Per-task answer budgets (a partial table: unnamed tasks keep ``answer_tokens``). A chat reply needs less room
+    # than a drafted announcement; the budget is the model's ``max_tokens``, the room kept free in its context
+    # window and the completion side of the cost reserved before the call.
+    task_answer_tokens: dict[TaskKind, int] = Field(default_factory=dict)
     health: HealthPolicy = Field(default_factory=HealthPolicy)
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     learned: LearnedPolicy = Field(default_factory=LearnedPolicy)
@@ -181,6 +185,22 @@ class Policy(BaseModel):
                     raise ValueError(f"unknown complexity '{complexity}' (known: {', '.join(Complexity)})")
                 merged[task][complexity] = parse_tier(tier)
         return merged
+
+    @field_validator("task_answer_tokens", mode="before")
+    @classmethod
+    def _known_tasks(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        for task, tokens in value.items():
+            if task not in TaskKind.__members__.values():
+                raise ValueError(f"unknown task '{task}' (known: {', '.join(TaskKind)})")
+            if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens <= 0:
+                raise ValueError(f"task_answer_tokens.{task} must be a positive whole number of tokens")
+        return value
+
+    def answer_tokens_for(self, task: TaskKind | None) -> int:
+        """The answer budget of ``task`` (``answer_tokens`` when the table does not name it, or no task applies)."""
+        return self.task_answer_tokens.get(task, self.answer_tokens) if task is not None else self.answer_tokens
 
     def tier_for(self, task: TaskKind, complexity: Complexity) -> Tier:
         return self.tiers[task][complexity]

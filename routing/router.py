@@ -51,7 +51,7 @@ class RouteRequest:
     messages: Sequence[ChatMessage]
     command: str | None = None
     prompt_vector: Vector | None = None  # the request's one embedding, shared with the cache; optional
-    answer_tokens: int | None = None
+    answer_tokens: int | None = None  # None: the policy's budget for the classified task
 
 
 class Router:
@@ -78,7 +78,6 @@ class Router:
         if not verdict.allowed:
             return self._refuse(request, Refusal(RefusalReason.USER_LIMIT, limit=verdict.limit, window=verdict.window))
 
-        answer_tokens = request.answer_tokens or self._policy.answer_tokens
         prompt_tokens = estimate_prompt_tokens(request.messages)
         # Context is everything in the prompt that is not the user's own words: the thread before a question, or
         # the transcript a summary is asked of (which travels in the last message, so "all but the last message"
@@ -86,6 +85,7 @@ class Router:
         question_tokens = min(estimate_prompt_tokens([{"role": "user", "content": request.text}]), prompt_tokens)
         classification = classify(request.text, command=request.command, context_tokens=prompt_tokens - question_tokens)
         requested = self._tier_for(request, classification)
+        answer_tokens = request.answer_tokens or self._policy.answer_tokens_for(classification.task)
 
         state = await self._budget.state(request.team_id)
         if state.hard:

@@ -101,3 +101,12 @@ def test_allow_list(tmp_path: Path) -> None:
     catalog = load(tmp_path, catalog_data(allowed_channels=["C1"]))
     assert catalog.policy.channel_allowed("C1") and not catalog.policy.channel_allowed("C2")
     assert load(tmp_path, catalog_data()).policy.channel_allowed("anything")
+
+
+def test_answer_budgets_per_task(tmp_path: Path) -> None:
+    shipped = load_catalog(None).policy
+    assert shipped.answer_tokens == 1024, "today's budget stays the default"
+    assert shipped.answer_tokens_for(TaskKind.CHAT) < shipped.answer_tokens_for(TaskKind.QA) == 1024
+    assert shipped.answer_tokens_for(None) == 1024
+    assert "unknown task 'poetry'" in error_of(tmp_path, catalog_data(task_answer_tokens={"poetry": 100}))
+    assert "positive whole number" in error_of(tmp_path, catalog_data(task_answer_tokens={"chat": 0}))

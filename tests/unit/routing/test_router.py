@@ -230,3 +230,15 @@ async def test_channel_override(redis, clock) -> None:
 
 def test_factory_builds_a_generator(redis, clock) -> None:
     assert isinstance(routing_for(redis, clock).generator, Generator)
+
+
+async def test_the_answer_budget_follows_the_task_with_the_default_for_the_rest(redis, clock) -> None:
+    routing = routing_for(redis, clock, make_catalog(answer_tokens=900, task_answer_tokens={"chat": 300}))
+    chat = await plan_of(routing, request("thanks, that helps"))
+    qa = await plan_of(routing, request("when is the standup?"))
+    asked = await plan_of(routing, request("thanks, that helps", answer_tokens=50))
+    assert (chat.classification.task, chat.answer_tokens) == ("chat", 300)
+    assert (qa.classification.task, qa.answer_tokens) == ("qa", 900)
+    assert asked.answer_tokens == 50, "a caller's own budget wins"
+    assert chat.reservation is not None and qa.reservation is not None
+    assert chat.reservation.amount < qa.reservation.amount, "the smaller budget reserves less"
