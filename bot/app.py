@@ -30,6 +30,7 @@ from bot.lifecycle import Lifecycle
 from bot.pins.board import PinBoard
 from bot.pins.selection import PinSelector, PinSettings, PinVectors
 from bot.redis.connection import RedisHandle
+from bot.request import PinChange
 from bot.slack.channels import ChannelDirectory
 from bot.slack.client import build_slack_client, dedup_middleware
 from bot.slack.conversations import ConversationReader
@@ -37,6 +38,8 @@ from bot.slack.event_claims import EventClaims
 from bot.slack.people import PeopleDirectory
 from bot.slack.streamer import Streamers, StreamSettings
 from bot.slack.update_budget import UpdateBudget
+from bot.summarize.mapreduce import MapReduceSettings
+from bot.summarize.partials import NoPartials, PartialStore, PartialSummaries
 from bot.summarize.summarizer import Summarizer, SummarizerParts, SummarizerSettings
 from cache.embedder import Embedder
 from cache.semantic import SemanticCache
@@ -137,6 +140,12 @@ def build_cache(settings: Settings, redis: RedisHandle, embedder: Embedder) -> S
     )
 
 
+def build_partials(settings: Settings, redis: RedisHandle) -> PartialSummaries:
+    """Reusable partial summaries for ``/summarize``, unless ``PENNY_SUMMARY_PARTIAL_TTL_DAYS=0``."""
+    ttl_s = round(settings.summary_partial_ttl_days * 86400)
+    return PartialStore(redis.client, ttl_s=ttl_s) if ttl_s > 0 else NoPartials()
+
+
 def build_pins(settings: Settings, board: PinBoard, embedder: Embedder | None) -> PinChooser:
     if settings.pins_max_tokens <= 0:
         return NoPins()
@@ -216,18 +225,38 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
             ),
         )
     )
+    partials = build_partials(settings, redis)
     summarizer = Summarizer(
         SummarizerParts(
-            lifecycle=lifecycle, reader=reader, channels=channels, people=people, routing=routing, catalog=catalog
+            lifecycle=lifecycle,
+            reader=reader,
+            channels=channels,
+            people=people,
+            routing=routing,
+            catalog=catalog,
+            partials=partials,
         ),
-        SummarizerSettings(),
+        SummarizerSettings(map_reduce=MapReduceSettings(chunk_tokens=settings.summary_chunk_tokens)),
     )
+
+    # An edited or deleted message: whatever was built from it goes — cached answers (deletions), the channel's
+    # cached pins (edits) and the partial summaries that contain it (both).
+    async def on_deleted(team_id: str, channel_id: str, ts: str) -> int:
+        removed = await answers.evict_by_source(team_id, channel_id, ts)
+        await partials.forget_message(team_id, channel_id, ts)
+        return removed
+
+    async def on_pin_or_edit(change: PinChange) -> None:
+        await pin_board.on_change(change)
+        if change.message_ts is not None:
+            await partials.forget_message(change.team_id, change.channel_id, change.message_ts)
+
     mentions.register(app, assistant.answer)
     actions.register(app, assistant.answer)
-    deletions.register(app, answers.evict_by_source)
+    deletions.register(app, on_deleted)
     threads.register(app, assistant.follow_up)
     reactions.register(app, feedback.on_reaction)
-    pins.register(app, pin_board.on_change)
+    pins.register(app, on_pin_or_edit)
     commands.register(app, summarizer.summarize)
     return Penny(
         settings=settings,

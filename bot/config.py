@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     thread_context_messages: int = Field(default=50, ge=0)
     pins_max_tokens: int = Field(default=2000, ge=0, description="pinned text per prompt; 0 turns pins off")
     pins_cache_ttl_s: float = Field(default=300.0, ge=0, description="how long a channel's pins.list is reused")
+    summary_chunk_tokens: int = Field(
+        default=2000, ge=100, description="average size of a reusable /summarize part; smaller sources: one call"
+    )
+    summary_partial_ttl_days: float = Field(
+        default=8.0, ge=0, description="how long a part's summary is kept for reuse; 0 turns reuse off"
+    )
 
     cache_enabled: bool = True
     cache_share_public: bool = Field(default=False, description="share public-channel answers workspace-wide")

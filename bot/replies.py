@@ -91,6 +91,7 @@ SUMMARIZE_PRIVATE_NOTE = (
 )
 SUMMARIZE_STARTED_PRIVATE_TEXT = "_Summarizing {what}… only you will see the result._"
 SUMMARIZE_PROGRESS_TEXT = "Summarizing part {part} of {parts}…"
+SUMMARIZE_PROGRESS_REUSED_TEXT = "Summarizing part {part} of {parts} ({reused} earlier parts already summarized)…"
 SUMMARIZE_COMBINING_TEXT = "Combining {parts} partial summaries…"
 SUMMARIZE_TRUNCATED_NOTE = (
     "That window holds more than {limit} messages, so this covers the newest {limit}; use a shorter window "

@@ -40,3 +40,13 @@ def answer_message_key(team_id: str, channel_id: str, message_ts: str) -> str:
 def digest_lock_key(team_id: str, week: str) -> str:
     """Held by the replica that posts a workspace's digest for ISO ``week`` (``2026-W47``), so only one posts."""
     return f"{_tag(team_id)}:digest:lock:{week}"
+
+
+def summary_partial_key(team_id: str, channel_id: str, key: str) -> str:
+    """One chunk's partial summary, scoped by the conversation it came from (``key``: content, prompt and tier)."""
+    return f"{_tag(team_id)}:summary:partial:{channel_id}:{key}"
+
+
+def summary_partial_index_key(team_id: str, channel_id: str, message_ts: str) -> str:
+    """The partial summaries built from one message: what an edit or deletion of it makes stale."""
+    return f"{_tag(team_id)}:summary:by_message:{channel_id}:{message_ts}"

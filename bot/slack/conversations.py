@@ -39,7 +39,7 @@ _NOISE_SUBTYPES = frozenset(
 
 @dataclass(frozen=True)
 class SlackMessage:
-    """One message as Penny reads it: who (a user or a bot), what, when, and how many replies it has."""
+    """One message as Penny reads it: who (a user or a bot), what, when, which version, how many replies it has."""
 
     user_id: str
     text: str
@@ -47,6 +47,7 @@ class SlackMessage:
     from_bot: bool
     reply_count: int = 0
     subtype: str = ""
+    edited_ts: str = ""  # Slack's ``edited.ts``: which version of the message this is ("" = never edited)
 
     @classmethod
     def from_api(cls, raw: dict[str, Any]) -> SlackMessage:
@@ -57,6 +58,7 @@ class SlackMessage:
             from_bot=bool(raw.get("bot_id")),
             reply_count=int(raw.get("reply_count") or 0),
             subtype=str(raw.get("subtype") or ""),
+            edited_ts=str((raw.get("edited") or {}).get("ts") or ""),
         )
 
     @property

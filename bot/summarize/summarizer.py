@@ -2,16 +2,17 @@
 
 A sibling rather than a branch of the assistant because its shape differs: permissions come first (the
 requester must be in the source conversation; a private source is never posted to a wider audience), the reply
-may be ephemeral (``outputs.py``), and a long source takes several model calls (map-reduce, ``chunks.py``) whose
-costs add up into one ledger row (``calls.py``). The request lifecycle itself — the row, the streaming, the
-feedback memory — is the assistant's too (``bot/lifecycle.py``).
+may be ephemeral (``outputs.py``), and a long source takes several model calls (map-reduce, ``mapreduce.py``,
+whose partial summaries are reused by later summaries of the same messages) whose costs add up into one ledger
+row (``calls.py``), which also says how many parts were reused and what that saved. The request lifecycle
+itself — the row, the streaming, the feedback memory — is the assistant's too (``bot/lifecycle.py``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import structlog
 from slack_sdk.errors import SlackApiError
@@ -23,13 +24,12 @@ from bot.slack.channels import ChannelDirectory
 from bot.slack.conversations import ConversationReader, ConversationUnavailable, Messages
 from bot.slack.people import PeopleDirectory, people_in
 from bot.summarize.calls import ModelCalls, SummaryStopped
-from bot.summarize.chunks import chunk_lines, group_for_reduce
+from bot.summarize.mapreduce import MapReduce, MapReduceSettings, Source
 from bot.summarize.outputs import ChannelOutput, EphemeralOutput, RespondFn, SummaryOutput, tell
-from bot.summarize.prompts import map_prompt, overhead_messages, reduce_prompt, single_prompt
-from bot.summarize.transcript import transcript_line
+from bot.summarize.partials import NoPartials, PartialSummaries
+from bot.summarize.transcript import transcript_lines
 from routing.catalog import Catalog
 from routing.factory import Routing
-from routing.spend.cost import estimate_prompt_tokens
 from vocabulary import RequestOutcome, TaskKind, Visibility
 
 log = structlog.get_logger(__name__)
@@ -41,12 +41,7 @@ _CANT_POST = frozenset({"not_in_channel", "channel_not_found", "is_archived", "r
 @dataclass(frozen=True)
 class SummarizerSettings:
     max_messages: int = 1000  # per summary: bounds cost; past it the reply says what was left out
-    chunk_margin: float = 0.8  # chars/4 under-counts some text; leave room so every call really fits
-    min_partial_tokens: int = 128
-    # Map chunks stay below the router's "very long context" size (routing/classify.py), so each part of a long
-    # channel is a medium summary on a standard model instead of a premium call: parts are cheaper, and smaller
-    # parts lose less in the middle. Single-call summaries of short sources are unaffected.
-    max_chunk_tokens: int = 12_000
+    map_reduce: MapReduceSettings = field(default_factory=MapReduceSettings)
 
 
 @dataclass(frozen=True)
@@ -59,6 +54,7 @@ class SummarizerParts:
     people: PeopleDirectory
     routing: Routing
     catalog: Catalog
+    partials: PartialSummaries = field(default_factory=NoPartials)
 
 
 class Summarizer:
@@ -69,6 +65,7 @@ class Summarizer:
         self._lifecycle = parts.lifecycle
         self._settings = settings
         self._wall_clock = wall_clock
+        self._map_reduce = MapReduce(parts.catalog, parts.partials, settings.map_reduce)
 
     async def summarize(self, request: Request, args: SummarizeArgs | UsageError, respond: RespondFn) -> None:
         """Handle one ``/summarize``; always writes exactly one ledger row, whatever happens."""
@@ -85,6 +82,7 @@ class Summarizer:
                 outcome=entry.outcome,
                 cost=str(entry.cost_usd),
                 attempts=entry.attempts,
+                chunks_reused=entry.chunks_reused,
             )
 
     async def _summarize(
@@ -141,11 +139,12 @@ class Summarizer:
         row: LedgerRow,
     ) -> None:
         names = await self._parts.people.names(people_in(found.messages), max_lookups=MAX_NAME_LOOKUPS)
-        lines = [transcript_line(m, names) for m in found.messages]
+        source = Source(request.scope.team_id, args.channel_id, transcript_lines(found.messages, names), what)
         header = replies.summary_header(
             what, len(found.messages), None if args.kind is TargetKind.THREAD else args.window_label
         )
-        answer = await self._map_reduce(lines, what, calls, output, header)
+        summary = await self._map_reduce.summarize(source, calls, output, header)
+        answer = summary.text
         notes = [replies.plan_note(note) for note in (calls.plan.notes if calls.plan else [])]
         if found.truncated:
             notes.append(replies.SUMMARIZE_TRUNCATED_NOTE.format(limit=self._settings.max_messages))
@@ -153,6 +152,15 @@ class Summarizer:
             notes.append(replies.CUT_AT_LENGTH_NOTE)
         await output.finish(replies.with_notes(f"{header}\n\n{answer}", notes))
         row.set(RequestOutcome.ANSWERED)
+        if summary.reuse is not None:
+            reuse = summary.reuse
+            row.reused(
+                chunks=reuse.chunks,
+                reused=reuse.reused,
+                saved=reuse.saved,
+                saved_ms=reuse.saved_ms,
+                baseline=reuse.baseline,
+            )
         posted = output.posted()
         if posted is not None:  # 👍/👎 on a posted summary count for the model that wrote it
             channel, message_ts = posted
@@ -203,42 +211,3 @@ class Summarizer:
             log.info("summarizer.private_source", request_id=request.request_id, source=args.channel_id)
         await tell(respond, replies.SUMMARIZE_STARTED_PRIVATE_TEXT.format(what=what))
         return EphemeralOutput(respond)
-
-    def _chunk_budget(self, answer_tokens: int, what: str) -> int:
-        """Transcript tokens per call: the narrowest catalog model must read any chunk, with room to answer.
-
-        The narrowest rather than the chosen model, so that every fallback in the chain can read every chunk; and
-        never more than ``max_chunk_tokens``, which keeps a map-reduce summary off the premium tier.
-        """
-        window = min(model.context_window for model in self._parts.catalog.models)
-        overhead = estimate_prompt_tokens(overhead_messages(what))
-        budget = min(
-            int((window - answer_tokens - overhead) * self._settings.chunk_margin), self._settings.max_chunk_tokens
-        )
-        if budget < 4 * self._settings.min_partial_tokens:  # a catalog no summary can fit: say so
-            raise SummaryStopped(replies.UNEXPECTED_TEXT, RequestOutcome.FAILED)
-        return budget
-
-    async def _map_reduce(
-        self, lines: Sequence[str], what: str, calls: ModelCalls, output: SummaryOutput, header: str
-    ) -> str:
-        answer_tokens = self._parts.catalog.policy.answer_tokens
-        budget = self._chunk_budget(answer_tokens, what)
-        # Partials stay small so that several fit one reduce call; the recursion then always shrinks.
-        partial_tokens = max(self._settings.min_partial_tokens, min(answer_tokens, budget // 4))
-        chunks = chunk_lines(lines, budget)
-        if len(chunks) == 1:
-            output.append(f"{header}\n\n")
-            return await calls.run(single_prompt(chunks[0], what), answer_tokens, output.append)
-        log.info("summarizer.map_reduce", parts=len(chunks), lines=len(lines), budget_tokens=budget)
-        partials: list[str] = []
-        for part, chunk in enumerate(chunks, start=1):
-            await output.progress(replies.SUMMARIZE_PROGRESS_TEXT.format(part=part, parts=len(chunks)))
-            partials.append(await calls.run(map_prompt(chunk, part, len(chunks), what), partial_tokens))
-        while True:
-            groups = group_for_reduce(partials, budget)
-            await output.progress(replies.SUMMARIZE_COMBINING_TEXT.format(parts=len(partials)))
-            if len(groups) == 1:
-                output.append(f"{header}\n\n")
-                return await calls.run(reduce_prompt(groups[0], what, final=True), answer_tokens, output.append)
-            partials = [await calls.run(reduce_prompt(group, what, final=False), partial_tokens) for group in groups]

@@ -1,10 +1,11 @@
 """Money and token math: what a call cost, what it would have cost on the baseline, and token estimates.
 
 Rounding rule (the only one): a cost is computed exactly in ``Decimal`` as tokens × price-per-million / 10⁶
-and rounded once per call to whole nano-dollars (1e-9 USD), half-even. Prompt tokens the provider reports as
-served from its prefix cache (``cached_tokens``) are billed at the model's cached-input price when the catalog
-gives one, else at the full input price (a provider that publishes no discount charges none). Sums add rounded call costs, so a ledger
+and rounded once per call to whole nano-dollars (1e-9 USD), half-even. Sums add rounded call costs, so a ledger
 total always equals the sum of its rows. Redis stores the same values as integer nano-dollars. Never floats.
+
+Prompt tokens the provider reports as served from its prefix cache (``cached_tokens``) are billed at the model's
+cached-input price when the catalog gives one, else at the full input price (no published discount, none assumed).
 
 Token estimates (``tiktoken`` cannot fetch its files here) use ceil(chars / 4) plus a small per-message
 overhead; anything derived from them is marked ``estimated``.

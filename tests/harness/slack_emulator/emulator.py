@@ -250,12 +250,19 @@ class SlackEmulator:
         *,
         thread_ts: str | None = None,
         blocks: list[dict[str, Any]] | None = None,
+        ts: str | None = None,
     ) -> Message:
-        """Put a human's message into the workspace (no event is sent): history and threads see it."""
+        """Put a human's message into the workspace (no event is sent): history and threads see it.
+
+        ``ts`` gives the message a chosen id: Slack's ts is unique within a channel, not across channels, so two
+        channels may hold messages with the same ts (the default is the workspace clock's next one).
+        """
         ws = self.workspace
+        if ts is not None and ts in ws.messages.get(channel, {}):
+            raise ValueError(f"channel {channel} already has a message {ts}")
         message = Message(
             channel=channel,
-            ts=ws.next_ts(),
+            ts=ts or ws.next_ts(),
             user=user,
             text=text,
             team=self.team_id,
