@@ -1,4 +1,10 @@
-"""The words Penny sends to a model. Kept apart from the orchestration so they can be reviewed and tuned alone."""
+"""The words Penny sends to a model. Kept apart from the orchestration so they can be reviewed and tuned alone.
+
+A prompt is built stable-prefix-first: the fixed instructions, the pinned documents (in pin order, not in the order
+of relevance, so the same pins always read the same), the thread oldest first, and the question last. A follow-up
+in the same thread then starts with exactly the tokens of the previous prompt, which providers that cache prompt
+prefixes bill at their cached price (``routing/spend/cost.py``).
+"""
 
 from __future__ import annotations
 
@@ -39,9 +45,9 @@ def _quote_attribute(value: str) -> str:
 
 
 def pinned_documents(pins: Sequence[SelectedPin]) -> str:
-    """The pins as tagged, numbered documents; text that imitates the tags is defused first."""
+    """The pins as tagged, numbered documents in pin order; text that imitates the tags is defused first."""
     blocks = []
-    for number, pin in enumerate(pins, start=1):
+    for number, pin in enumerate(sorted(pins, key=lambda p: p.item.pin_id), start=1):
         body = _PIN_TAG.sub("[tag removed]", pin.text)
         blocks.append(
             f'<pinned_document n="{number}" title="{_quote_attribute(pin.item.label)}">\n{body}\n</pinned_document>'

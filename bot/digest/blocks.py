@@ -133,6 +133,20 @@ def digest_blocks(digest: Digest) -> list[dict[str, Any]]:
                 f"{digest.baseline_model}"
             )
         )
+    if now.cached_tokens:
+        blocks.append(
+            _context(
+                f"Prompt cache: {percent(now.cached_share)} of prompt tokens "
+                f"({now.cached_tokens:,} of {now.prompt_tokens:,}) were billed at the providers' cached price."
+            )
+        )
+    if now.chunks_reused:
+        blocks.append(
+            _context(
+                f"Summaries: {now.chunks_reused} of {now.summary_chunks} parts were reused from earlier summaries "
+                f"instead of summarized again, {usd(now.reuse_saved_usd)} not spent twice."
+            )
+        )
     problems = [f"{now.outcomes.get(name, 0)} {name}" for name in ("failed", "refused") if now.outcomes.get(name)]
     if problems:
         blocks.append(_context("⚠️ " + " · ".join(problems)))

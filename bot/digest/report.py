@@ -117,6 +117,11 @@ class WeekFigures:
     by_model: dict[str, Spend] = field(default_factory=dict)
     cache_hits: int = 0
     cache_baseline_usd: Decimal = Decimal(0)
+    prompt_tokens: int = 0
+    cached_tokens: int = 0  # of prompt_tokens, read from providers' prompt caches (billed at the cached price)
+    summary_chunks: int = 0
+    chunks_reused: int = 0  # summary parts taken from earlier summaries instead of summarized again
+    reuse_saved_usd: Decimal = Decimal(0)
     votes: Votes = Votes()
     votes_by_model: dict[str, Votes] = field(default_factory=dict)
     votes_by_tier: dict[str, Votes] = field(default_factory=dict)
@@ -128,6 +133,11 @@ class WeekFigures:
     @property
     def savings_usd(self) -> Decimal:
         return self.baseline_usd - self.cost_usd
+
+    @property
+    def cached_share(self) -> float | None:
+        """The share of prompt tokens billed at a cached price; None when no prompt tokens were paid for."""
+        return self.cached_tokens / self.prompt_tokens if self.prompt_tokens else None
 
     @property
     def savings_share(self) -> Decimal | None:
@@ -155,10 +165,17 @@ def aggregate(entries: Iterable[LedgerEntry], events: Iterable[FeedbackEvent]) -
     cache_hits = 0
     by_tier: dict[str, Spend] = {}
     by_model: dict[str, Spend] = {}
+    prompt_tokens = cached_tokens = summary_chunks = chunks_reused = 0
+    reuse_saved = Decimal(0)
     for entry in entries:
         outcomes[entry.outcome] += 1
         cost += entry.cost_usd
         baseline += entry.baseline_cost_usd
+        prompt_tokens += entry.prompt_tokens
+        cached_tokens += entry.cached_tokens
+        summary_chunks += entry.summary_chunks
+        chunks_reused += entry.chunks_reused
+        reuse_saved += entry.reuse_saved_usd
         if entry.outcome == "cache_hit":
             # Served without a model call: counted as cache, not as spend on the model that once answered it.
             cache_hits += 1
@@ -187,6 +204,11 @@ def aggregate(entries: Iterable[LedgerEntry], events: Iterable[FeedbackEvent]) -
         by_model=by_model,
         cache_hits=cache_hits,
         cache_baseline_usd=cache_baseline,
+        prompt_tokens=prompt_tokens,
+        cached_tokens=cached_tokens,
+        summary_chunks=summary_chunks,
+        chunks_reused=chunks_reused,
+        reuse_saved_usd=reuse_saved,
         votes=votes,
         votes_by_model=votes_by_model,
         votes_by_tier=votes_by_tier,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -236,3 +237,34 @@ def test_iso_weeks() -> None:
     for bad in ("2026-47", "2026-W54", "2025-W53", "W47"):
         with pytest.raises(ValueError):
             IsoWeek.parse(bad)
+
+
+async def test_prompt_cache_and_reused_summary_parts_are_reported(redis: aioredis.Redis) -> None:
+    cached = replace(
+        _row("q1", "answered", "deepseek-v4-flash", "standard", "0.0001", "0.001"),
+        prompt_tokens=3000,
+        cached_tokens=2400,
+    )
+    summary = replace(
+        _row("s1", "answered", "deepseek-v4-flash", "standard", "0.0002", "0.004"),
+        task="summarize",
+        prompt_tokens=1000,
+        summary_chunks=8,
+        chunks_reused=6,
+        reuse_saved_usd=Decimal("0.0015"),
+    )
+    await record_at(redis, cached, MONDAY + timedelta(hours=1))
+    await record_at(redis, summary, MONDAY + timedelta(hours=2))
+    digest = await _reader(redis).digest("T1", WEEK)
+    week = digest.current
+    assert (week.prompt_tokens, week.cached_tokens, week.cached_share) == (4000, 2400, 0.6)
+    assert (week.summary_chunks, week.chunks_reused, week.reuse_saved_usd) == (8, 6, Decimal("0.0015"))
+    text = str(digest_blocks(digest))
+    assert "Prompt cache: 60.0% of prompt tokens (2,400 of 4,000)" in text
+    assert "6 of 8 parts were reused from earlier summaries instead of summarized again, $0.0015 not spent" in text
+
+
+async def test_a_week_without_cached_tokens_or_reuse_says_nothing_about_them(redis: aioredis.Redis) -> None:
+    await _seed_two_weeks(redis)
+    text = str(digest_blocks(await _reader(redis).digest("T1", WEEK)))
+    assert "Prompt cache" not in text and "parts were reused" not in text
