@@ -188,9 +188,9 @@ def test_a_long_channel_is_map_reduced_with_nothing_dropped_and_one_ledger_row(
     assert requests[-1] in reduces and requests[-1] not in intermediate, "the final reduce comes last"
     expected_ids = sorted(_PARTIAL_ID.findall(" ".join(str(r.answer) for r in maps)))
     assert len(expected_ids) == len(maps)
-    assert (
-        sorted(_PARTIAL_ID.findall(str(requests[-1].messages[-1]["content"]))) == expected_ids
-    ), "the final reduce carries every part's summary, each once"
+    assert sorted(_PARTIAL_ID.findall(str(requests[-1].messages[-1]["content"]))) == expected_ids, (
+        "the final reduce carries every part's summary, each once"
+    )
     assert sorted(_PARTIAL_ID.findall(final)) == expected_ids
     assert final.startswith("*Summary of this channel* · last 24 hours · 60 messages")
     placeholder = slack.bot_messages(general.id)
