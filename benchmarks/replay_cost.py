@@ -46,6 +46,7 @@ import asyncio
 import csv
 import hashlib
 import json
+import math
 import os
 import platform
 import random
@@ -77,8 +78,8 @@ from bot.assistant.cached_answers import CACHEABLE_TASKS  # noqa: E402
 from bot.assistant.prompts import chat_messages  # noqa: E402
 from bot.redis.embedded import RedisServerProcess  # noqa: E402
 from bot.slack.conversations import SlackMessage  # noqa: E402
+from bot.summarize.mapreduce import MapReduceSettings  # noqa: E402
 from bot.summarize.prompts import single_prompt  # noqa: E402
-from bot.summarize.summarizer import SummarizerSettings  # noqa: E402
 from bot.summarize.transcript import transcript_line  # noqa: E402
 from cache.embedder import Embedder  # noqa: E402  (cheap: sentence-transformers loads on first use)
 from cache.semantic import SemanticCache  # noqa: E402
@@ -91,6 +92,9 @@ from routing.plan import Refusal, RoutePlan  # noqa: E402
 from routing.policy import Budgets, UserLimits  # noqa: E402
 from routing.router import RouteRequest  # noqa: E402
 from routing.spend.cost import CHARS_PER_TOKEN, Usage, call_cost, estimate_tokens, estimate_usage, round_usd  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling: the workload that grows
+import replay_growth as growth  # noqa: E402
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -215,7 +219,7 @@ def summary_prompt(dialogue: str) -> list[ChatMessage]:
         speaker, text = (match.group(1), match.group(2)) if match else ("", line)
         source.append(SlackMessage(user_id=speaker, text=text, ts=f"{1_763_900_000 + 60 * i}.000100", from_bot=False))
     lines = [transcript_line(m, {}) for m in source]
-    if estimate_tokens("\n".join(lines)) > SummarizerSettings().max_chunk_tokens:
+    if estimate_tokens("\n".join(lines)) > MapReduceSettings().max_chunk_tokens:
         raise ValueError("a dialogue needs map-reduce, which this replay does not model")
     return single_prompt(lines, "this channel")
 
@@ -376,11 +380,19 @@ def relaxed_catalog(catalog: Catalog) -> Catalog:
 class Replayer:
     """Feeds asks through the production router (and cache, when given) in arrival order, pricing each answer."""
 
-    def __init__(self, catalog: Catalog, routing: Routing, cache: SemanticCache | None, vectors: Vectors) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        routing: Routing,
+        cache: SemanticCache | None,
+        vectors: Vectors,
+        prompt_caches: growth.PrefixCaches | None = None,
+    ) -> None:
         self._baseline: ModelSpec = catalog.baseline_model
         self._routing = routing
         self._cache = cache
         self._vectors = vectors
+        self._prompt_caches = prompt_caches
         self._questions: dict[str, str] = {}  # cache entry id → the question it answers
 
     async def run(self, asks: Iterable[Ask]) -> list[Served]:
@@ -438,15 +450,20 @@ class Replayer:
         return plan
 
     def _priced(self, ask: Ask, plan: RoutePlan) -> Served:
+        """The first model's cost (its cached-prefix price where its provider caches), against the baseline model
+        for the same tokens. Every prompt here is shorter than the baseline's own caching minimum (1,024 tokens),
+        so the baseline is billed in full, as before."""
         model = plan.chain[0]
         usage = estimate_usage(plan.messages, ask.completion_text)
+        cached = self._prompt_caches.cached_tokens(model, plan.messages) if self._prompt_caches else 0
+        paid = Usage(usage.prompt_tokens, usage.completion_tokens, estimated=True, cached_tokens=cached)
         return Served(
             ask,
             str(plan.classification.task),
             str(plan.tier),
             model.id,
-            usage,
-            call_cost(model, usage),
+            paid,
+            call_cost(model, paid),
             call_cost(self._baseline, usage),
         )
 
@@ -466,9 +483,16 @@ class Replayer:
 
 
 async def replay(
-    asks: Sequence[Ask], catalog: Catalog, redis_url: str, *, embedder: Embedder | None, vectors: Vectors
+    asks: Sequence[Ask],
+    catalog: Catalog,
+    redis_url: str,
+    *,
+    embedder: Embedder | None,
+    vectors: Vectors,
+    prompt_cache: bool = False,
 ) -> list[Served]:
-    """One pass on an empty Redis: routing only (``embedder=None``), or routing behind the semantic cache."""
+    """One pass on an empty Redis: routing only (``embedder=None``), or routing behind the semantic cache; with
+    ``prompt_cache`` the providers that publish a cached price bill a repeated prompt prefix at it."""
     client = aioredis.Redis.from_url(redis_url)
     await client.flushall()
     routing = build_routing(catalog, client)
@@ -476,8 +500,16 @@ async def replay(
     if embedder is not None:
         cache = SemanticCache(client, embedder, CacheSettings())
         await cache.start(background_sweep=False)
+    caches = (
+        growth.PrefixCaches(
+            catalog,
+            {r: growth.CacheRule(c.min_tokens, c.block_tokens, math.inf) for r, c in growth.CACHE_RULES.items()},
+        )
+        if prompt_cache
+        else None
+    )
     try:
-        return await Replayer(catalog, routing, cache, vectors).run(asks)
+        return await Replayer(catalog, routing, cache, vectors, caches).run(asks)
     finally:
         if cache is not None:
             await cache.close()
@@ -725,13 +757,179 @@ def cacheable_lookups(asks: Iterable[Ask], by: Callable[[Ask], str] = lambda a: 
     return Counter(by(a) for a in asks if a.command is None and classify_task(a.text)[0] in CACHEABLE_TASKS)
 
 
-def result_line(plain: Sequence[Served], cached: Sequence[Served], lookups: Counter[str]) -> str:
-    hits = sum(1 for s in cached if s.hit is not None)
-    rate = hits / sum(lookups.values()) if lookups else 0.0
-    return (
-        f"RESULT replay_cost n={len(cached)} saved_pct={spend(cached).saved_pct:.2f} "
-        f"saved_pct_no_cache={spend(plain).saved_pct:.2f} cache_hit_rate={rate:.4f}"
+# ------------------------------------------------------------------------------------------------ the growing workload
+
+GROWTH_PASSES = {  # name → (memoized partial summaries, provider prompt caches)
+    "routing only": (False, False),
+    "+ reused partial summaries": (True, False),
+    "+ provider prompt caches": (False, True),
+    "everything": (True, True),
+}
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One group of requests: what was paid for, what was reused or cached, and the bill next to the baseline's."""
+
+    requests: int = 0
+    prompt_paid: int = 0  # prompt tokens billed at the full input price
+    cached: int = 0  # prompt tokens billed at a provider's cached price
+    reused: int = 0  # transcript tokens not sent again (reused partial summaries; a cache hit's whole prompt)
+    completion: int = 0
+    cost: Decimal = Decimal(0)
+    baseline: Decimal = Decimal(0)
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(
+            self.requests + other.requests,
+            self.prompt_paid + other.prompt_paid,
+            self.cached + other.cached,
+            self.reused + other.reused,
+            self.completion + other.completion,
+            self.cost + other.cost,
+            self.baseline + other.baseline,
+        )
+
+    @property
+    def saved_pct(self) -> Decimal:
+        return (1 - self.cost / self.baseline) * 100 if self.baseline else Decimal(0)
+
+
+def served_figures(item: Served) -> Figures:
+    if item.hit is not None:  # nothing was sent: the whole prompt and answer were reused
+        return Figures(1, 0, 0, item.usage.prompt_tokens, 0, item.cost, item.baseline)
+    usage = item.usage
+    return Figures(
+        1, usage.uncached_prompt_tokens, usage.cached_tokens, 0, usage.completion_tokens, item.cost, item.baseline
     )
+
+
+def growth_figures(item: growth.GrowthServed, baseline: Decimal) -> Figures:
+    paid = item.prompt_tokens - item.cached_tokens
+    return Figures(1, paid, item.cached_tokens, item.reused_tokens, item.completion_tokens, item.cost, baseline)
+
+
+def by_kind(
+    mix: Sequence[Served], grown: Sequence[growth.GrowthServed], baselines: Sequence[Decimal]
+) -> dict[str, Figures]:
+    kinds: dict[str, Figures] = defaultdict(Figures)
+    for item in mix:
+        kinds[item.ask.kind] += served_figures(item)
+    for item, baseline in zip(grown, baselines, strict=True):
+        kinds[item.kind] += growth_figures(item, baseline)
+    return dict(kinds)
+
+
+def total(figures: Iterable[Figures]) -> Figures:
+    return sum(figures, Figures())
+
+
+async def run_growth(grow: growth.Growth, catalog: Catalog, redis_url: str) -> dict[str, list[growth.GrowthServed]]:
+    """The growing workload once per pass, each on an empty Redis."""
+    return {
+        name: await growth.replay_growth(grow, catalog, redis_url, memo=memo, prompt_cache=cached)
+        for name, (memo, cached) in GROWTH_PASSES.items()
+    }
+
+
+def print_growth(
+    grow: growth.Growth, passes: Mapping[str, Sequence[growth.GrowthServed]], baselines: Sequence[Decimal]
+) -> None:
+    counts = Counter(s.kind for s in passes["everything"])
+    print(f"\ngrowing workload: {grow.requests} requests over {growth.DAYS} days (team {growth.TEAM})")
+    for kind in growth.GROWTH_KINDS:
+        print(f"  {kind:<10}{counts[kind]:>6}  {growth.GROWTH_SOURCES[kind]}")
+    print(f"  {growth.GROWTH_WHY}")
+    latency = growth.LATENCY
+    print(
+        f"  modelled, not measured: answer lengths from the data (a part: its dialogues' human summaries; a channel "
+        f"summary: its week's, cut at {growth.FINAL_WORDS} words; follow-ups: 150/120 tokens or the human summary); "
+        f"time: {latency['ttft_base_s']} s + uncached prompt / {latency['prefill_tps']:,} tokens/s to the first "
+        f"token, then {latency['decode_tps']} tokens/s; prompt caches: "
+        + "; ".join(
+            f"{family} ≥{rule.min_tokens} tokens in steps of {rule.block_tokens}, {rule.ttl_s / 60:.0f} min"
+            for family, rule in growth.CACHE_RULES.items()
+        )
+    )
+    print("\n  saved against all-baseline, by what is switched on (same requests, same baseline bill)")
+    everything_total = None
+    for name, served in passes.items():
+        figures = total(growth_figures(s, b) for s, b in zip(served, baselines, strict=True))
+        everything_total = figures if name == "everything" else everything_total
+        print(f"    {name:<30} {usd(figures.cost):>10} vs {usd(figures.baseline):>10} → saved {figures.saved_pct:.1f}%")
+    summaries = [s for s in passes["everything"] if s.kind in (growth.DAILY, growth.SHARED)]
+    plain = {(s.kind, s.at): s for s in passes["routing only"]}
+    repeated = [(s, plain[(s.kind, s.at)]) for s in summaries if s.reused]
+    if repeated:
+        mean_now = sum(s.latency_s for s, _ in repeated) / len(repeated)
+        mean_before = sum(p.latency_s for _, p in repeated) / len(repeated)
+        print(
+            f"\n  time (modelled): {len(repeated)} summaries reused earlier parts; they answered in {mean_now:.1f} s "
+            f"on average instead of {mean_before:.1f} s without reuse "
+            f"({sum(p.latency_s - s.latency_s for s, p in repeated):.0f} s saved in all)"
+        )
+    chunks = sum(s.chunks for s in summaries)
+    reused = sum(s.reused for s in summaries)
+    print(
+        f"  reuse: {reused} of {chunks} summarized parts came from earlier summaries "
+        f"({reused / chunks if chunks else 0:.1%}); "
+        f"{sum(1 for s in summaries if s.chunks)} of {len(summaries)} summaries were map-reduced"
+    )
+    ledger = sum((s.ledger_baseline for s in passes["everything"]), Decimal(0))
+    if everything_total is not None:
+        print(
+            f"  ledger view: the rows' own baseline (each call Penny made, reused parts included, on the baseline "
+            f"model) sums to {usd(ledger)}; the all-baseline bill used here is {usd(everything_total.baseline)}"
+        )
+    print_growth_tiers(passes["everything"])
+
+
+def print_growth_tiers(served: Sequence[growth.GrowthServed]) -> None:
+    table: dict[str, Counter[str]] = defaultdict(Counter)
+    for item in served:
+        table[item.kind][item.tier] += 1
+    print(
+        "  tiers (everything): "
+        + "; ".join(
+            f"{kind} "
+            + " / ".join(f"{t} {table[kind][t]}" for t in ("economy", "standard", "premium") if table[kind][t])
+            for kind in growth.GROWTH_KINDS
+            if table[kind]
+        )
+    )
+
+
+def print_kinds(kinds: Mapping[str, Figures], plain: Mapping[str, Figures], title: str) -> None:
+    print(f"\n{title}")
+    print(
+        f"  {'kind':<11}{'n':>6}{'prompt paid':>13}{'cached':>10}{'reused':>11}{'completion':>12}"
+        f"{'Penny':>11}{'baseline':>11}{'saved':>8} | {'routing only':>12}"
+    )
+    order = [*KINDS, *growth.GROWTH_KINDS]
+    for kind in [*(k for k in order if k in kinds), "all"]:
+        f = total(kinds.values()) if kind == "all" else kinds[kind]
+        p = total(plain.values()) if kind == "all" else plain[kind]
+        print(
+            f"  {kind:<11}{f.requests:>6}{f.prompt_paid:>13,}{f.cached:>10,}{f.reused:>11,}{f.completion:>12,}"
+            f"{usd(f.cost):>11}{usd(f.baseline):>11}{f.saved_pct:>7.1f}% | {p.saved_pct:>11.1f}%"
+        )
+
+
+def tier_split(mix: Sequence[Served], grown: Sequence[growth.GrowthServed]) -> Counter[str]:
+    return Counter([s.tier for s in mix] + [s.tier for s in grown])
+
+
+def result_line(n: int, everything: Figures, routing_only: Figures, hit_rate: float, chunk_reuse: float) -> str:
+    return (
+        f"RESULT replay_cost n={n} saved_pct={everything.saved_pct:.2f} "
+        f"saved_pct_no_cache={routing_only.saved_pct:.2f} cache_hit_rate={hit_rate:.4f} "
+        f"summary_chunk_reuse={chunk_reuse:.4f}"
+    )
+
+
+def chunk_reuse(grown: Sequence[growth.GrowthServed]) -> float:
+    chunks = sum(s.chunks for s in grown)
+    return sum(s.reused for s in grown) / chunks if chunks else 0.0
 
 
 # ------------------------------------------------------------------------------------------------ main
@@ -740,15 +938,21 @@ def result_line(plain: Sequence[Served], cached: Sequence[Served], lookups: Coun
 async def run_both(
     workload: Workload, catalog: Catalog, redis_url: str, embedder: Embedder, vectors: Vectors
 ) -> tuple[list[Served], list[Served]]:
-    """The same requests twice on a fresh Redis: routing alone, then routing behind the cache."""
+    """The same requests twice on a fresh Redis: routing alone, then routing behind the cache (and providers'
+    prompt caches)."""
     plain = await replay(workload.asks, catalog, redis_url, embedder=None, vectors=vectors)
-    cached = await replay(workload.asks, catalog, redis_url, embedder=embedder, vectors=vectors)
+    cached = await replay(workload.asks, catalog, redis_url, embedder=embedder, vectors=vectors, prompt_cache=True)
     return plain, cached
+
+
+GOAL_PCT = Decimal("96.0")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="arrival order, channels and users")
+    parser.add_argument("--limit", type=int, default=None, help="source rows per kind (a quick smoke run)")
+    parser.add_argument("--days", type=int, default=growth.DAYS, help="length of the growing workload's timeline")
     args = parser.parse_args(argv)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(30))
 
@@ -759,9 +963,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"catalog: packaged default, baseline {catalog.baseline}; budgets and per-user limits lifted in memory "
         f"(shipped: daily {base.policy.budgets.daily.soft_usd}/{base.policy.budgets.daily.hard_usd} USD soft/hard, "
-        f"{base.policy.user_limits.per_hour}/h per user) so nothing is refused"
+        f"{base.policy.user_limits.per_hour}/h per user) so nothing is refused; cached-input prices: "
+        + ", ".join(f"{m.id} {m.price_cached_in_per_mtok}" for m in catalog.models if m.price_cached_in_per_mtok)
     )
-    workload = build_workload(EVAL_DIR, seed=args.seed)
+    workload = build_workload(EVAL_DIR, seed=args.seed, limit=args.limit)
+    grow = growth.build_growth(EVAL_DIR, seed=args.seed, limit=args.limit, days=args.days)
     print_workload(workload)
 
     embedder = Embedder()
@@ -778,16 +984,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             t0 = time.perf_counter()
             plain, cached = asyncio.run(run_both(workload, catalog, server.url, embedder, vectors))
-            print(f"replayed twice (routing only; routing + cache) in {time.perf_counter() - t0:.1f}s")
+            print(f"replayed twice (routing only; routing + caches) in {time.perf_counter() - t0:.1f}s")
+            t0 = time.perf_counter()
+            passes = asyncio.run(run_growth(grow, catalog, server.url))
+            print(f"replayed the growing workload {len(passes)} times in {time.perf_counter() - t0:.1f}s")
         finally:
             server.stop()
             embedder.close()
 
     problems = accounting_problems(plain) + accounting_problems(cached)
+    baselines = growth.baseline_costs(passes["routing only"], catalog)
+    problems += [
+        f"growing workload: {s.kind} at {s.at} cost {s.cost} above its baseline {b}"
+        for name, served in passes.items()
+        for s, b in zip(served, baselines, strict=True)
+        if s.cost > b
+    ]
     if problems:
         print("ACCOUNTING PROBLEMS:\n  " + "\n  ".join(problems[:20]))
         return 1
     lookups = cacheable_lookups(workload.asks)
+    print("\n======== today's mix (as before; compare with earlier figures) ========")
     print_tiers(plain, _kind, "requests by kind × tier (routing only)")
     print_tiers(plain, lambda s: s.task, "requests by classified task × tier (routing only)")
     print_tiers(cached, _kind, "requests by kind × tier (routing + cache)")
@@ -795,12 +1012,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_spend(cached, "WITH cache")
     print_per_kind(plain, cached)
     print_mixes(plain)
-    print_quality_hint(plain, mt_bench_first_turn_scores(EVAL_DIR / "router" / "mt_bench__scores.csv"))
+    scores = mt_bench_first_turn_scores(EVAL_DIR / "router" / "mt_bench__scores.csv")
+    print_quality_hint(plain, scores)
     print_cache(
         cached, workload.labels, lookups, cacheable_lookups(workload.asks, by=lambda a: str(classify_task(a.text)[0]))
     )
+    longest = max(s.usage.prompt_tokens for s in plain)
+    print(f"  longest prompt of this mix: {longest:,} tokens (the baseline's prompt cache starts at 1,024)")
+    today_all, today_plain = spend(cached), spend(plain)
+    print(
+        f"TODAY'S MIX: n={len(cached)} saved {today_all.saved_pct:.2f}% (routing + caches), "
+        f"{today_plain.saved_pct:.2f}% (routing only)"
+    )
+
+    print("\n======== the growing workload ========")
+    print_growth(grow, passes, baselines)
+
+    everything = passes["everything"]
+    kinds = by_kind(cached, everything, baselines)
+    plain_kinds = by_kind(plain, passes["routing only"], baselines)
+    print("\n======== extended mix: today's mix + the growing workload ========")
+    print_kinds(
+        kinds, plain_kinds, "per kind (routing + every cache | routing only); tokens as Penny's models were billed"
+    )
+    ext, ext_plain = total(kinds.values()), total(plain_kinds.values())
+    hits = sum(1 for s in cached if s.hit is not None)
+    hit_rate = hits / sum(lookups.values()) if lookups else 0.0
+    split = tier_split(cached, everything)
+    print(
+        "\nrouter tier split (extended mix, every cache on): "
+        + ", ".join(
+            f"{t} {split[t]} ({split[t] / ext.requests:.1%})" for t in ("economy", "standard", "premium", "cache")
+        )
+    )
+    print_quality_hint(plain, scores)
+    verdict = "reached" if ext.saved_pct >= GOAL_PCT else f"NOT reached: {GOAL_PCT - ext.saved_pct:.2f} points short"
+    print(
+        f"\nsaved {ext.saved_pct:.2f}% of the all-{catalog.baseline} bill ({usd(ext.cost)} vs {usd(ext.baseline)}), "
+        f"{ext_plain.saved_pct:.2f}% with routing alone; goal {GOAL_PCT}%: {verdict}"
+    )
     print(f"\nruntime: {time.perf_counter() - started:.1f}s on {machine()}")
-    print(result_line(plain, cached, lookups))
+    print(result_line(ext.requests, ext, ext_plain, hit_rate, chunk_reuse(everything)))
     return 0
 
 

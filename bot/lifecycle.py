@@ -38,7 +38,7 @@ class LedgerRow:
 
     entry: LedgerEntry
     generations: list[Generation] = field(default_factory=list)
-    reused_baseline: Decimal = Decimal(0)  # baseline cost of memoized summary parts this request reused
+    baseline_override: Decimal | None = None  # a memoized summary's baseline: the one-shot call (``reused``)
 
     def set(self, outcome: RequestOutcome, *, task: TaskKind | None = None) -> None:
         self.entry = replace(self.entry, outcome=outcome, task=task if task is not None else self.entry.task)
@@ -55,24 +55,30 @@ class LedgerRow:
             prompt_tokens=sum(g.prompt_tokens for g in done),
             completion_tokens=sum(g.completion_tokens for g in done),
             cost_usd=sum((g.cost for g in done), Decimal(0)),
-            baseline_cost_usd=sum((g.baseline_cost for g in done), self.reused_baseline),
+            baseline_cost_usd=(
+                sum((g.baseline_cost for g in done), Decimal(0))
+                if self.baseline_override is None
+                else self.baseline_override
+            ),
             estimated=any(g.estimated for g in done),
             attempts=sum(len(g.attempts) for g in done),
             cached_tokens=sum(g.cached_tokens for g in done),
         )
 
     def reused(self, *, chunks: int, reused: int, saved: Decimal, saved_ms: int, baseline: Decimal) -> None:
-        """A memoized summary's reuse: ``reused`` of ``chunks`` parts came from earlier summaries, which saved
-        ``saved`` (their cost) and ``saved_ms``; ``baseline`` (what they cost on the baseline model) joins the
-        row's baseline, as a cache hit's does."""
-        self.reused_baseline = baseline
+        """A memoized summary: ``reused`` of its ``chunks`` parts came from earlier summaries, which saved
+        ``saved`` (what they had cost) and ``saved_ms``. Its ``baseline`` is what one call to the baseline model
+        with the whole transcript would have cost (an estimate): the bill without Penny, rather than Penny's own
+        parts priced on the baseline model, which would count the map-reduce's overhead as a saving."""
+        self.baseline_override = baseline
         self.entry = replace(
             self.entry,
             summary_chunks=chunks,
             chunks_reused=reused,
             reuse_saved_usd=saved,
             reuse_saved_ms=saved_ms,
-            baseline_cost_usd=sum((g.baseline_cost for g in self.generations), baseline),
+            baseline_cost_usd=baseline,
+            estimated=True,
         )
 
     def served_from_cache(self, *, model: str, tier: Tier, baseline_cost: Decimal) -> None:

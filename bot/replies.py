@@ -133,12 +133,20 @@ def usage_error(error: UsageError) -> str:
     return f":grey_question: {problem}\n\n{SUMMARIZE_USAGE_TEXT}"
 
 
+SUMMARY_HEADER_START = "*Summary of "
+
+
 def summary_header(what: str, count: int, window_label: str | None) -> str:
     """The summary's first line; ``window_label`` is None for a thread (always read whole)."""
     messages = f"{count} message{'s' if count != 1 else ''}"
     if window_label is None:
-        return f"*Summary of {what}* · {messages}"
-    return f"*Summary of {what}* · last {window_label} · {messages}"
+        return f"{SUMMARY_HEADER_START}{what}* · {messages}"
+    return f"{SUMMARY_HEADER_START}{what}* · last {window_label} · {messages}"
+
+
+def is_summary(text: str) -> bool:
+    """Whether a message's text is one of Penny's posted summaries (it starts with ``summary_header``)."""
+    return text.startswith(SUMMARY_HEADER_START)
 
 
 def with_notes(answer: str, notes: Sequence[str]) -> str:

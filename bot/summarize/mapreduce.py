@@ -14,6 +14,7 @@ stored under the tier of the model that wrote them and served to summaries of th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,13 +23,13 @@ from typing import Protocol
 import structlog
 
 from bot import replies
-from bot.summarize.calls import ModelCalls, SummaryStopped
+from bot.summarize.calls import Answered, ModelCalls, SummaryStopped
 from bot.summarize.chunks import Chunk, Line, chunk_lines, group_for_reduce, line_tokens, stable_chunks
 from bot.summarize.partials import Partial, PartialSummaries, partial_key
 from bot.summarize.prompts import MAP_PROMPT_VERSION, Part, map_prompt, overhead_messages, reduce_prompt, single_prompt
 from routing.calls.generation import Generation
 from routing.catalog import Catalog
-from routing.spend.cost import estimate_prompt_tokens
+from routing.spend.cost import Usage, call_cost, estimate_prompt_tokens
 from vocabulary import RequestOutcome, TaskKind, Tier
 
 log = structlog.get_logger(__name__)
@@ -50,6 +51,7 @@ class MapReduceSettings:
     # A chunk this short (at most a quarter of ``chunk_tokens``) is quoted as written in the reduce: summarizing it
     # would cost more than reading it.
     quote_tokens: int = 150
+    parallel_maps: int = 4  # new parts of a memoized summary summarized at once (each its own call and reservation)
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ class Reuse:
     reused: int
     saved: Decimal  # what the reused map calls had cost
     saved_ms: int  # and how long they had taken
-    baseline: Decimal  # what they would have cost on the baseline model
+    baseline: Decimal  # the summary on the baseline model in one call: the whole transcript, this answer (estimated)
+    reused_tokens: int = 0  # transcript tokens not sent to a model again
 
 
 @dataclass(frozen=True)
@@ -133,8 +136,8 @@ class MapReduce:
         for number, chunk in enumerate(packed, start=1):
             await output.progress(replies.SUMMARIZE_PROGRESS_TEXT.format(part=number, parts=len(packed)))
             parts.append(Part((await calls.run(map_prompt(chunk), partial_tokens)).text))
-        text = await self._reduce(parts, source.what, calls, output, header, budget, answer_tokens)
-        return Summary(text)
+        final = await self._reduce(parts, source.what, calls, output, header, budget, answer_tokens)
+        return Summary(final.text)
 
     def _partial_tokens(self, answer_tokens: int, budget: int) -> int:
         # Partials stay small so that several fit one reduce call; the recursion then always shrinks.
@@ -180,32 +183,45 @@ class MapReduce:
             budget_tokens=budget,
         )
         made: dict[str, str] = {}
-        for number, chunk in enumerate(new, start=1):
-            status = (
-                replies.SUMMARIZE_PROGRESS_REUSED_TEXT.format(part=number, parts=len(new), reused=len(reused))
-                if reused
-                else replies.SUMMARIZE_PROGRESS_TEXT.format(part=number, parts=len(new))
-            )
-            await output.progress(status)
-            answered = await calls.run(map_prompt(chunk.texts), partial_tokens)
-            made[chunk.digest] = answered.text
-            await self._keep(source, chunk, answered.text, answered.generation, version)
+        lanes = asyncio.Semaphore(self._settings.parallel_maps)
+
+        async def summarize_part(number: int, chunk: Chunk) -> None:
+            async with lanes:
+                status = (
+                    replies.SUMMARIZE_PROGRESS_REUSED_TEXT.format(part=number, parts=len(new), reused=len(reused))
+                    if reused
+                    else replies.SUMMARIZE_PROGRESS_TEXT.format(part=number, parts=len(new))
+                )
+                await output.progress(status)
+                answered = await calls.run(map_prompt(chunk.texts), partial_tokens)
+                made[chunk.digest] = answered.text
+                await self._keep(source, chunk, answered.text, answered.generation, version)
+
+        try:  # the parts are independent: a few at a time, so a summary with new parts still answers soon
+            async with asyncio.TaskGroup() as group:
+                for number, chunk in enumerate(new, start=1):
+                    group.create_task(summarize_part(number, chunk))
+        except BaseExceptionGroup as failed:  # the first failure (e.g. SummaryStopped) stops the others
+            raise failed.exceptions[0] from None
         parts = [
             Part("\n".join(c.texts), quoted=True)
             if c.digest not in keys
             else Part(reused[c.digest].text if c.digest in reused else made[c.digest])
             for c in chunks
         ]
-        text = await self._reduce(parts, source.what, calls, output, header, budget, answer_tokens)
+        final = await self._reduce(parts, source.what, calls, output, header, budget, answer_tokens)
         hits = list(reused.values())
+        one_shot = single_prompt([line.text for line in source.lines], source.what)
+        usage = Usage(estimate_prompt_tokens(one_shot), final.generation.completion_tokens, estimated=True)
         return Summary(
-            text,
+            final.text,
             Reuse(
                 chunks=len(summarized),
                 reused=len(hits),
                 saved=sum((p.cost for p in hits), Decimal(0)),
                 saved_ms=sum(p.latency_ms for p in hits),
-                baseline=sum((p.baseline for p in hits), Decimal(0)),
+                baseline=call_cost(self._catalog.baseline_model, usage),
+                reused_tokens=sum(c.tokens for c in summarized if c.digest in reused),
             ),
         )
 
@@ -219,7 +235,6 @@ class MapReduce:
             model=generation.model,
             tier=tier,
             cost=generation.cost,
-            baseline=generation.baseline_cost,
             latency_ms=round(generation.latency_s * 1000),
         )
         key = partial_key(chunk.digest, tier=tier, prompt_version=version)
@@ -234,15 +249,14 @@ class MapReduce:
         header: str,
         budget: int,
         answer_tokens: int,
-    ) -> str:
+    ) -> Answered:
         partial_tokens = self._partial_tokens(answer_tokens, budget)
         while True:
             groups = group_for_reduce(parts, budget, _part_tokens)
             await output.progress(replies.SUMMARIZE_COMBINING_TEXT.format(parts=len(parts)))
             if len(groups) == 1:
                 output.append(f"{header}\n\n")
-                final = reduce_prompt(groups[0], what, final=True)
-                return (await calls.run(final, answer_tokens, output.append)).text
+                return await calls.run(reduce_prompt(groups[0], what, final=True), answer_tokens, output.append)
             parts = [
                 Part((await calls.run(reduce_prompt(group, what, final=False), partial_tokens)).text)
                 for group in groups

@@ -41,7 +41,6 @@ class Partial:
     model: str
     tier: Tier
     cost: Decimal  # what the map call cost
-    baseline: Decimal  # what it would have cost on the baseline model
     latency_ms: int  # how long the map call took
 
     def dump(self) -> str:
@@ -51,7 +50,6 @@ class Partial:
                 "model": self.model,
                 "tier": str(self.tier),
                 "cost": str(self.cost),
-                "baseline": str(self.baseline),
                 "latency_ms": self.latency_ms,
             }
         )
@@ -66,7 +64,6 @@ class Partial:
                 model=str(data["model"]),
                 tier=Tier(data["tier"]),
                 cost=Decimal(data["cost"]),
-                baseline=Decimal(data["baseline"]),
                 latency_ms=int(data["latency_ms"]),
             )
         except (ValueError, KeyError, TypeError, ArithmeticError):

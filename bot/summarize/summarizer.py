@@ -27,7 +27,7 @@ from bot.summarize.calls import ModelCalls, SummaryStopped
 from bot.summarize.mapreduce import MapReduce, MapReduceSettings, Source
 from bot.summarize.outputs import ChannelOutput, EphemeralOutput, RespondFn, SummaryOutput, tell
 from bot.summarize.partials import NoPartials, PartialSummaries
-from bot.summarize.transcript import transcript_lines
+from bot.summarize.transcript import transcript_lines, without_summaries
 from routing.catalog import Catalog
 from routing.factory import Routing
 from vocabulary import RequestOutcome, TaskKind, Visibility
@@ -113,6 +113,7 @@ class Summarizer:
                 await tell(respond, replies.SUMMARIZE_READ_FAILED_TEXT)
             return
         what = await self._describe(request, args)
+        found = Messages(without_summaries(found.messages), found.truncated)
         if not found.messages:
             await tell(respond, replies.SUMMARIZE_NOTHING_TEXT.format(what=what, window=args.window_label))
             row.set(RequestOutcome.HELP)

@@ -3,7 +3,8 @@
 ``[2026-11-23 14:05] Alice: can @Bob own the FAQ? [3 replies in thread]`` — names resolved (a summary reads better
 with "Alice" than with ``U0123``), bots marked, and the reply count kept so the model knows a thread hangs off it.
 Each line keeps the message's id and edit version (``chunks.Line``), which is what a reusable partial summary of
-it is keyed by.
+it is keyed by. Penny's own earlier summaries are left out: a summary of summaries would repeat (and pay for)
+what was already said, and tomorrow's summary would otherwise re-read today's.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
+from bot import replies
 from bot.slack.conversations import SlackMessage
 from bot.slack.people import with_names
 from bot.summarize.chunks import Line
@@ -30,3 +32,8 @@ def transcript_line(message: SlackMessage, names: Mapping[str, str]) -> str:
 def transcript_lines(messages: Sequence[SlackMessage], names: Mapping[str, str]) -> list[Line]:
     """Every message as a ``Line``: its text as the model reads it, with the message id and edit version."""
     return [Line(m.ts, m.edited_ts, transcript_line(m, names)) for m in messages]
+
+
+def without_summaries(messages: Sequence[SlackMessage]) -> list[SlackMessage]:
+    """The conversation without the summaries Penny posted into it."""
+    return [m for m in messages if not (m.from_bot and replies.is_summary(m.text))]

@@ -196,7 +196,7 @@ def test_a_long_channel_is_map_reduced_with_nothing_dropped_and_one_ledger_row(
     placeholder = slack.bot_messages(general.id)
     assert len(placeholder) == 1, "one reply message"
     shown = [r.text for r in slack.edit_history(general.id, placeholder[0].ts)]
-    assert any("part 2 of" in text for text in shown), f"map progress shown in the placeholder: {shown}"
+    assert any(re.search(r"part \d+ of \d+", text) for text in shown), f"map progress in the placeholder: {shown}"
 
     row = _one_row(slack, redis_url)
     catalog = load_catalog(catalog_path)

@@ -6,6 +6,7 @@ the markers it was shown and records every call; the partial store, chunking and
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -15,17 +16,18 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from bot.summarize.calls import Answered
+from bot.summarize.calls import Answered, SummaryStopped
 from bot.summarize.chunks import Line
 from bot.summarize.mapreduce import MapReduce, MapReduceSettings, Source
 from bot.summarize.partials import NoPartials, Partial, PartialStore
-from bot.summarize.prompts import MAP_SYSTEM
+from bot.summarize.prompts import MAP_SYSTEM, single_prompt
 from routing.calls.generation import Generation
 from routing.catalog import Catalog
 from routing.chat import ChatMessage
 from routing.policy import Complexity
+from routing.spend.cost import Usage, call_cost, estimate_prompt_tokens
 from tests.unit.routing.conftest import make_catalog
-from vocabulary import TaskKind, Tier
+from vocabulary import RequestOutcome, TaskKind, Tier
 
 DAY = 1_795_000_000 - 1_795_000_000 % 86400
 MARKER = re.compile(r"m\d{3}")
@@ -80,7 +82,7 @@ def generation(model: str, tier: Tier) -> Generation:
         task=TaskKind.SUMMARIZE,
         complexity=Complexity.MEDIUM,
         attempts=(),
-        usage=None,  # type: ignore[arg-type]  (not read by the map-reduce)
+        usage=Usage(100, 10),
         cost=Decimal("0.000001"),
         baseline_cost=Decimal("0.00001"),
         estimated=False,
@@ -146,7 +148,9 @@ async def test_the_same_summary_twice_makes_only_the_reduce_call_the_second_time
     assert one.reuse.reused == 0 and one.reuse.chunks == len(first.maps)
     assert two.reuse.reused == two.reuse.chunks == len(first.maps)
     assert two.reuse.saved == Decimal("0.000001") * len(first.maps) and two.reuse.saved_ms == 1500 * len(first.maps)
-    assert two.reuse.baseline == Decimal("0.00001") * len(first.maps)
+    one_shot = single_prompt([line.text for line in lines], "this channel")
+    assert two.reuse.baseline == call_cost(catalog.baseline_model, Usage(estimate_prompt_tokens(one_shot), 10))
+    assert one.reuse.baseline == two.reuse.baseline, "the bill without Penny: one call, whatever was reused"
     assert one.text == two.text
 
 
@@ -226,3 +230,42 @@ async def test_a_short_source_is_one_call_and_tiny_parts_are_quoted(redis, catal
 async def test_a_stored_partial_that_cannot_be_read_is_a_miss(redis) -> None:
     assert Partial.load(b"not json") is None
     assert Partial.load('{"text": "x"}') is None
+
+
+@dataclass
+class SlowCalls(FakeCalls):
+    """Map calls that finish in reverse order, and optionally one that fails."""
+
+    fail_on: str | None = None
+    running: int = 0
+    most: int = 0
+
+    async def run(self, messages, answer_tokens, on_text=None):  # type: ignore[no-untyped-def]
+        body = str(messages[-1]["content"])
+        if is_map(messages):
+            self.running += 1
+            self.most = max(self.most, self.running)
+            first = int(MARKER.findall(body)[0][1:])
+            await asyncio.sleep(0.002 * (100 - first))
+            self.running -= 1
+            if self.fail_on is not None and self.fail_on in body:
+                raise SummaryStopped("no model answered", RequestOutcome.FAILED)
+        return await super().run(messages, answer_tokens, on_text)
+
+
+async def test_new_parts_are_summarized_a_few_at_a_time_and_combined_in_order(redis, catalog) -> None:
+    mr = MapReduce(catalog, PartialStore(redis, ttl_s=3600), MapReduceSettings(chunk_tokens=300, parallel_maps=3))
+    calls = SlowCalls()
+    await summarize(mr, channel(), calls)
+    assert calls.most == 3, "three lanes, all in use"
+    reduce = str(calls.calls[-1][-1]["content"])
+    numbers = [int(m[1:]) for m in MARKER.findall(reduce)]
+    assert numbers == sorted(numbers), "parts reach the reduce oldest first, whatever order they finished in"
+
+
+async def test_a_part_that_fails_stops_the_summary(redis, catalog) -> None:
+    mr = MapReduce(catalog, PartialStore(redis, ttl_s=3600), MapReduceSettings(chunk_tokens=300, parallel_maps=3))
+    calls = SlowCalls(fail_on="m040")
+    with pytest.raises(SummaryStopped):
+        await summarize(mr, channel(), calls)
+    assert not any(not is_map(c) for c in calls.calls), "no reduce after a failed part"
