@@ -89,9 +89,10 @@ from routing.chat import ChatMessage  # noqa: E402
 from routing.classify import classify_task  # noqa: E402
 from routing.factory import Routing, build_routing  # noqa: E402
 from routing.plan import Refusal, RoutePlan  # noqa: E402
-from routing.policy import Budgets, UserLimits  # noqa: E402
+from routing.policy import Budgets, Complexity, UserLimits  # noqa: E402
 from routing.router import RouteRequest  # noqa: E402
 from routing.spend.cost import CHARS_PER_TOKEN, Usage, call_cost, estimate_tokens, estimate_usage, round_usd  # noqa: E402
+from vocabulary import TaskKind, Tier  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling: the workload that grows
 import replay_growth as growth  # noqa: E402
@@ -836,7 +837,7 @@ def print_growth(
     grow: growth.Growth, passes: Mapping[str, Sequence[growth.GrowthServed]], baselines: Sequence[Decimal]
 ) -> None:
     counts = Counter(s.kind for s in passes["everything"])
-    print(f"\ngrowing workload: {grow.requests} requests over {growth.DAYS} days (team {growth.TEAM})")
+    print(f"\ngrowing workload: {grow.requests} requests over {grow.days} days (team {growth.TEAM})")
     for kind in growth.GROWTH_KINDS:
         print(f"  {kind:<10}{counts[kind]:>6}  {growth.GROWTH_SOURCES[kind]}")
     print(f"  {growth.GROWTH_WHY}")
@@ -859,15 +860,16 @@ def print_growth(
         print(f"    {name:<30} {usd(figures.cost):>10} vs {usd(figures.baseline):>10} → saved {figures.saved_pct:.1f}%")
     summaries = [s for s in passes["everything"] if s.kind in (growth.DAILY, growth.SHARED)]
     plain = {(s.kind, s.at): s for s in passes["routing only"]}
-    repeated = [(s, plain[(s.kind, s.at)]) for s in summaries if s.reused]
-    if repeated:
-        mean_now = sum(s.latency_s for s, _ in repeated) / len(repeated)
-        mean_before = sum(p.latency_s for _, p in repeated) / len(repeated)
-        print(
-            f"\n  time (modelled): {len(repeated)} summaries reused earlier parts; they answered in {mean_now:.1f} s "
-            f"on average instead of {mean_before:.1f} s without reuse "
-            f"({sum(p.latency_s - s.latency_s for s, p in repeated):.0f} s saved in all)"
-        )
+    print("\n  time (modelled) of the summaries, with reuse against without (the same request, routing only)")
+    for label, group in (
+        ("every part reused (only the reduce)", [s for s in summaries if s.chunks and s.reused == s.chunks]),
+        ("some parts reused, some new", [s for s in summaries if 0 < s.reused < s.chunks]),
+        ("nothing to reuse", [s for s in summaries if not s.reused]),
+    ):
+        if group:
+            now = sum(s.latency_s for s in group) / len(group)
+            before = sum(plain[(s.kind, s.at)].latency_s for s in group) / len(group)
+            print(f"    {label:<38}{len(group):>5} summaries  {now:5.1f} s instead of {before:5.1f} s")
     chunks = sum(s.chunks for s in summaries)
     reused = sum(s.reused for s in summaries)
     print(
@@ -878,10 +880,18 @@ def print_growth(
     ledger = sum((s.ledger_baseline for s in passes["everything"]), Decimal(0))
     if everything_total is not None:
         print(
-            f"  ledger view: the rows' own baseline (each call Penny made, reused parts included, on the baseline "
-            f"model) sums to {usd(ledger)}; the all-baseline bill used here is {usd(everything_total.baseline)}"
+            f"  ledger view: the rows' own baseline (a memoized summary's is one call with its whole transcript on "
+            f"the baseline model) sums to {usd(ledger)}; the all-baseline bill used here (the routing-only calls on "
+            f"the baseline model, with its own prompt cache) is {usd(everything_total.baseline)}"
         )
     print_growth_tiers(passes["everything"])
+
+
+def economy_summaries(catalog: Catalog) -> Catalog:
+    """What-if, not the headline: every summary starts on the economy tier (what a cascade with quality checks —
+    issue 13 item 4 — would try first, escalating only a bad answer)."""
+    tiers = {**catalog.policy.tiers, TaskKind.SUMMARIZE: dict.fromkeys(Complexity, Tier.ECONOMY)}
+    return catalog.model_copy(update={"policy": catalog.policy.model_copy(update={"tiers": tiers})})
 
 
 def print_growth_tiers(served: Sequence[growth.GrowthServed]) -> None:
@@ -987,7 +997,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"replayed twice (routing only; routing + caches) in {time.perf_counter() - t0:.1f}s")
             t0 = time.perf_counter()
             passes = asyncio.run(run_growth(grow, catalog, server.url))
-            print(f"replayed the growing workload {len(passes)} times in {time.perf_counter() - t0:.1f}s")
+            whatif = asyncio.run(
+                growth.replay_growth(grow, economy_summaries(catalog), server.url, memo=True, prompt_cache=True)
+            )
+            print(f"replayed the growing workload {len(passes) + 1} times in {time.perf_counter() - t0:.1f}s")
         finally:
             server.stop()
             embedder.close()
@@ -1050,6 +1063,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"\nsaved {ext.saved_pct:.2f}% of the all-{catalog.baseline} bill ({usd(ext.cost)} vs {usd(ext.baseline)}), "
         f"{ext_plain.saved_pct:.2f}% with routing alone; goal {GOAL_PCT}%: {verdict}"
+    )
+    cheap = total(by_kind(cached, whatif, baselines).values())
+    print(
+        f"what-if, not the headline: with every summary started on the economy tier (a cascade with quality checks, "
+        f"item 4, would try that first and escalate bad answers; escalations not modelled) the extended mix would "
+        f"save {cheap.saved_pct:.2f}% ({usd(cheap.cost)}) — an upper bound for that route, with no quality evidence "
+        f"for economy summaries of a week of conversation in this replay"
     )
     print(f"\nruntime: {time.perf_counter() - started:.1f}s on {machine()}")
     print(result_line(ext.requests, ext, ext_plain, hit_rate, chunk_reuse(everything)))

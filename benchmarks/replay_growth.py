@@ -37,6 +37,7 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -297,14 +298,18 @@ class PrefixCaches:
         return min(cached, prompt - 1) if cached >= rule.min_tokens else 0
 
 
-@dataclass
-class SimClock:
-    """The generator's monotonic clock: model calls move it by their modelled latency."""
+_ELAPSED: ContextVar[float] = ContextVar("replay_elapsed", default=0.0)
 
-    now: float = 0.0
+
+class SimClock:
+    """The generator's monotonic clock: a model call moves it by its modelled latency. The time lives in a context
+    variable, so calls made side by side (a summary's new parts) each see only their own time pass."""
 
     def __call__(self) -> float:
-        return self.now
+        return _ELAPSED.get()
+
+    def advance(self, seconds: float) -> None:
+        _ELAPSED.set(_ELAPSED.get() + seconds)
 
 
 def _words(text: str, limit: int) -> str:
@@ -325,7 +330,21 @@ class Script:
     line_dialogue: dict[str, int] = field(default_factory=dict)  # transcript line → dialogue index
     summaries: dict[int, str] = field(default_factory=dict)  # dialogue index → its human summary
     final: str = ""  # the channel summary or the follow-up answer the next request writes
-    calls: list[tuple[str, list[ChatMessage], str]] = field(default_factory=list)  # (model, prompt, answer)
+    calls: list[Call] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One model call as the provider saw it, and how long it took (modelled)."""
+
+    model: str
+    messages: list[ChatMessage]
+    answer: str
+    seconds: float
+
+    @property
+    def is_map(self) -> bool:
+        return self.messages[0]["content"] == MAP_SYSTEM
 
 
 class ScriptedModels:
@@ -352,12 +371,14 @@ class ScriptedModels:
         self, model: ModelSpec, messages: Sequence[ChatMessage], *, max_tokens: int | None = None
     ) -> AsyncIterator[StreamEvent]:
         text, cut = _cut(self._answer(messages), max_tokens)
-        self._script.calls.append((model.id, list(messages), text))
         prompt = estimate_prompt_tokens(messages)
         cached = self._caches.cached_tokens(model, messages) if self._caches is not None else 0
-        self._clock.now += LATENCY["ttft_base_s"] + (prompt - cached) / LATENCY["prefill_tps"]
+        first = LATENCY["ttft_base_s"] + (prompt - cached) / LATENCY["prefill_tps"]
+        rest = estimate_tokens(text) / LATENCY["decode_tps"]
+        self._script.calls.append(Call(model.id, list(messages), text, first + rest))
+        self._clock.advance(first)
         yield TextDelta(text)
-        self._clock.now += estimate_tokens(text) / LATENCY["decode_tps"]
+        self._clock.advance(rest)
         yield StreamEnd("length" if cut else "stop", Usage(prompt, estimate_tokens(text), cached_tokens=cached))
 
 
@@ -392,11 +413,11 @@ class GrowthServed:
     prompt_tokens: int
     cached_tokens: int
     completion_tokens: int
-    latency_s: float  # modelled
+    latency_s: float  # modelled: a summary's new parts side by side (``parallel_maps`` lanes), then the reduce
     chunks: int = 0  # memoized summaries: parts summarized (made or reused)
     reused: int = 0
     reused_tokens: int = 0
-    calls: tuple[tuple[str, list[ChatMessage], str], ...] = ()  # what was sent, for the baseline
+    calls: tuple[Call, ...] = ()  # what was sent, for the baseline
 
 
 @dataclass
@@ -406,19 +427,23 @@ class Growth:
     threads: list[Thread]
     follow_ups: list[FollowUpAsk]
     dialogues: list[Dialogue]
+    days: int = DAYS
 
     @property
     def requests(self) -> int:
         return len(self.summaries) + len(self.follow_ups)
 
 
-def build_growth(eval_dir: Path, *, seed: int, limit: int | None = None, days: int = DAYS) -> Growth:
+def build_growth(
+    eval_dir: Path, *, seed: int, limit: int | None = None, days: int = DAYS, threads: int = THREADS
+) -> Growth:
+    """The whole workload; ``limit`` (dialogues), ``days`` and ``threads`` shrink it for a smoke run."""
     rng = random.Random(seed + 1)
     dialogues = read_dialogues(eval_dir / "conversations" / "dialogsum_dev.jsonl", limit)
     channels = build_channels(dialogues, rng, days=days)
     summaries = summary_schedule(channels, rng, days=days)
-    threads, follow_ups = build_threads(dialogues, rng, count=min(THREADS, len(dialogues)), days=days)
-    return Growth(channels, summaries, threads, follow_ups, dialogues)
+    threads_, follow_ups = build_threads(dialogues, rng, count=min(threads, len(dialogues)), days=days)
+    return Growth(channels, summaries, threads_, follow_ups, dialogues, days)
 
 
 class GrowthReplay:
@@ -488,6 +513,11 @@ class GrowthReplay:
         entry = row.entry
         calls = tuple(self._script.calls)
         self._script.calls.clear()
+        lanes = [0.0] * MapReduceSettings().parallel_maps
+        for call in calls:
+            if call.is_map:  # the next new part takes the first free lane
+                lanes[lanes.index(min(lanes))] += call.seconds
+        elapsed = max(lanes) + sum(c.seconds for c in calls if not c.is_map)
         return GrowthServed(
             kind,
             at,
@@ -498,7 +528,7 @@ class GrowthReplay:
             entry.prompt_tokens,
             entry.cached_tokens,
             entry.completion_tokens,
-            sum(g.latency_s for g in row.generations),
+            elapsed,
             calls=calls,
             **reuse,
         )
@@ -575,9 +605,9 @@ def baseline_costs(served: Iterable[GrowthServed], catalog: Catalog) -> list[Dec
     for item in served:
         caches.now = item.at
         total = Decimal(0)
-        for _model, messages, text in item.calls:
-            usage = Usage(estimate_prompt_tokens(messages), estimate_tokens(text))
-            cached = caches.cached_tokens(model, messages)
+        for call in item.calls:
+            usage = Usage(estimate_prompt_tokens(call.messages), estimate_tokens(call.answer))
+            cached = caches.cached_tokens(model, call.messages)
             total += call_cost(model, Usage(usage.prompt_tokens, usage.completion_tokens, cached_tokens=cached))
         costs.append(total)
     return costs
@@ -596,6 +626,7 @@ async def replay_growth(
             [Thread(t.channel, t.dialogue, list(t.messages)) for t in growth.threads],
             growth.follow_ups,
             growth.dialogues,
+            growth.days,
         )
         return await GrowthReplay(fresh, catalog, client, memo=memo, prompt_cache=prompt_cache).run()
     finally:

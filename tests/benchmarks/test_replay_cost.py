@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import random
+import re
 import sys
 from dataclasses import replace
 from decimal import Decimal
@@ -71,8 +72,16 @@ async def test_tiny_replay_accounts_for_every_dollar(eval_dir: Path, redis_url: 
     assert total.cost == sum((p.cost for p in parts.values()), Decimal(0))
     assert total.baseline == sum((p.baseline for p in parts.values()), Decimal(0))
     assert total.cost < bench.spend(plain).cost  # a hit saves what its routed answer cost
-    line = bench.result_line(plain, cached, bench.cacheable_lookups(asks))
-    assert line.startswith(f"RESULT replay_cost n={len(asks)} saved_pct=")
+    kinds = bench.by_kind(cached, [], [])
+    line = bench.result_line(
+        len(asks), bench.total(kinds.values()), bench.total(bench.by_kind(plain, [], []).values()), 0.0, 0.0
+    )
+    assert re.fullmatch(
+        rf"RESULT replay_cost n={len(asks)} saved_pct=[\d.]+ saved_pct_no_cache=[\d.]+ cache_hit_rate=[\d.]+ "
+        r"summary_chunk_reuse=[\d.]+",
+        line,
+    )
+    assert bench.total(kinds.values()).cost == total.cost
 
 
 def test_repeats_follow_their_originals_in_one_channel(eval_dir: Path) -> None:
@@ -92,3 +101,29 @@ def test_repeats_follow_their_originals_in_one_channel(eval_dir: Path) -> None:
     openers = sum(1 for t, linked in partners.items() if all(position[p] > position[t] for p in linked))
     groups = len(bench.repeat_groups([tuple(p) for p in workload.labels], random.Random(0)))
     assert openers == groups  # exactly one opener per group: every other question follows a partner
+
+
+async def test_the_growing_workload_reuses_parts_and_never_costs_more_than_the_baseline(
+    eval_dir: Path, redis_url: str
+) -> None:
+    """A small slice (100 dialogues over 10 days, 10 threads): summaries of busy channels reuse earlier parts, a
+    repeated one pays less than the first of the day, and every request stays below the all-baseline bill."""
+    bench = load_benchmark()
+    growth = bench.growth
+    grow = growth.build_growth(eval_dir, seed=7, limit=100, days=10, threads=10)
+    catalog = bench.relaxed_catalog(load_catalog(None))
+    plain = await growth.replay_growth(grow, catalog, redis_url, memo=False, prompt_cache=False)
+    everything = await growth.replay_growth(grow, catalog, redis_url, memo=True, prompt_cache=True)
+
+    assert len(plain) == len(everything) == grow.requests > 0
+    assert {s.kind for s in everything} == set(growth.GROWTH_KINDS)
+    baselines = growth.baseline_costs(plain, catalog)
+    assert all(s.cost <= b for s, b in zip(plain, baselines, strict=True))
+    assert all(s.cost <= b for s, b in zip(everything, baselines, strict=True))
+    assert bench.chunk_reuse(everything) > 0.3 and bench.chunk_reuse(plain) == 0
+    assert all(s.chunks == 0 for s in plain), "without reuse a week fits one call, as before"
+    assert [s.tier for s in everything] == [s.tier for s in plain], "reuse never moves a request to another tier"
+    assert {s.tier for s in everything if s.kind != growth.FOLLOW_UP} >= {"standard"}
+    ext, ext_plain = (bench.total(bench.by_kind([], served, baselines).values()) for served in (everything, plain))
+    assert ext.cost < ext_plain.cost and ext.baseline == ext_plain.baseline
+    assert ext.reused > 0 and ext.cached > 0
