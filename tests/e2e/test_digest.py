@@ -16,9 +16,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis.asyncio as aioredis
 
+from bot.digest.blocks import usd
 from bot.digest.report import IsoWeek
 from bot.ledger import Ledger, LedgerEntry
+from routing.catalog import load_catalog
 from routing.learned.feedback_log import FeedbackLog, Vote
+from routing.spend.cost import Usage, call_cost
 from tests.e2e.conftest import PennyFactory
 from tests.e2e.penny_process import REPO_ROOT
 from tests.harness.ledger_seed import record_at
@@ -234,5 +237,7 @@ def test_a_real_answer_and_its_reactions_show_up_in_the_digest(
     [message] = [m for m in slack.bot_messages(costs) if m.blocks]
     assert message.text.startswith(f"Penny weekly digest {week}: 1 request, <$0.0001 spent, "), message.text
     blocks = str(message.blocks)
-    assert f"• `{model}` <$0.0001 · 1 request · $0.0002 on gpt-4o" in blocks and "1 answered" in blocks
+    [call] = llm.chat_requests()
+    baseline = call_cost(load_catalog(None).baseline_model, Usage(call.prompt_tokens or 0, call.completion_tokens or 0))
+    assert f"• `{model}` <$0.0001 · 1 request · {usd(baseline)} on gpt-4o" in blocks and "1 answered" in blocks
     assert "*Quality* 👍 1 · 👎 0 · 100.0% 👍" in blocks
