@@ -18,15 +18,21 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.assistant.cached_answers import AnswerCache, CachedAnswers, NoCachedAnswers
 from bot.assistant.context import ContextGatherer, NoEmbedder, NoPins, PinChooser, QuestionEmbedder
+from bot.assistant.drafts import Drafts
+from bot.assistant.fresh_answers import FreshAnswers
 from bot.assistant.joined_threads import JoinedThreads
+from bot.assistant.manners import FollowUps
 from bot.assistant.orchestrator import Assistant, AssistantParts
 from bot.config import ConfigError, Settings
 from bot.digest.poster import build_digest_poster
+from bot.digest.report import DigestReader
 from bot.digest.scheduler import DigestScheduler
 from bot.feedback.answer_map import AnswerMap
 from bot.feedback.votes import Feedback
+from bot.home.publisher import HomePublisher
 from bot.ledger import Ledger
 from bot.lifecycle import Lifecycle
+from bot.pane.service import PaneService
 from bot.pins.board import PinBoard
 from bot.pins.selection import PinSelector, PinSettings, PinVectors
 from bot.redis.connection import RedisHandle
@@ -34,6 +40,7 @@ from bot.slack.channels import ChannelDirectory
 from bot.slack.client import build_slack_client, dedup_middleware
 from bot.slack.conversations import ConversationReader
 from bot.slack.event_claims import EventClaims
+from bot.slack.pane import PaneApi
 from bot.slack.people import PeopleDirectory
 from bot.slack.streamer import Streamers, StreamSettings
 from bot.slack.update_budget import UpdateBudget
@@ -41,7 +48,20 @@ from bot.summarize.summarizer import Summarizer, SummarizerParts, SummarizerSett
 from cache.embedder import Embedder
 from cache.semantic import SemanticCache
 from cache.values import CacheSettings
-from handlers import actions, commands, deletions, mentions, pins, reactions, threads
+from handlers import (
+    actions,
+    assistant_pane,
+    commands,
+    deletions,
+    dms,
+    fallback,
+    home,
+    mentions,
+    pins,
+    reactions,
+    shortcuts,
+    threads,
+)
 from routing.calls.llm import LLMClient, Timeouts
 from routing.catalog import Catalog, load_catalog
 from routing.factory import Routing, build_routing
@@ -187,8 +207,9 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     )
     people = PeopleDirectory(slack)  # one name cache for thread context, summaries and pins
     pin_board = PinBoard(slack, ttl_s=settings.pins_cache_ttl_s, people=people)
+    ledger = Ledger(redis.client)
     lifecycle = Lifecycle(
-        ledger=Ledger(redis.client),
+        ledger=ledger,
         routing=routing,
         feedback=feedback,
         streamers=Streamers(
@@ -199,6 +220,8 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     )
     reader = ConversationReader(slack)
     question_embedder: QuestionEmbedder = embedder if embedder is not None else NoEmbedder()
+    pane_api = PaneApi(slack)
+    drafts = Drafts(redis.client, slack)
     assistant = Assistant(
         AssistantParts(
             slack=slack,
@@ -207,6 +230,10 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
             routing=routing,
             threads=JoinedThreads(redis.client),
             baseline_model=catalog.baseline_model,
+            drafts=drafts,
+            fresh=FreshAnswers(redis.client),
+            pane=pane_api,
+            follow_ups=FollowUps(settings.follow_ups),
             context=ContextGatherer(
                 reader=reader,
                 people=people,
@@ -218,17 +245,36 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     )
     summarizer = Summarizer(
         SummarizerParts(
-            lifecycle=lifecycle, reader=reader, channels=channels, people=people, routing=routing, catalog=catalog
+            lifecycle=lifecycle,
+            reader=reader,
+            channels=channels,
+            people=people,
+            routing=routing,
+            catalog=catalog,
+            slack=slack,
         ),
         SummarizerSettings(),
     )
-    mentions.register(app, assistant.answer)
-    actions.register(app, assistant.answer)
-    deletions.register(app, answers.evict_by_source)
+    pane = PaneService(redis.client, pane_api, assistant, summarizer)
+    home_tab = HomePublisher(
+        slack,
+        ledger,
+        DigestReader(ledger, votes, tz=settings.digest_tz, baseline_model=catalog.baseline),
+        tz=settings.digest_tz,
+    )
+    # Order matters: Bolt runs the first listener that matches, and the fallback must come last.
+    assistant_pane.register(app, started=pane.started, context_changed=pane.context_changed, message=pane.message)
+    mentions.register(app, assistant.answer, allowed_bots=settings.allowed_bots)
+    dms.register(app, assistant.direct)
     threads.register(app, assistant.follow_up)
+    actions.register(app, fresh_answer=assistant.refresh, post_draft=drafts.post)
+    shortcuts.register(app, summarizer.summarize_privately)
+    home.register(app, home_tab.publish)
+    deletions.register(app, answers.evict_by_source)
     reactions.register(app, feedback.on_reaction)
     pins.register(app, pin_board.on_change)
     commands.register(app, summarizer.summarize)
+    fallback.register(app)
     return Penny(
         settings=settings,
         app=app,
