@@ -69,6 +69,8 @@ class PaneService:
         if not asks_for_viewed_channel(request.text):
             await self._assistant.direct(request, claim)
             return
+        if claim is not None:
+            claim.start_heartbeat()  # a long channel takes several model calls
         try:
             viewing = state.get("viewing", "")
             if not viewing or viewing == scope.channel_id:

@@ -37,6 +37,15 @@ def test_a_draft_is_shown_only_to_its_asker_and_posted_to_the_thread_on_click(
     assert slack.bot_replies(support.id, root.ts) == [], "nothing was posted for everyone"
     assert len(llm.chat_requests()) == 1
 
+    # Slack shows the ephemeral draft to Alice only; even a forged click by someone else posts nothing.
+    assert slack.click(shown, bob.id, POST_DRAFT_ACTION).final.status == 200
+    slack.wait_for(
+        lambda: any(replies.DRAFT_NOT_YOURS_TEXT in str(p.payload.get("text")) for p in slack.response_url_posts()),
+        timeout=10,
+        what="the refusal",
+    )
+    assert slack.bot_replies(support.id, root.ts) == []
+
     assert slack.click(shown, alice.id, POST_DRAFT_ACTION).final.status == 200
     posted = slack.wait_for(lambda: slack.bot_replies(support.id, root.ts), timeout=10, what="the draft posted")
     assert posted[0].text.startswith(f"<@{alice.id}> shared a draft")
