@@ -289,7 +289,6 @@ def block_actions_payload(
         },
         "trigger_id": trigger_id,
         "team": {"id": team_id, "domain": team_domain},
-        "enterprise": None,
         "is_enterprise_install": False,
         "channel": {"id": channel, "name": channel_name},
         "message": message,
