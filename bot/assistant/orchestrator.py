@@ -132,7 +132,7 @@ class Assistant:
         request = Request(
             request_id=f"action-{click.click_id}",
             surface=Surface.ACTION,
-            scope=request_scope(click),
+            scope=Scope(team_id=click.team_id, channel_id=click.channel_id),
             user_id=click.user_id,
             text=record.question,
             thread_ts=record.thread_ts,
@@ -296,7 +296,3 @@ class Assistant:
             )
         except SlackApiError:
             log.warning("assistant.notice_failed", request_id=request.request_id)
-
-
-def request_scope(click: ButtonClick) -> Scope:
-    return Scope(team_id=click.team_id, channel_id=click.channel_id)

@@ -95,9 +95,12 @@ def test_the_pane_greets_follows_the_viewed_channel_and_summarizes_it_for_member
     summary = _final(slack, dm, thread, SUMMARY)
     assert "#launch" in summary
     assert "Thursday" in str(llm.chat_requests()[-1].messages), "the model read #launch's history"
-    pane = slack.pane_state(dm, thread)
-    assert pane.statuses[-2:] == [replies.PANE_STATUS_SUMMARIZING, ""], "status set while working, cleared when done"
-    assert pane.title == "Summarize this channel"
+    slack.wait_for(  # the clear follows the final edit
+        lambda: slack.pane_state(dm, thread).statuses[-2:] == [replies.PANE_STATUS_SUMMARIZING, ""],
+        timeout=5,
+        what="status set while working, cleared when done",
+    )
+    assert slack.pane_state(dm, thread).title == "Summarize this channel"
 
     # In a channel she is not a member of, the same ask is refused (the /summarize rule).
     calls = len(llm.chat_requests())
