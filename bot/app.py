@@ -18,15 +18,21 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.assistant.cached_answers import AnswerCache, CachedAnswers, NoCachedAnswers
 from bot.assistant.context import ContextGatherer, NoEmbedder, NoPins, PinChooser, QuestionEmbedder
+from bot.assistant.drafts import Drafts
+from bot.assistant.fresh_answers import FreshAnswers
 from bot.assistant.joined_threads import JoinedThreads
+from bot.assistant.manners import FollowUps
 from bot.assistant.orchestrator import Assistant, AssistantParts
 from bot.config import ConfigError, Settings
 from bot.digest.poster import build_digest_poster
+from bot.digest.report import DigestReader
 from bot.digest.scheduler import DigestScheduler
 from bot.feedback.answer_map import AnswerMap
 from bot.feedback.votes import Feedback
+from bot.home.publisher import HomePublisher
 from bot.ledger import Ledger
 from bot.lifecycle import Lifecycle
+from bot.pane.service import PaneService
 from bot.pins.board import PinBoard
 from bot.pins.selection import PinSelector, PinSettings, PinVectors
 from bot.redis.connection import RedisHandle
@@ -35,6 +41,7 @@ from bot.slack.channels import ChannelDirectory
 from bot.slack.client import build_slack_client, dedup_middleware
 from bot.slack.conversations import ConversationReader
 from bot.slack.event_claims import EventClaims
+from bot.slack.pane import PaneApi
 from bot.slack.people import PeopleDirectory
 from bot.slack.streamer import Streamers, StreamSettings
 from bot.slack.update_budget import UpdateBudget
@@ -44,7 +51,20 @@ from bot.summarize.summarizer import Summarizer, SummarizerParts, SummarizerSett
 from cache.embedder import Embedder
 from cache.semantic import SemanticCache
 from cache.values import CacheSettings
-from handlers import actions, commands, deletions, mentions, pins, reactions, threads
+from handlers import (
+    actions,
+    assistant_pane,
+    commands,
+    deletions,
+    dms,
+    fallback,
+    home,
+    mentions,
+    pins,
+    reactions,
+    shortcuts,
+    threads,
+)
 from routing.calls.llm import LLMClient, Timeouts
 from routing.catalog import Catalog, load_catalog
 from routing.factory import Routing, build_routing
@@ -196,8 +216,9 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     )
     people = PeopleDirectory(slack)  # one name cache for thread context, summaries and pins
     pin_board = PinBoard(slack, ttl_s=settings.pins_cache_ttl_s, people=people)
+    ledger = Ledger(redis.client)
     lifecycle = Lifecycle(
-        ledger=Ledger(redis.client),
+        ledger=ledger,
         routing=routing,
         feedback=feedback,
         streamers=Streamers(
@@ -208,6 +229,8 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     )
     reader = ConversationReader(slack)
     question_embedder: QuestionEmbedder = embedder if embedder is not None else NoEmbedder()
+    pane_api = PaneApi(slack)
+    drafts = Drafts(redis.client, slack)
     assistant = Assistant(
         AssistantParts(
             slack=slack,
@@ -216,6 +239,10 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
             routing=routing,
             threads=JoinedThreads(redis.client),
             baseline_model=catalog.baseline_model,
+            drafts=drafts,
+            fresh=FreshAnswers(redis.client),
+            pane=pane_api,
+            follow_ups=FollowUps(settings.follow_ups),
             context=ContextGatherer(
                 reader=reader,
                 people=people,
@@ -234,6 +261,7 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
             people=people,
             routing=routing,
             catalog=catalog,
+            slack=slack,
             partials=partials,
         ),
         SummarizerSettings(map_reduce=MapReduceSettings(chunk_tokens=settings.summary_chunk_tokens)),
@@ -251,13 +279,26 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
         if change.message_ts is not None:
             await partials.forget_message(change.team_id, change.channel_id, change.message_ts)
 
-    mentions.register(app, assistant.answer)
-    actions.register(app, assistant.answer)
-    deletions.register(app, on_deleted)
+    pane = PaneService(redis.client, pane_api, assistant, summarizer)
+    home_tab = HomePublisher(
+        slack,
+        ledger,
+        DigestReader(ledger, votes, tz=settings.digest_tz, baseline_model=catalog.baseline),
+        tz=settings.digest_tz,
+    )
+    # Order matters: Bolt runs the first listener that matches, and the fallback must come last.
+    assistant_pane.register(app, started=pane.started, context_changed=pane.context_changed, message=pane.message)
+    mentions.register(app, assistant.answer, allowed_bots=settings.allowed_bots)
+    dms.register(app, assistant.direct)
     threads.register(app, assistant.follow_up)
+    actions.register(app, fresh_answer=assistant.refresh, post_draft=drafts.post)
+    shortcuts.register(app, summarizer.summarize_privately)
+    home.register(app, home_tab.publish)
+    deletions.register(app, on_deleted)
     reactions.register(app, feedback.on_reaction)
     pins.register(app, on_pin_or_edit)
     commands.register(app, summarizer.summarize)
+    fallback.register(app)
     return Penny(
         settings=settings,
         app=app,

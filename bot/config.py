@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.crontab import crontab_trigger
 
@@ -67,9 +67,27 @@ class Settings(BaseSettings):
     cache_max_entries_per_channel: int = Field(default=5000, gt=0)
     channel_info_ttl_s: float = Field(default=300.0, ge=0)
 
+    follow_ups: Literal["addressed", "all", "mention-only"] = Field(
+        default="addressed", description="which later messages in a joined thread are answered without a mention"
+    )
+    allowed_bots: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(), description="bot ids (B…) or bot user ids (U…) whose @mentions Penny answers"
+    )
+
     digest_channel: str | None = Field(default=None, description="channel id for the weekly digest; unset: off")
     digest_cron: str = Field(default="0 9 * * mon", description="5-field crontab, in digest_timezone")
     digest_timezone: str = "UTC"
+
+    @field_validator("allowed_bots", mode="before")
+    @classmethod
+    def _id_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            ids = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+            for bot in ids:
+                if not re.fullmatch(r"[BUW][A-Z0-9]{2,}", bot):
+                    raise ValueError(f"'{bot}' is not a bot id (B…) or a bot user id (U…)")
+            return frozenset(ids)
+        return value
 
     @field_validator("digest_channel")
     @classmethod

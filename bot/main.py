@@ -1,5 +1,5 @@
-"""The ``penny`` command line: ``penny run`` serves Slack; ``penny check`` validates configuration and exits;
-``penny digest`` posts the weekly cost digest now."""
+"""The ``penny`` command line: ``penny run`` serves Slack; ``penny check`` checks configuration, Slack and the
+model providers and exits (non-zero on any problem); ``penny digest`` posts the weekly cost digest now."""
 
 from __future__ import annotations
 
@@ -28,7 +28,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands.add_parser("run", help="serve Slack (Socket Mode when PENNY_SLACK_APP_TOKEN is set, else HTTP)")
-    commands.add_parser("check", help="validate settings, the model catalog and provider keys, then exit")
+    check = commands.add_parser(
+        "check", help="check settings, the catalog, Slack (token, scopes, app token) and each provider's key, then exit"
+    )
+    check.add_argument(
+        "--offline", action="store_true", help="only what needs no network (settings, catalog, keys set)"
+    )
+    check.add_argument("--no-llm-calls", action="store_true", help="skip the one cheap call per model provider")
     digest = commands.add_parser("digest", help="post the weekly cost digest now (default: the last complete week)")
     digest.add_argument("--week", metavar="YYYY-Www", help="ISO week to report, e.g. 2026-W47")
     digest.add_argument("--dry-run", action="store_true", help="print the digest instead of posting it")
@@ -96,10 +102,13 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(settings.log_level, settings.log_format)
         if args.command == "check":
             from bot.app import validate_startup
+            from bot.check import run_checks
 
             catalog = validate_startup(settings)
-            print(f"penny: configuration OK ({len(catalog.models)} models, baseline {catalog.baseline})")
-            return 0
+            lines = asyncio.run(run_checks(settings, catalog, offline=args.offline, llm_calls=not args.no_llm_calls))
+            for line in lines:
+                print(f"penny: {line}")
+            return 0 if all(line.ok for line in lines) else 1
         if args.command == "digest":
             from bot.digest.cli import run_digest
 

@@ -31,6 +31,45 @@ MODEL_FAILED_PARTIAL_TEXT = (
 )
 UNEXPECTED_TEXT = ":warning: Sorry, something went wrong on my side while answering. Please try again."
 
+DRAFTING_TEXT = "_Drafting… only you will see the draft._"
+DRAFT_PRIVATE_NOTE = "Only you can see this draft. *Post to thread* shares it here as a quote, under your name."
+DRAFT_EXPIRED_TEXT = ":hourglass: That draft has expired (drafts are kept for a day). Ask me for a new one."
+DRAFT_NOT_YOURS_TEXT = ":no_entry: Only the person who asked for this draft can post it."
+FRESH_EXPIRED_TEXT = ":hourglass: That answer is too old to refresh. Ask me the question again."
+
+PANE_GREETING = "Hi, I'm Penny :wave: Ask me anything, or pick a suggestion below."
+PANE_PROMPTS_TITLE = "Try one of these"
+PANE_PROMPT_SUMMARIZE = ("Summarize this channel", "Summarize this channel")
+PANE_PROMPT_MISSED = ("What did I miss today?", "What did I miss today in this channel?")
+PANE_PROMPT_DRAFT = ("Draft a message", "Draft a short, friendly message announcing ")
+PANE_STATUS = "is thinking…"
+PANE_STATUS_SUMMARIZING = "is reading the channel…"
+PANE_NO_CHANNEL_TEXT = (
+    "Open the channel you want summarized, then ask again here: I summarize the channel you are looking at."
+)
+
+HOME_TITLE = "Penny, your cost-aware assistant"
+HOME_INTRO = (
+    "I answer questions, summarize conversations and draft replies, using the cheapest model that does the job "
+    "well, and I reuse answers I already gave in the same conversation."
+)
+HOME_HOW_TO = (
+    "*How to ask*\n"
+    "• Mention me in a channel: `@Penny what did we decide about the launch?` I answer in the thread, and follow "
+    "up there when you ask me something.\n"
+    "• Message me here, or open me in the assistant pane next to any channel.\n"
+    "• `/summarize` a channel, a time window or a thread; *Summarize this thread* from a message's menu.\n"
+    "• `@Penny draft a reply …`: only you see the draft until you post it."
+)
+HOME_YOUR_WEEK = "*Your requests this week* ({week})"
+HOME_NO_REQUESTS = "You haven't asked me anything this week yet."
+HOME_WORKSPACE_WEEK = "*This workspace, the week so far* ({week})"
+HOME_REQUESTS = "Requests"
+HOME_FROM_CACHE = "From cache"
+HOME_SPENT = "Spent"
+HOME_SAVED = "Saved"
+HOME_ADMIN_NOTE = "You see this because you are a workspace admin. The weekly digest has the full breakdown."
+
 CONTEXT_NO_ACCESS_NOTE = (
     "I can't read this conversation ({reason}), so I answered from your message alone. "
     "Invite me with /invite @Penny so I can see the thread next time."
@@ -101,6 +140,18 @@ SUMMARIZE_BUDGET_STOPPED_TEXT = (
     ":no_entry: This workspace has reached its AI budget partway through this summary, so I stopped. "
     "Please try again later."
 )
+
+
+def posted_draft(user_id: str, draft: str) -> str:
+    """The draft as posted to the thread on its asker's click: attributed to them, quoted."""
+    quoted = "\n".join(f"> {line}" if line else ">" for line in draft.splitlines()) or ">"
+    return f"<@{user_id}> shared a draft Penny wrote for them:\n{quoted}"
+
+
+def pane_title(question: str) -> str:
+    """An assistant-pane thread's title: the first question, on one line, short."""
+    line = " ".join(question.split())
+    return line if len(line) <= 60 else line[:59].rstrip() + "…"
 
 
 def refusal(refused: Refusal) -> str:

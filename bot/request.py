@@ -14,9 +14,17 @@ class Surface(StrEnum):
     """Where the request came from (it decides how the reply is shown)."""
 
     MENTION = "mention"
-    THREAD = "thread"
+    THREAD = "thread"  # a follow-up in a channel thread Penny joined, without a mention
+    DM = "dm"  # a message in Penny's direct-message conversation (its threads included)
+    PANE = "assistant"  # a message in Slack's assistant pane (an AI-app thread in Penny's DM)
     COMMAND = "command"
     ACTION = "action"
+    SHORTCUT = "shortcut"  # a message shortcut ("Summarize this thread")
+
+    @property
+    def private(self) -> bool:
+        """Requests whose conversation only the asker and Penny share: every reply there is already private."""
+        return self in (Surface.DM, Surface.PANE)
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,7 @@ class Request:
     message_ts: str
     command: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    bot_id: str | None = None  # set when another app wrote the message (ignored unless allow-listed)
 
     @property
     def is_empty(self) -> bool:
@@ -92,6 +101,38 @@ class AnswerOptions:
 
 
 @dataclass(frozen=True)
+class ButtonClick:
+    """A click on one of Penny's buttons: ``key`` is the only thing the button carries (an id Penny stored);
+    everything else about the request is looked up server-side, so the value never outgrows Slack's limits."""
+
+    team_id: str
+    channel_id: str
+    user_id: str
+    message_ts: str  # the message the button sits on
+    key: str
+    click_id: str  # the trigger id (or action ts): one id per click, for the ledger
+
+
+@dataclass(frozen=True)
+class PaneThread:
+    """An assistant-pane thread: started, or the channel the user is looking at changed (``context_channel_id``)."""
+
+    team_id: str
+    channel_id: str  # the DM with Penny that holds the thread
+    thread_ts: str
+    user_id: str
+    context_channel_id: str | None = None
+
+
+@dataclass(frozen=True)
+class HomeOpened:
+    """Someone opened Penny's App Home tab."""
+
+    team_id: str
+    user_id: str
+
+
+@dataclass(frozen=True)
 class Reaction:
     """A 👍 or 👎 put on (``added``) or taken off a message: quality feedback if the message is one of Penny's."""
 
@@ -121,6 +162,18 @@ ReactionFn = Callable[[Reaction], Awaitable[object]]
 CommandFn = Callable[[Request, "SummarizeArgs | UsageError", Any], Awaitable[None]]
 """What the command handler calls: ``summarize(request, args, respond)`` with Bolt's ``respond`` (the
 response_url); a ``UsageError`` is answered by the summarizer too, so even a typo gets its ledger row."""
+
+ClickFn = Callable[[ButtonClick, Any], Awaitable[None]]
+"""What the button handlers call: ``handle(click, respond)`` (``respond`` reaches an ephemeral message's author)."""
+
+PaneFn = Callable[[PaneThread], Awaitable[None]]
+"""What the assistant pane calls when a thread starts or its context changes."""
+
+PaneMessageFn = Callable[..., Awaitable[None]]
+"""What the assistant pane calls with a user's message in a pane thread."""
+
+HomeFn = Callable[[HomeOpened], Awaitable[None]]
+"""What the App Home handler calls: publish the viewer's Home tab."""
 
 PinChangeFn = Callable[[PinChange], Awaitable[object]]
 """What the pins handler calls: the pin board's ``on_change``, passed in by ``bot/app.py``."""

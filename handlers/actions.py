@@ -1,54 +1,55 @@
-"""Buttons. **Fresh answer** on a cached reply: re-ask the question bypassing the cache, replacing the entry.
+"""Buttons on Penny's messages: **Fresh answer** under a cached reply, **Post to thread** under a private draft.
 
-The button's value carries the cache entry id and the original question (set by ``bot/replies.py``), so no
-lookup is needed to rebuild the request; the reply edits the cached message in place.
+A button carries one short key (set by ``bot/slack/blocks.py``); the question or the draft it stands for is
+looked up server-side, so its value never outgrows Slack's 2,000 characters, whatever the language. This module
+only says who clicked which key on which message.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
 from slack_bolt.async_app import AsyncApp
 
-from bot.request import AnswerFn, AnswerOptions, Request, Scope, Surface
-from bot.slack.blocks import FRESH_ANSWER_ACTION
+from bot.request import ButtonClick, ClickFn
+from bot.slack.blocks import FRESH_ANSWER_ACTION, POST_DRAFT_ACTION
 
 log = structlog.get_logger(__name__)
 
 
-def parse_fresh_answer(body: dict[str, Any]) -> tuple[Request, AnswerOptions] | None:
-    """The request to re-run and how; ``None`` when the payload is not one we produced (tampered or stale)."""
+def parse_click(body: dict[str, Any], action_id: str) -> ButtonClick | None:
+    """The click on ``action_id``; ``None`` when the payload is not one of ours or lacks where it happened."""
     try:
-        action = next(a for a in body.get("actions", []) if a.get("action_id") == FRESH_ANSWER_ACTION)
-        value = json.loads(action["value"])
-        channel = str(body["channel"]["id"])
+        action = next(a for a in body.get("actions", []) if a.get("action_id") == action_id)
+        key = str(action["value"])
+        channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {})["channel_id"])
         message_ts = str(body["container"]["message_ts"])
-        question, thread_ts = str(value["q"]), str(value["thread"])
     except (StopIteration, KeyError, TypeError, ValueError):
         return None
-    request = Request(
-        request_id=f"action-{body.get('trigger_id') or action.get('action_ts') or message_ts}",
-        surface=Surface.ACTION,
-        scope=Scope(team_id=str((body.get("team") or {}).get("id", "")), channel_id=channel),
+    if not key or not channel or not message_ts:
+        return None
+    return ButtonClick(
+        team_id=str((body.get("team") or {}).get("id", "")),
+        channel_id=channel,
         user_id=str((body.get("user") or {}).get("id", "")),
-        text=question,
-        thread_ts=thread_ts,
-        message_ts=str(value.get("question_ts", thread_ts)),
+        message_ts=message_ts,
+        key=key,
+        click_id=str(body.get("trigger_id") or action.get("action_ts") or message_ts),
     )
-    options = AnswerOptions(bypass_cache=True, reply_ts=message_ts, evict_entry=str(value.get("entry") or "") or None)
-    return request, options
 
 
-def register(app: AsyncApp, answer: AnswerFn) -> None:
-    @app.action(FRESH_ANSWER_ACTION)
-    async def on_fresh_answer(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
-        await ack()
-        parsed = parse_fresh_answer(body)
-        if parsed is None:
-            log.warning("actions.fresh_answer.unparseable")
-            return
-        request, options = parsed
-        await answer(request, None, options)
+def register(app: AsyncApp, *, fresh_answer: ClickFn, post_draft: ClickFn) -> None:
+    def listener(action_id: str, handle: ClickFn) -> None:
+        @app.action(action_id)
+        async def on_click(ack: Callable[[], Awaitable[None]], body: dict[str, Any], respond: Any) -> None:
+            await ack()
+            click = parse_click(body, action_id)
+            if click is None:
+                log.warning("actions.unparseable", action_id=action_id)
+                return
+            await handle(click, respond)
+
+    listener(FRESH_ANSWER_ACTION, fresh_answer)
+    listener(POST_DRAFT_ACTION, post_draft)

@@ -1,7 +1,11 @@
-"""Plain ``message`` events in threads: a follow-up in a thread Penny joined is a question for Penny.
+"""Plain ``message`` events in channel threads: a follow-up in a thread Penny joined *may* be for Penny.
 
-Messages that @mention Penny are left to ``app_mention`` (Slack sends both events), and edits, deletions and bot
-messages carry a subtype or ``bot_id`` and are ignored here, so no message is answered twice.
+Whether it is (addressed to Penny, or people talking to each other) is the assistant's decision
+(``bot/assistant/manners.py``), since it needs the thread's state; this module only turns the event into a
+``Request``. Messages that @mention Penny are left to ``app_mention`` (Slack sends both events). Human replies
+come with no subtype, or with ``thread_broadcast`` ("also send to channel") or ``file_share`` (a reply with a
+file); edits, deletions, joins and bot messages carry other subtypes or a ``bot_id`` and are not follow-ups.
+DMs have their own surface (``handlers/dms.py``).
 """
 
 from __future__ import annotations
@@ -11,6 +15,20 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.request import AnswerFn, Request, Scope, Surface
+from handlers.claims import finishing_claim
+
+HUMAN_SUBTYPES: tuple[str | None, ...] = (None, "thread_broadcast", "file_share")
+"""The subtypes of a message a person wrote: a plain one, "also send to channel", one with a file."""
+
+
+def in_dm(body: dict[str, Any]) -> bool:
+    """Slack marks every message event with the conversation's kind; ``im`` is a DM with Penny."""
+    return (body.get("event") or {}).get("channel_type") == "im"
+
+
+def human_message(event: dict[str, Any]) -> bool:
+    """A person's new message (not an edit, a join, a bot post or Slackbot)."""
+    return event.get("subtype") in HUMAN_SUBTYPES and not event.get("bot_id") and bool(event.get("user"))
 
 
 def parse_thread_message(body: dict[str, Any], bot_user_id: str | None) -> Request | None:
@@ -18,7 +36,7 @@ def parse_thread_message(body: dict[str, Any], bot_user_id: str | None) -> Reque
     event = body.get("event") or {}
     thread_ts, ts = event.get("thread_ts"), event.get("ts")
     text = str(event.get("text", ""))
-    if not thread_ts or not ts or thread_ts == ts or event.get("bot_id") or event.get("subtype"):
+    if not thread_ts or not ts or thread_ts == ts or not human_message(event):
         return None
     if bot_user_id and f"<@{bot_user_id}>" in text:
         return None  # the app_mention event answers it
@@ -34,14 +52,15 @@ def parse_thread_message(body: dict[str, Any], bot_user_id: str | None) -> Reque
 
 
 def register(app: AsyncApp, follow_up: AnswerFn) -> None:
-    """``follow_up`` answers only in threads Penny joined, and finishes the claim either way."""
+    """``follow_up`` answers only what is addressed to Penny in threads it joined, and finishes the claim."""
 
-    @app.event({"type": "message", "subtype": None})
+    async def not_in_dm(body: dict[str, Any]) -> bool:
+        return not in_dm(body)
+
+    @app.event({"type": "message", "subtype": HUMAN_SUBTYPES}, matchers=[not_in_dm])
     async def on_thread_message(body: dict[str, Any], context: dict[str, Any]) -> None:
-        claim = context.get("event_claim")
         request = parse_thread_message(body, context.get("bot_user_id"))
         if request is None:
-            if claim is not None:
-                await claim.finish()
+            await finishing_claim(context, None)
             return
-        await follow_up(request, claim)
+        await follow_up(request, context.get("event_claim"))

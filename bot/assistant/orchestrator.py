@@ -15,9 +15,11 @@ The steps, in order:
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from redis.exceptions import RedisError
@@ -27,12 +29,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import replies
 from bot.assistant.cached_answers import AnswerCache
 from bot.assistant.context import ContextGatherer, Gathered
+from bot.assistant.drafts import Drafts
+from bot.assistant.fresh_answers import FreshAnswerRecord, FreshAnswers
 from bot.assistant.joined_threads import JoinedThreads
+from bot.assistant.manners import FollowUps, Verdict, decide, is_acknowledgement
+from bot.assistant.outputs import DraftOutput, ReplyOutput, private_draft
 from bot.lifecycle import LedgerRow, Lifecycle
-from bot.request import AnswerOptions, Request
+from bot.request import AnswerOptions, ButtonClick, Request, Scope, Surface
 from bot.slack.blocks import cached_answer_blocks
 from bot.slack.event_claims import EventClaim
-from bot.slack.streamer import MessageStreamer
+from bot.slack.pane import PaneApi
 from cache.values import CacheHit, CacheQuery
 from routing.catalog import ModelSpec
 from routing.classify import classify_task
@@ -40,7 +46,7 @@ from routing.factory import Routing
 from routing.plan import Refusal
 from routing.router import RouteRequest
 from routing.spend.cost import call_cost, estimate_usage
-from vocabulary import RequestOutcome
+from vocabulary import RequestOutcome, TaskKind
 
 log = structlog.get_logger(__name__)
 
@@ -56,6 +62,10 @@ class AssistantParts:
     routing: Routing
     threads: JoinedThreads
     baseline_model: ModelSpec  # what a cache hit would have cost without the cache
+    drafts: Drafts
+    fresh: FreshAnswers
+    pane: PaneApi
+    follow_ups: FollowUps = FollowUps.ADDRESSED
 
 
 class Assistant:
@@ -72,7 +82,7 @@ class Assistant:
         if claim is not None:
             claim.start_heartbeat()
         try:
-            async with self._lifecycle.open_row(request) as row:
+            async with self._lifecycle.open_row(request) as row, self._working(request):
                 try:
                     await self._answer(request, claim, options or AnswerOptions(), row)
                 except SlackApiError as exc:
@@ -88,12 +98,61 @@ class Assistant:
                     log.error("event_claim.finish_failed", request_id=request.request_id)
 
     async def follow_up(self, request: Request, claim: EventClaim | None = None) -> None:
-        """A plain thread reply: answer it only in a thread Penny joined (no ledger row otherwise: not a request)."""
-        scope = request.scope
-        if await self._parts.threads.joined(scope.team_id, scope.channel_id, request.thread_ts):
+        """A plain thread reply: answered only in a thread Penny joined, and there only when it is addressed to
+        Penny (``manners.py``); nothing else gets a ledger row, since it was not a request."""
+        scope, threads = request.scope, self._parts.threads
+        state = await threads.state(scope.team_id, scope.channel_id, request.thread_ts)
+        verdict = Verdict.IGNORE
+        if state is not None:
+            verdict = decide(self._parts.follow_ups, author=request.user_id, text=request.text, state=state)
+            await threads.saw(scope.team_id, scope.channel_id, request.thread_ts, request.user_id)
+            log.info("assistant.follow_up", verdict=verdict.value, request_id=request.request_id)
+        if verdict is Verdict.ANSWER:
             await self.answer(request, claim)
         elif claim is not None:
             await claim.finish()
+
+    async def direct(self, request: Request, claim: EventClaim | None = None) -> None:
+        """A message in Penny's DM or the assistant pane: a request, unless it only says thanks."""
+        if is_acknowledgement(request.text) and not request.is_empty:
+            log.info("assistant.acknowledgement", request_id=request.request_id)
+            if claim is not None:
+                await claim.finish()
+            return
+        await self.answer(request, claim)
+
+    async def refresh(self, click: ButtonClick, respond: Any) -> None:
+        """**Fresh answer**: re-ask the stored question bypassing the cache, replacing the cached reply in place."""
+        record = await self._parts.fresh.lookup(click.team_id, click.key)
+        if record is None or record.channel_id != click.channel_id:
+            log.info("assistant.fresh_answer_unknown", channel_id=click.channel_id)
+            with contextlib.suppress(Exception):
+                await respond(text=replies.FRESH_EXPIRED_TEXT, response_type="ephemeral", replace_original=False)
+            return
+        request = Request(
+            request_id=f"action-{click.click_id}",
+            surface=Surface.ACTION,
+            scope=Scope(team_id=click.team_id, channel_id=click.channel_id),
+            user_id=click.user_id,
+            text=record.question,
+            thread_ts=record.thread_ts,
+            message_ts=record.question_ts,
+        )
+        options = AnswerOptions(bypass_cache=True, reply_ts=click.message_ts, evict_entry=record.entry_id or None)
+        await self.answer(request, None, options)
+
+    @contextlib.asynccontextmanager
+    async def _working(self, request: Request) -> AsyncIterator[None]:
+        """In the assistant pane, "is thinking…" shows while Penny works and is cleared when it is done."""
+        if request.surface is not Surface.PANE:
+            yield
+            return
+        pane, channel = self._parts.pane, request.scope.channel_id
+        await pane.set_status(channel, request.thread_ts, replies.PANE_STATUS)
+        try:
+            yield
+        finally:
+            await pane.set_status(channel, request.thread_ts, "")
 
     async def _answer(self, request: Request, claim: EventClaim | None, options: AnswerOptions, row: LedgerRow) -> None:
         channel = request.scope.channel_id
@@ -102,25 +161,33 @@ class Assistant:
             await self._post_or_update(channel, request.thread_ts, reuse_ts, replies.HELP_TEXT)
             row.set(RequestOutcome.HELP)
             return
-        streamer = self._lifecycle.streamer(request, channel, request.thread_ts)
-        placeholder_ts = await streamer.open(replies.PLACEHOLDER_TEXT, reuse_ts=reuse_ts)
-        if claim is not None and reuse_ts is None:
-            await claim.remember_reply(placeholder_ts)
-        await self._parts.threads.join(request.scope.team_id, channel, request.thread_ts)
+        task, _ = classify_task(request.text, request.command)  # sub-millisecond: it decides where the reply goes
+        output: ReplyOutput
+        if private_draft(request, task):
+            draft = DraftOutput(self._parts.drafts, request)
+            await draft.open()
+            output = draft
+        else:
+            streamer = self._lifecycle.streamer(request, channel, request.thread_ts)
+            placeholder_ts = await streamer.open(replies.PLACEHOLDER_TEXT, reuse_ts=reuse_ts)
+            if claim is not None and reuse_ts is None:
+                await claim.remember_reply(placeholder_ts)
+            if not request.surface.private:
+                await self._parts.threads.join(request.scope.team_id, channel, request.thread_ts, asker=request.user_id)
+            output = streamer
         try:
-            await self._respond(request, options, row, streamer)
+            await self._respond(request, options, row, output, task)
         except SlackApiError:
             raise
         except Exception:
             # The placeholder is ours to fix: replace it (and stop its flusher) rather than leave a dangling cursor.
             log.exception("assistant.unexpected_error", request_id=request.request_id)
-            await streamer.fail(replies.UNEXPECTED_TEXT)
+            await output.fail(replies.UNEXPECTED_TEXT)
 
     async def _respond(
-        self, request: Request, options: AnswerOptions, row: LedgerRow, streamer: MessageStreamer
+        self, request: Request, options: AnswerOptions, row: LedgerRow, streamer: ReplyOutput, task: TaskKind
     ) -> None:
         parts = self._parts
-        task, _ = classify_task(request.text, request.command)
         row.set(RequestOutcome.FAILED, task=task)
         gathered = await parts.context.gather(request, task)
         query = await parts.answers.query(request, task, gathered)
@@ -163,7 +230,7 @@ class Assistant:
         self,
         request: Request,
         row: LedgerRow,
-        streamer: MessageStreamer,
+        streamer: ReplyOutput,
         query: CacheQuery | None,
         gathered: Gathered,
         *,
@@ -189,16 +256,18 @@ class Assistant:
         )
 
     async def _serve_cached(
-        self, request: Request, streamer: MessageStreamer, hit: CacheHit, gathered: Gathered, row: LedgerRow
+        self, request: Request, streamer: ReplyOutput, hit: CacheHit, gathered: Gathered, row: LedgerRow
     ) -> None:
         label = replies.cache_label(hit.created_at, now=self._wall_clock())
-        button = {
-            "entry": hit.entry_id,
-            "q": request.text[:1500],
-            "thread": request.thread_ts,
-            "question_ts": request.message_ts,
-        }
-        await streamer.finish(f"{hit.answer}\n\n_{label}_", blocks=cached_answer_blocks(hit.answer, label, button))
+        record = FreshAnswerRecord(
+            channel_id=request.scope.channel_id,
+            question=request.text,
+            thread_ts=request.thread_ts,
+            question_ts=request.message_ts,
+            entry_id=hit.entry_id,
+        )
+        key = await self._parts.fresh.remember(request.scope.team_id, record)
+        await streamer.finish(f"{hit.answer}\n\n_{label}_", blocks=cached_answer_blocks(hit.answer, label, key))
         would_have = estimate_usage(gathered.messages, hit.answer)
         row.served_from_cache(
             model=hit.model, tier=hit.tier, baseline_cost=call_cost(self._parts.baseline_model, would_have)

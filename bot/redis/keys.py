@@ -29,7 +29,24 @@ def slack_budget_key(team_id: str) -> str:
 
 
 def joined_thread_key(team_id: str, channel_id: str, thread_ts: str) -> str:
-    return f"{_tag(team_id)}:thread:{channel_id}:{thread_ts}"
+    """Hash of a thread Penny answered in (askers, latest author). Was a plain ``:thread:`` string before thread
+    manners; those keys are no longer read and age out within their 14 days."""
+    return f"{_tag(team_id)}:joined:{channel_id}:{thread_ts}"
+
+
+def fresh_answer_key(team_id: str, key: str) -> str:
+    """What a cached answer's **Fresh answer** button re-asks (the button itself carries only ``key``)."""
+    return f"{_tag(team_id)}:fresh:{key}"
+
+
+def draft_key(team_id: str, draft_id: str) -> str:
+    """A draft shown only to its asker, until they post it to the thread (or it expires)."""
+    return f"{_tag(team_id)}:draft:{draft_id}"
+
+
+def pane_thread_key(team_id: str, channel_id: str, thread_ts: str) -> str:
+    """An assistant-pane thread: its user, the channel they are viewing, whether it has a title yet."""
+    return f"{_tag(team_id)}:pane:{channel_id}:{thread_ts}"
 
 
 def answer_message_key(team_id: str, channel_id: str, message_ts: str) -> str:

@@ -2,7 +2,10 @@
 
 The choice is the summarizer's (never widen a conversation's audience); the two shapes behave alike to it. An
 ephemeral reply cannot stream (a ``response_url`` takes only five posts), so it shows one "working" note and
-then the result.
+then the result. A ``Replies`` is one request's way back to its requester: short answers (``tell``: a refusal,
+the usage text) and the summary itself (``open``). ``/summarize`` decides per source (``summarizer.py``); the
+"Summarize this thread" shortcut is always private (``PrivateReplies``); the assistant pane answers in its own
+thread, which only the requester sees (``ThreadReplies``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import structlog
+from slack_sdk.errors import SlackApiError
 
 from bot import replies
 from bot.slack.mrkdwn import to_slack
@@ -87,3 +91,51 @@ async def tell(respond: RespondFn, text: str) -> None:
         await respond(text=text, response_type="ephemeral")
     except Exception:
         log.warning("summarizer.respond_failed", exc_info=True)
+
+
+class Replies(Protocol):
+    async def tell(self, text: str) -> None:
+        """A short reply only the requester needs (usage, refusal, nothing to summarize)."""
+        ...
+
+    async def open(self, what: str) -> SummaryOutput:
+        """Where the summary of ``what`` ("this channel", "#launch") is shown."""
+        ...
+
+
+class PrivateReplies:
+    """Everything through the ``response_url``: only the requester sees it, wherever they asked."""
+
+    def __init__(self, respond: RespondFn) -> None:
+        self._respond = respond
+
+    async def tell(self, text: str) -> None:
+        await tell(self._respond, text)
+
+    async def open(self, what: str) -> SummaryOutput:
+        await tell(self._respond, replies.SUMMARIZE_STARTED_PRIVATE_TEXT.format(what=what))
+        return EphemeralOutput(self._respond)
+
+
+StreamerFactory = Callable[[], MessageStreamer]
+PostFn = Callable[[str], Awaitable[object]]
+
+
+class ThreadReplies:
+    """Everything in one thread, streamed: the assistant pane's thread, which is the requester's own DM."""
+
+    def __init__(self, post: PostFn, streamer: StreamerFactory, channel: str) -> None:
+        self._post = post
+        self._streamer = streamer
+        self._channel = channel
+
+    async def tell(self, text: str) -> None:
+        try:
+            await self._post(text)
+        except SlackApiError:
+            log.warning("summarizer.thread_reply_failed", exc_info=True)
+
+    async def open(self, what: str) -> SummaryOutput:
+        streamer = self._streamer()
+        await streamer.open(replies.PLACEHOLDER_TEXT)
+        return ChannelOutput(streamer, self._channel)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import structlog
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import replies
 from bot.lifecycle import LedgerRow, Lifecycle
@@ -25,7 +26,16 @@ from bot.slack.conversations import ConversationReader, ConversationUnavailable,
 from bot.slack.people import PeopleDirectory, people_in
 from bot.summarize.calls import ModelCalls, SummaryStopped
 from bot.summarize.mapreduce import MapReduce, MapReduceSettings, Source
-from bot.summarize.outputs import ChannelOutput, EphemeralOutput, RespondFn, SummaryOutput, tell
+from bot.summarize.outputs import (
+    ChannelOutput,
+    EphemeralOutput,
+    PrivateReplies,
+    Replies,
+    RespondFn,
+    SummaryOutput,
+    ThreadReplies,
+    tell,
+)
 from bot.summarize.partials import NoPartials, PartialSummaries
 from bot.summarize.transcript import transcript_lines, without_summaries
 from routing.catalog import Catalog
@@ -54,7 +64,24 @@ class SummarizerParts:
     people: PeopleDirectory
     routing: Routing
     catalog: Catalog
+    slack: AsyncWebClient
     partials: PartialSummaries = field(default_factory=NoPartials)
+
+
+class _CommandReplies:
+    """``/summarize``'s replies: in this conversation when that never widens the source's audience, else private."""
+
+    def __init__(self, summarizer: Summarizer, request: Request, args: SummarizeArgs, respond: RespondFn) -> None:
+        self._summarizer = summarizer
+        self._request = request
+        self._args = args
+        self._respond = respond
+
+    async def tell(self, text: str) -> None:
+        await tell(self._respond, text)
+
+    async def open(self, what: str) -> SummaryOutput:
+        return await self._summarizer._open_output(self._request, self._args, self._respond, what)
 
 
 class Summarizer:
@@ -69,12 +96,37 @@ class Summarizer:
 
     async def summarize(self, request: Request, args: SummarizeArgs | UsageError, respond: RespondFn) -> None:
         """Handle one ``/summarize``; always writes exactly one ledger row, whatever happens."""
+        if isinstance(args, UsageError):
+            await self._run(request, args, PrivateReplies(respond))
+        else:
+            await self._run(request, args, _CommandReplies(self, request, args, respond))
+
+    async def summarize_privately(self, request: Request, args: SummarizeArgs, respond: RespondFn) -> None:
+        """The "Summarize this thread" shortcut: the same rules, and only the requester ever sees the result."""
+        await self._run(request, args, PrivateReplies(respond))
+
+    async def summarize_in_thread(self, request: Request, args: SummarizeArgs) -> None:
+        """The assistant pane: the summary streams into the pane's thread (the requester's own DM with Penny).
+
+        The membership rule is the command's: only a member of the source may have it summarized. Posting it in
+        the requester's DM never widens its audience, since the requester may read the source.
+        """
+        channel, thread = request.scope.channel_id, request.thread_ts
+
+        async def post(text: str) -> object:
+            return await self._parts.slack.chat_postMessage(channel=channel, thread_ts=thread, text=text)
+
+        await self._run(
+            request, args, ThreadReplies(post, lambda: self._lifecycle.streamer(request, channel, thread), channel)
+        )
+
+    async def _run(self, request: Request, args: SummarizeArgs | UsageError, reply: Replies) -> None:
         async with self._lifecycle.open_row(request, task=TaskKind.SUMMARIZE) as row:
             try:
-                await self._summarize(request, args, respond, row)
+                await self._summarize(request, args, reply, row)
             except Exception:
                 log.exception("summarizer.unexpected_error", request_id=request.request_id)
-                await tell(respond, replies.UNEXPECTED_TEXT)
+                await reply.tell(replies.UNEXPECTED_TEXT)
             entry = row.entry
             log.info(
                 "summarizer.done",
@@ -86,16 +138,16 @@ class Summarizer:
             )
 
     async def _summarize(
-        self, request: Request, args: SummarizeArgs | UsageError, respond: RespondFn, row: LedgerRow
+        self, request: Request, args: SummarizeArgs | UsageError, reply: Replies, row: LedgerRow
     ) -> None:
         if isinstance(args, UsageError):
-            await tell(respond, replies.usage_error(args))
+            await reply.tell(replies.usage_error(args))
             row.set(RequestOutcome.HELP)
             return
         try:
             if not await self._parts.reader.is_member(args.channel_id, request.user_id):
                 log.info("summarizer.not_a_member", request_id=request.request_id, source=args.channel_id)
-                await tell(respond, replies.SUMMARIZE_NOT_MEMBER_TEXT)
+                await reply.tell(replies.SUMMARIZE_NOT_MEMBER_TEXT)
                 row.set(RequestOutcome.REFUSED)
                 return
             found = await self._read(args)
@@ -107,18 +159,18 @@ class Summarizer:
                 permission=exc.permission,
             )
             if exc.permission:
-                await tell(respond, replies.SUMMARIZE_CANT_READ_TEXT.format(reason=exc.reason))
+                await reply.tell(replies.SUMMARIZE_CANT_READ_TEXT.format(reason=exc.reason))
                 row.set(RequestOutcome.REFUSED)
             else:
-                await tell(respond, replies.SUMMARIZE_READ_FAILED_TEXT)
+                await reply.tell(replies.SUMMARIZE_READ_FAILED_TEXT)
             return
         what = await self._describe(request, args)
         found = Messages(without_summaries(found.messages), found.truncated)
         if not found.messages:
-            await tell(respond, replies.SUMMARIZE_NOTHING_TEXT.format(what=what, window=args.window_label))
+            await reply.tell(replies.SUMMARIZE_NOTHING_TEXT.format(what=what, window=args.window_label))
             row.set(RequestOutcome.HELP)
             return
-        output = await self._open_output(request, args, respond, what)
+        output = await reply.open(what)
         calls = ModelCalls(self._parts.routing, self._lifecycle, request, row)
         try:
             await self._write(request, args, found, what, calls, output, row)

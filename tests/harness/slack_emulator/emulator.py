@@ -190,6 +190,7 @@ class SlackEmulator:
         is_bot: bool = False,
         email: str = "",
         deleted: bool = False,
+        is_admin: bool = False,
     ) -> User:
         uid = user_id or self.workspace.new_id("U")
         user = User(
@@ -201,6 +202,7 @@ class SlackEmulator:
             email=email or f"{name}@example.com",
             deleted=deleted,
             team_id=self.team_id,
+            is_admin=is_admin,
         )
         return copy.deepcopy(self.workspace.add_user(user))
 
@@ -251,6 +253,7 @@ class SlackEmulator:
         thread_ts: str | None = None,
         blocks: list[dict[str, Any]] | None = None,
         ts: str | None = None,
+        broadcast: bool = False,
     ) -> Message:
         """Put a human's message into the workspace (no event is sent): history and threads see it.
 
@@ -269,6 +272,7 @@ class SlackEmulator:
             thread_ts=thread_ts,
             blocks=blocks,
             client_msg_id=str(uuid.uuid4()),
+            reply_broadcast=broadcast and thread_ts is not None,
         )
         return copy.deepcopy(ws.post(message))
 
@@ -339,9 +343,15 @@ class SlackEmulator:
                 raise KeyError(f"no message {channel}/{ts}")
             return copy.deepcopy(message.revisions)
 
-    def ephemeral_messages(self, channel: str | None = None) -> list[EphemeralMessage]:
+    def ephemeral_messages(
+        self, channel: str | None = None, *, include_deleted: bool = False
+    ) -> list[EphemeralMessage]:
         with self.workspace.lock:
-            return [copy.deepcopy(e) for e in self.workspace.ephemeral if channel in (None, e.channel)]
+            return [
+                copy.deepcopy(e)
+                for e in self.workspace.ephemeral
+                if channel in (None, e.channel) and (include_deleted or not e.deleted)
+            ]
 
     def uploaded_files(self) -> list[UploadedFile]:
         with self.workspace.lock:
@@ -456,15 +466,27 @@ class SlackEmulator:
     ) -> Delivery:
         return await self.adeliver_event(self.mention_event(channel, user, text, thread_ts=thread_ts), **opts)
 
-    def message_event(self, channel: str, user: str, text: str, *, thread_ts: str | None = None) -> dict[str, Any]:
-        """Post a plain user message (e.g. a follow-up in a thread) and return its `message` event."""
-        message = self.post_user_message(channel, user, text, thread_ts=thread_ts)
+    def message_event(
+        self, channel: str, user: str, text: str, *, thread_ts: str | None = None, broadcast: bool = False
+    ) -> dict[str, Any]:
+        """Post a plain user message (e.g. a follow-up in a thread) and return its `message` event; with
+        ``broadcast`` the reply is also sent to the channel (subtype ``thread_broadcast``)."""
+        message = self.post_user_message(channel, user, text, thread_ts=thread_ts, broadcast=broadcast)
         return payloads.message_event(message, channel_type=self.workspace.channel_type(channel))
 
     def send_message(
-        self, channel: str, user: str, text: str, *, thread_ts: str | None = None, **opts: Unpack[DeliveryOptions]
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        broadcast: bool = False,
+        **opts: Unpack[DeliveryOptions],
     ) -> Delivery:
-        return self.deliver_event(self.message_event(channel, user, text, thread_ts=thread_ts), **opts)
+        return self.deliver_event(
+            self.message_event(channel, user, text, thread_ts=thread_ts, broadcast=broadcast), **opts
+        )
 
     def reaction_event(self, channel: str, ts: str, user: str, reaction: str) -> dict[str, Any]:
         """Add `user`'s reaction to the message and return the `reaction_added` event."""
@@ -522,6 +544,164 @@ class SlackEmulator:
             return payloads.message_deleted_event(
                 before, channel=channel, event_ts=ws.next_ts(), channel_type=ws.channel_type(channel)
             )
+
+    # ================================================================= scopes
+    def set_bot_scopes(self, scopes: Sequence[str] | None = None, *, without: Sequence[str] = ()) -> None:
+        """What the bot token was granted (default: every scope the emulator knows), minus ``without``. Methods
+        needing a missing scope answer ``missing_scope``; every answer lists the grant in ``x-oauth-scopes``."""
+        from .scopes import all_scopes
+
+        granted = set(all_scopes() if scopes is None else scopes) - set(without)
+        with self._server.log_lock:
+            self._server.bot_scopes = granted
+
+    def set_app_token_scopes(self, scopes: Sequence[str]) -> None:
+        """The app-level token's scopes (default ``connections:write``, which Socket Mode needs)."""
+        with self._server.log_lock:
+            self._server.app_token_scopes = set(scopes)
+
+    # ================================================================= the assistant pane and App Home
+    def open_assistant_thread(
+        self, user: str, *, viewing: str | None = None, **opts: Unpack[DeliveryOptions]
+    ) -> tuple[str, str, Delivery]:
+        """The user opens Penny's assistant pane (while viewing channel ``viewing``): Slack starts a thread in
+        their DM with the app (its root has subtype ``assistant_app_thread``) and sends
+        ``assistant_thread_started``. Returns (DM channel id, thread ts, the delivery)."""
+        ws = self.workspace
+        with ws.lock:
+            dm = ws.dm_channel_for(user)
+            root = ws.post(
+                Message(
+                    channel=dm.id,
+                    ts=ws.next_ts(),
+                    user=user,
+                    text="New Assistant Thread",
+                    team=self.team_id,
+                    subtype="assistant_app_thread",
+                )
+            )
+        event = self._assistant_event("assistant_thread_started", user, dm.id, root.ts, viewing)
+        return dm.id, root.ts, self.deliver_event(event, **opts)
+
+    def change_assistant_context(
+        self, channel: str, thread_ts: str, user: str, viewing: str | None, **opts: Unpack[DeliveryOptions]
+    ) -> Delivery:
+        """The user, with the pane open, moves to channel ``viewing``: ``assistant_thread_context_changed``."""
+        event = self._assistant_event("assistant_thread_context_changed", user, channel, thread_ts, viewing)
+        return self.deliver_event(event, **opts)
+
+    def _assistant_event(
+        self, kind: str, user: str, channel: str, thread_ts: str, viewing: str | None
+    ) -> dict[str, Any]:
+        context = {"channel_id": viewing, "team_id": self.team_id, "enterprise_id": None} if viewing else {}
+        return payloads.assistant_thread_event(
+            kind, user=user, channel=channel, thread_ts=thread_ts, context=context, event_ts=self.workspace.next_ts()
+        )
+
+    def pane_state(self, channel: str, thread_ts: str) -> Any:
+        """Statuses, suggested prompts and title the bot set on a pane thread (a copy)."""
+        from .assistant import PaneThreadState
+
+        with self.workspace.lock:
+            return copy.deepcopy(self._server.api.assistant.threads.get((channel, thread_ts), PaneThreadState()))
+
+    def published_view(self, user: str) -> dict[str, Any] | None:
+        with self.workspace.lock:
+            return copy.deepcopy(self._server.api.assistant.views.get(user))
+
+    def open_app_home(self, user: str, **opts: Unpack[DeliveryOptions]) -> Delivery:
+        """The user opens the app's Home tab: ``app_home_opened`` with ``tab: home``."""
+        ws = self.workspace
+        with ws.lock:
+            dm = ws.dm_channel_for(user)
+        view = self.published_view(user)
+        event = payloads.app_home_opened_event(user=user, channel=dm.id, tab="home", event_ts=ws.next_ts(), view=view)
+        return self.deliver_event(event, **opts)
+
+    # ================================================================= interactivity (buttons, shortcuts)
+    def _interaction_url(self, channel: str) -> str:
+        with self.workspace.lock:
+            self._event_seq += 1
+            path = f"/actions/{self.team_id}/{8000000000 + self._event_seq}/{uuid.uuid4().hex[:24]}"
+            self._server.response_url_channels[path] = channel
+        return path
+
+    def click(
+        self, message: Message | EphemeralMessage, user: str, action_id: str, **opts: Unpack[DeliveryOptions]
+    ) -> Delivery:
+        """``user`` clicks the button ``action_id`` on a message (or on an ephemeral message only they see)."""
+        ephemeral = isinstance(message, EphemeralMessage)
+        ts = message.message_ts if isinstance(message, EphemeralMessage) else message.ts
+        button = next(
+            (
+                e
+                for b in message.blocks or []
+                if b.get("type") == "actions"
+                for e in b["elements"]
+                if e.get("action_id") == action_id
+            ),
+            None,
+        )
+        if button is None:
+            raise ValueError(f"no button {action_id!r} on that message")
+        path = self._interaction_url(message.channel)
+        if ephemeral:
+            self._server.response_url_ephemerals[path] = (message.channel, ts)
+        chan = self.workspace.channels.get(message.channel)
+        rendered = {"type": "message", "ts": ts, "text": message.text, "blocks": message.blocks or []}
+        payload = payloads.block_actions_payload(
+            team_id=self.team_id,
+            team_domain=self.team_domain,
+            api_app_id=self.app_id,
+            user=user,
+            channel=message.channel,
+            channel_name=chan.name if chan else "",
+            message=rendered,
+            is_ephemeral=ephemeral,
+            action=button,
+            action_ts=self.workspace.next_ts(),
+            trigger_id=f"{self._event_seq}.{self.team_id[1:]}.{uuid.uuid4().hex}",
+            response_url=f"{self.origin}{path}",
+        )
+        return self.deliver_interaction(payload, **opts)
+
+    def message_shortcut(
+        self, channel: str, ts: str, user: str, callback_id: str, **opts: Unpack[DeliveryOptions]
+    ) -> Delivery:
+        """``user`` picks a message shortcut on message ``ts`` (its ``response_url`` posts come back here)."""
+        path = self._interaction_url(channel)
+        ws = self.workspace
+        with ws.lock:
+            message = ws.find(channel, ts).to_api()
+            chan = ws.channels[channel]
+            user_name = ws.users[user].name if user in ws.users else ""
+        payload = payloads.message_shortcut_payload(
+            callback_id=callback_id,
+            team_id=self.team_id,
+            team_domain=self.team_domain,
+            user=user,
+            user_name=user_name,
+            channel=channel,
+            channel_name=chan.name,
+            message=message,
+            trigger_id=f"{self._event_seq}.{self.team_id[1:]}.{uuid.uuid4().hex}",
+            action_ts=ws.next_ts(),
+            response_url=f"{self.origin}{path}",
+        )
+        return self.deliver_interaction(payload, **opts)
+
+    def deliver_interaction(self, payload: dict[str, Any], **opts: Unpack[DeliveryOptions]) -> Delivery:
+        """POST an interaction the way Slack does: form-encoded, its JSON in one ``payload`` field, signed."""
+        url = opts.get("url") or self.events_url
+        if not url:
+            raise ValueError("no url: pass url= or set SlackEmulator.events_url")
+        delivery = Delivery(
+            kind="interaction", url=url, event_id=None, body=urlencode({"payload": json.dumps(payload)})
+        )
+        kwargs = {k: v for k, v in opts.items() if k not in ("url", "event_id")}
+        return self._call(
+            self._deliverer.deliver(delivery, content_type="application/x-www-form-urlencoded", **kwargs)  # type: ignore[arg-type]
+        )
 
     # ================================================================= slash commands
     def command_body(self, command: str, text: str, *, channel: str, user: str) -> str:

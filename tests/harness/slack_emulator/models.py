@@ -27,6 +27,7 @@ class User:
     tz_offset: int = 3600
     email: str = ""
     team_id: str = "T0001"
+    is_admin: bool = False
 
     def to_api(self) -> dict[str, Any]:
         real = self.real_name or self.name
@@ -68,7 +69,7 @@ class User:
             "tz_label": "Central European Time",
             "tz_offset": self.tz_offset,
             "profile": profile,
-            "is_admin": False,
+            "is_admin": self.is_admin,
             "is_owner": False,
             "is_primary_owner": False,
             "is_restricted": False,
@@ -282,6 +283,7 @@ class EphemeralMessage:
     message_ts: str
     thread_ts: str | None = None
     blocks: list[dict[str, Any]] | None = None
+    deleted: bool = False  # removed through a ``response_url`` with ``delete_original``
 
 
 @dataclass
@@ -324,7 +326,7 @@ class DeliveryAttempt:
 class Delivery:
     """The whole story of one event sent to the bot, re-deliveries included (like Slack's own log)."""
 
-    kind: Literal["event", "command"]
+    kind: Literal["event", "command", "interaction"]
     url: str
     event_id: str | None
     body: str

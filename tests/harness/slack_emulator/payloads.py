@@ -96,6 +96,18 @@ def message_event(message: Message, *, channel_type: str) -> dict[str, Any]:
         event["thread_ts"] = message.thread_ts
         if message.is_reply:
             event["parent_user_id"] = message.parent_user_id or ""
+    if message.is_reply and message.reply_broadcast:  # "also send to channel" (MessageThreadBroadcastPayload)
+        event["subtype"] = "thread_broadcast"
+        event["root"] = {
+            "type": "message",
+            "user": message.parent_user_id or "",
+            "ts": message.thread_ts,
+            "thread_ts": message.thread_ts,
+        }
+    if message.files is not None:  # a message with a file (MessageFileSharePayload)
+        event["subtype"] = "file_share"
+        event["files"] = message.files
+        event["upload"] = False
     return event
 
 
@@ -214,4 +226,104 @@ def slash_command_form(
         "is_enterprise_install": "false",
         "response_url": response_url,
         "trigger_id": trigger_id,
+    }
+
+
+def assistant_thread_event(
+    kind: str, *, user: str, channel: str, thread_ts: str, context: dict[str, Any], event_ts: str
+) -> dict[str, Any]:
+    """``assistant_thread_started`` or ``assistant_thread_context_changed``, as docs.slack.dev documents both:
+    the thread (the user's DM with the app and its ts) and ``context``, the channel the user is viewing
+    (``channel_id``, ``team_id``, ``enterprise_id``; empty when the pane was opened outside a channel)."""
+    if kind not in ("assistant_thread_started", "assistant_thread_context_changed"):
+        raise ValueError(kind)
+    return {
+        "type": kind,
+        "assistant_thread": {"user_id": user, "context": context, "channel_id": channel, "thread_ts": thread_ts},
+        "event_ts": event_ts,
+    }
+
+
+def app_home_opened_event(
+    *, user: str, channel: str, tab: str, event_ts: str, view: dict[str, Any] | None
+) -> dict[str, Any]:
+    """``app_home_opened`` as in ``events/AppHomeOpenedPayload.json``: ``view`` is present once a view was published."""
+    event: dict[str, Any] = {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": channel,
+        "tab": tab,
+        "event_ts": event_ts,
+    }
+    if view is not None:
+        event["view"] = view
+    return event
+
+
+def block_actions_payload(
+    *,
+    team_id: str,
+    team_domain: str,
+    api_app_id: str,
+    user: str,
+    channel: str,
+    channel_name: str,
+    message: dict[str, Any],
+    is_ephemeral: bool,
+    action: dict[str, Any],
+    action_ts: str,
+    trigger_id: str,
+    response_url: str,
+) -> dict[str, Any]:
+    """A ``block_actions`` interaction (``BlockActionPayload.json``'s shape) for a click on ``action``."""
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "username": "", "name": "", "team_id": team_id},
+        "api_app_id": api_app_id,
+        "token": "verification-token-unused",
+        "container": {
+            "type": "message",
+            "message_ts": message["ts"],
+            "channel_id": channel,
+            "is_ephemeral": is_ephemeral,
+        },
+        "trigger_id": trigger_id,
+        "team": {"id": team_id, "domain": team_domain},
+        "is_enterprise_install": False,
+        "channel": {"id": channel, "name": channel_name},
+        "message": message,
+        "state": {"values": {}},
+        "response_url": response_url,
+        "actions": [{**action, "block_id": "penny-actions", "action_ts": action_ts}],
+    }
+
+
+def message_shortcut_payload(
+    *,
+    callback_id: str,
+    team_id: str,
+    team_domain: str,
+    user: str,
+    user_name: str,
+    channel: str,
+    channel_name: str,
+    message: dict[str, Any],
+    trigger_id: str,
+    action_ts: str,
+    response_url: str,
+) -> dict[str, Any]:
+    """A ``message_action`` (message shortcut) interaction, as in ``MessageShortcutPayload.json``."""
+    return {
+        "type": "message_action",
+        "callback_id": callback_id,
+        "trigger_id": trigger_id,
+        "message_ts": message["ts"],
+        "response_url": response_url,
+        "message": message,
+        "team": {"id": team_id, "domain": team_domain},
+        "user": {"id": user, "name": user_name, "team_id": team_id},
+        "channel": {"id": channel, "name": channel_name},
+        "token": "verification-token-unused",
+        "action_ts": action_ts,
+        "is_enterprise_install": False,
     }

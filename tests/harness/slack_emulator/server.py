@@ -18,6 +18,7 @@ from aiohttp import web
 
 from .models import ApiCall, Message, ResponseUrlPost
 from .ratelimit import RateLimiter
+from .scopes import all_scopes, needed
 from .socket_mode import SocketModeHub
 from .web_api import WebApi
 from .workspace import SlackError, Workspace
@@ -59,9 +60,12 @@ class ApiServer:
         self.calls: list[ApiCall] = []
         self.response_url_posts: list[ResponseUrlPost] = []
         self.response_url_channels: dict[str, str] = {}
+        self.response_url_ephemerals: dict[str, tuple[str, str]] = {}  # path → (channel, ephemeral message_ts)
         self.latency: dict[str, float] = {}
         self.injected: dict[str, _InjectedError] = {}
         self.log_lock = threading.Lock()
+        self.bot_scopes: set[str] = all_scopes()  # what the bot token was granted (tests take some away)
+        self.app_token_scopes: set[str] = {"connections:write"}
 
     def build_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -70,6 +74,7 @@ class ApiServer:
             app.router.add_get("/socket-mode", self.socket_mode.handle)
         app.router.add_post("/upload/v1/{file_id}", self._upload)
         app.router.add_post("/commands/{team}/{command_id}/{secret}", self._response_url)
+        app.router.add_post("/actions/{team}/{action_id}/{secret}", self._response_url)
         return app
 
     # ----------------------------------------------------------------- /api/<method>
@@ -91,10 +96,19 @@ class ApiServer:
             if method == "apps.connections.open":
                 if self.socket_mode is None or token != self.socket_mode.app_token:
                     raise SlackError("invalid_auth")
+                headers["x-oauth-scopes"] = ",".join(sorted(self.app_token_scopes))
+                if "connections:write" not in self.app_token_scopes:
+                    return self._missing_scope(
+                        method, params, arrived, "connections:write", self.app_token_scopes, headers
+                    )
                 ws_url = self.origin().replace("http://", "ws://") + "/socket-mode"
                 return self._log_and_respond(method, params, arrived, {"ok": True, "url": ws_url}, 200, headers)
             if token != self.bot_token:
                 raise SlackError("invalid_auth")
+            headers["x-oauth-scopes"] = ",".join(sorted(self.bot_scopes))
+            wanted = needed(method, self._kind_of(params))
+            if wanted and not set(wanted) & self.bot_scopes:
+                return self._missing_scope(method, params, arrived, wanted[0], self.bot_scopes, headers)
             retry_after = self.limiter.check(method, _channel_of(params))
             if retry_after is not None:
                 headers["Retry-After"] = str(retry_after)
@@ -135,6 +149,23 @@ class ApiServer:
             )
         return web.json_response(body, status=status, headers=headers)
 
+    def _kind_of(self, params: dict[str, Any]) -> str | None:
+        channel = self.ws.channels.get(str(params.get("channel") or params.get("channel_id") or ""))
+        return channel.kind if channel is not None else None
+
+    def _missing_scope(
+        self,
+        method: str,
+        params: dict[str, Any],
+        arrived: float,
+        scope: str,
+        granted: set[str],
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
+        """Slack's answer for a token without the method's scope: which one was needed, which ones it has."""
+        body = {"ok": False, "error": "missing_scope", "needed": scope, "provided": ",".join(sorted(granted))}
+        return self._log_and_respond(method, params, arrived, body, 200, headers or {})
+
     def _raise_injected(self, method: str) -> None:
         with self.log_lock:
             injected = self.injected.get(method)
@@ -165,6 +196,12 @@ class ApiServer:
             return web.Response(status=400, text="invalid_payload")
         with self.log_lock:
             self.response_url_posts.append(ResponseUrlPost(request.path, payload, self.ws.monotonic()))
+        ephemeral = self.response_url_ephemerals.get(request.path)
+        if ephemeral is not None and payload.get("delete_original"):
+            with self.ws.lock:
+                for message in self.ws.ephemeral:
+                    if (message.channel, message.message_ts) == ephemeral:
+                        message.deleted = True
         channel = self.response_url_channels.get(request.path)
         if channel and payload.get("response_type") == "in_channel":
             with self.ws.lock:

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from .assistant import AssistantApi
 from .models import EphemeralMessage, Message
 from .streams import ChatStreams
 from .workspace import SlackError, Workspace, decode_cursor, encode_cursor, ts_key
@@ -121,6 +122,8 @@ class WebApi:
             "files.completeUploadExternal": self.files_complete_upload,
         }
         self.handlers.update(ChatStreams(workspace).handlers())
+        self.assistant = AssistantApi(workspace)
+        self.handlers.update(self.assistant.handlers())
 
     def handle(self, method: str, params: Params) -> dict[str, Any]:
         handler = self.handlers.get(method)

@@ -12,6 +12,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import replies
 from bot.assistant.cached_answers import NoCachedAnswers
 from bot.assistant.context import ContextGatherer, NoEmbedder, NoPins
+from bot.assistant.drafts import Drafts
+from bot.assistant.fresh_answers import FreshAnswers
 from bot.assistant.joined_threads import JoinedThreads
 from bot.assistant.orchestrator import Assistant, AssistantParts
 from bot.feedback.votes import NoFeedback
@@ -19,6 +21,7 @@ from bot.ledger import Ledger
 from bot.lifecycle import Lifecycle
 from bot.request import Request, Scope, Surface
 from bot.slack.conversations import ConversationReader
+from bot.slack.pane import PaneApi
 from bot.slack.people import PeopleDirectory
 from bot.slack.streamer import Streamers, StreamSettings
 from routing.catalog import load_catalog
@@ -59,6 +62,9 @@ def build_assistant(client: AsyncWebClient, redis: aioredis.Redis, routing: Any)
             routing=routing,
             threads=JoinedThreads(redis),
             baseline_model=load_catalog().baseline_model,
+            drafts=Drafts(redis, client),
+            fresh=FreshAnswers(redis),
+            pane=PaneApi(client),
         )
     )
 
