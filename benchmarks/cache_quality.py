@@ -329,7 +329,7 @@ def result_line(outcomes: Sequence[PairResult], threshold: float) -> str:
 
 async def verification_latency(outcomes: Sequence[PairResult], embedder: Embedder) -> None:
     """The second stage's cost per candidate, cold (words never seen) and warm (word vectors cached)."""
-    from cache.verifier import Verifier
+    from cache.verification.verifier import Verifier
 
     pairs = [(o.pair, o.similarity) for o in outcomes if o.similarity >= FLOOR][:200]
     settings = CacheSettings()

@@ -26,7 +26,7 @@ from cache.index import IndexSet
 from cache.replica import IndexReplica
 from cache.store import EntryStore
 from cache.values import CacheHit, CacheQuery, CacheSettings, HitKind
-from cache.verifier import Verifier
+from cache.verification.verifier import Verifier
 from vocabulary import Tier, Visibility
 
 if TYPE_CHECKING:
@@ -38,8 +38,6 @@ log = structlog.get_logger(__name__)
 
 class EmbedderLike(Protocol):
     async def aembed(self, text: str) -> NDArray[np.float32]: ...
-
-    async def aembed_many(self, texts: Sequence[str]) -> NDArray[np.float32]: ...
 
 
 class SemanticCache:
@@ -62,11 +60,7 @@ class SemanticCache:
         self._clock = clock
         self._indexes = IndexSet(ann_switch_size=self.settings.ann_switch_size, nprobe=self.settings.ann_nprobe)
         self._replica = IndexReplica(self._store, self._indexes, tail_block_seconds=self.settings.tail_block_seconds)
-        self.verifier = Verifier(
-            embedder.aembed_many,
-            word_threshold=self.settings.word_threshold,
-            reworded_threshold=self.settings.reworded_threshold,
-        )
+        self.verifier = Verifier(threshold=self.settings.verifier_threshold)
         self._sweep_task: asyncio.Task[None] | None = None
         self._closing = False
 
@@ -146,12 +140,17 @@ class SemanticCache:
                 channel_visibility=current.get(entry.channel_id),
             ):
                 continue
-            verdict = await self.verifier.verify(query.question, entry.question, similarity)
+            verdict = self.verifier.verify(query.question, entry.question, similarity)
             if not verdict.ok:
-                log.info("cache.candidate_refused", reason=verdict.reason, similarity=round(similarity, 3))
+                log.info(
+                    "cache.candidate_refused",
+                    reason=verdict.reason,
+                    similarity=round(similarity, 3),
+                    score=round(verdict.score, 3),
+                )
                 continue
             await self._store.touch(entry, now)
-            return _hit(entry, similarity, "semantic")
+            return _hit(entry, similarity, "semantic", verdict.score)
         return None
 
     # ---------------------------------------------------------------- store and evict
@@ -281,7 +280,7 @@ class SemanticCache:
         self._indexes.remove_everywhere(entry.vector_id, entry.index_keys())
 
 
-def _hit(entry: Entry, similarity: float, kind: HitKind) -> CacheHit:
+def _hit(entry: Entry, similarity: float, kind: HitKind, confidence: float = 1.0) -> CacheHit:
     return CacheHit(
         entry_id=entry.entry_id,
         answer=entry.answer,
@@ -290,4 +289,5 @@ def _hit(entry: Entry, similarity: float, kind: HitKind) -> CacheHit:
         created_at=entry.created,
         similarity=similarity,
         kind=kind,
+        confidence=confidence,
     )

@@ -12,22 +12,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cache import lexicon
-from cache.features import features
+from cache.verification import lexicon
+from cache.verification.features import QuestionFeatures, features
 from cache.text import stem
 
 _DIRECTIONAL = frozenset({"from", "to", "into", "than", "vs", "versus"})
+# Prefixes that negate beyond doubt even beside the bare word ("non-Indian men think of Indian women"); "in",
+# "de" or "im" would also match "inform"/"form", "define"/"fine".
+_EXTRA_NEGATING_PREFIXES = ("non", "un", "dis", "anti")
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """``reason`` names the guard that refused the candidate ("ok" when it passed); logged, never shown."""
+    """``reason`` names what refused the candidate ("ok" when it passed); logged, never shown. ``score`` is the
+    learned scorer's P(same answer), 0.0 when a guard refused before the scorer ran."""
 
     ok: bool
     reason: str
+    score: float = 0.0
 
 
-PASS = Verdict(True, "ok")
+PASS = Verdict(True, "ok", 1.0)
 
 
 def text_guards(query: str, candidate: str) -> Verdict:
@@ -35,6 +40,10 @@ def text_guards(query: str, candidate: str) -> Verdict:
     fa, fb = features(query), features(candidate)
     if fa.negations % 2 != fb.negations % 2:
         return Verdict(False, "negation")
+    if _negated_extra(fa, fb) or _negated_extra(fb, fa):
+        return Verdict(False, "negation")
+    if _compound_modifier_changed(fa, fb) or _compound_modifier_changed(fb, fa):
+        return Verdict(False, "scope")
     only_a = [t for t in fa.tokens if stem(t) not in fb.stems]
     only_b = [t for t in fb.tokens if stem(t) not in fa.stems]
     for wa in only_a:
@@ -43,13 +52,12 @@ def text_guards(query: str, candidate: str) -> Verdict:
                 return Verdict(False, "negation")
             if lexicon.are_opposites(wa, wb):
                 return Verdict(False, "antonym")
-    if fa.numbers != fb.numbers:
+    # A number or a name *replaced* by another ("14 days"/"40 days", "Pixel"/"Kindle") is a different question.
+    # One only *added* on one side ("... in 2017?", "Winston Churchill"/"Churchill") often is not: that is
+    # left to the learned scorer (pair_features.py counts it).
+    if fa.numbers - fb.numbers and fb.numbers - fa.numbers:
         return Verdict(False, "number")
-    # An entity written in lower case on the other side is still the same entity.
-    if fa.entities != fb.entities and not (
-        all(e in fb.stems or e in fb.tokens for e in fa.entities)
-        and all(e in fa.stems or e in fa.tokens for e in fb.entities)
-    ):
+    if unmatched_entities(fa, fb) and unmatched_entities(fb, fa):
         return Verdict(False, "entity")
     if fa.third_person != fb.third_person:
         return Verdict(False, "person")
@@ -69,6 +77,44 @@ def text_guards(query: str, candidate: str) -> Verdict:
     if relations_a - relations_b and relations_b - relations_a:
         return Verdict(False, "relation")
     return PASS
+
+
+def unmatched_entities(fa: QuestionFeatures, fb: QuestionFeatures) -> frozenset[str]:
+    """Entities of ``fa`` that ``fb`` does not mention in any form (an entity in lower case is still one)."""
+    return frozenset(e for e in fa.entities if e not in fb.stems and e not in fb.tokens and e not in fb.entities)
+
+
+def _negated_extra(fa: QuestionFeatures, fb: QuestionFeatures) -> bool:
+    """"non-Indian men" vs "Indian men": a negated form of a word both questions share, on one side only."""
+    others = set(fb.tokens)
+    for word in fa.tokens:
+        if stem(word) in fb.stems:
+            continue
+        for prefix in _EXTRA_NEGATING_PREFIXES:
+            base = word[len(prefix) :].lstrip("-")
+            if word.startswith(prefix) and len(base) >= 4 and base in others:
+                return True
+    return False
+
+
+def _compound_modifier_changed(fa: QuestionFeatures, fb: QuestionFeatures) -> bool:
+    """full-time/part-time, employed/self-employed: a compound keeps one part and changes or adds the other.
+
+    Embeddings score these as near-synonyms, yet they are the classic scope trap. A compound whose parts the
+    other question has as separate words ("first-time"/"first time") is the same word written apart.
+    """
+    others = set(fb.tokens) | {part for tok in fb.tokens if "-" in tok for part in tok.split("-")}
+    other_stems = fb.stems | {stem(part) for part in others}
+    for word in fa.tokens:
+        if "-" not in word or word in fb.tokens:
+            continue
+        parts = [p for p in word.split("-") if p]
+        if any(p in lexicon.NUMBER_WORDS or p[0].isdigit() for p in parts):
+            continue  # "2-year"/"two-year": the number guard compares those
+        kept = [p for p in parts if p in others or stem(p) in other_stems]
+        if kept and len(kept) < len(parts):
+            return True
+    return False
 
 
 def _objects(toks: Sequence[str]) -> dict[str, set[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cache.verifier import Verifier
+from cache.verification.verifier import Verifier
 
 
 class TableVectors:

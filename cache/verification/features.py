@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from cache import lexicon
+from cache.verification import lexicon
 from cache.text import raw_words, stem, tokens
 
 _NUM_RE = re.compile(r"^([£$€¥]?)(\d[\d,]*(?:\.\d+)?)(?::(\d\d))?(%|[a-z]+)?$")
@@ -57,6 +57,12 @@ _ONE_AS_PRONOUN = frozenset(
         "cheaper",
     }
 )
+# "How can one get rid of ...", "What should one do": after an auxiliary, "one" is the generic subject.
+_ONE_AS_SUBJECT = frozenset(
+    "can could should would will shall may might must do does did is if when how where why what that".split()
+)
+# Negations that ask both ways ("Why or why not?", "whether or not", "If not, then ...") and so flip nothing.
+_BOTH_WAYS_RE = re.compile(r"\b(?:or (?:why |how )?not|whether or not|if not)\b")
 _THIRD_PERSON = frozenset({"he", "she", "him", "her", "his", "hers", "himself", "herself"})
 
 
@@ -108,8 +114,10 @@ def _number_features(toks: Sequence[str]) -> Counter[str]:
                 kind = lexicon.UNIT_ALIASES.get(suffix, suffix)
             if currency:
                 kind = "$"
-        elif tok == "one" and (i + 1 == len(toks) or (i > 0 and toks[i - 1] in _ONE_AS_PRONOUN)):
-            pass  # "a new one", "this one": a pronoun, not a count
+        elif tok == "one" and (
+            i + 1 == len(toks) or (i > 0 and (toks[i - 1] in _ONE_AS_PRONOUN or toks[i - 1] in _ONE_AS_SUBJECT))
+        ):
+            pass  # "a new one", "this one", "how can one ...": a pronoun, not a count
         elif tok in lexicon.NUMBER_WORDS:
             value = float(lexicon.NUMBER_WORDS[tok])
             # "twenty five", "two hundred"
@@ -208,7 +216,7 @@ def features(text: str) -> QuestionFeatures:
         tokens=toks,
         stems=frozenset(stem(t) for t in toks),
         content=content,
-        negations=sum(t in lexicon.NEGATORS for t in toks),
+        negations=sum(t in lexicon.NEGATORS for t in tokens(_BOTH_WAYS_RE.sub(" ", " ".join(toks)))),
         numbers=_number_features(toks),
         entities=_entities(text, toks),
         wh=_wh(toks),
