@@ -216,7 +216,10 @@ def features(text: str) -> QuestionFeatures:
         tokens=toks,
         stems=frozenset(stem(t) for t in toks),
         content=content,
-        negations=sum(t in lexicon.NEGATORS for t in tokens(_BOTH_WAYS_RE.sub(" ", " ".join(toks)))),
+        negations=sum(
+            t in lexicon.NEGATORS or stem(t) in lexicon.NEGATING_VERBS
+            for t in tokens(_BOTH_WAYS_RE.sub(" ", " ".join(toks)))
+        ),
         numbers=_number_features(toks),
         entities=_entities(text, toks),
         wh=_wh(toks),

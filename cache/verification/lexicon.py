@@ -47,6 +47,10 @@ RELATION_PREPOSITIONS = _words(
 
 NEGATORS = frozenset({"not", "no", "never", "without", "none", "nothing", "nobody", "nowhere", "neither", "nor"})
 
+# Verbs that negate the action they govern: "Should I *stop* watering ...", "Which foods should I *avoid*": on one
+# side only they flip the question as "not" does, so they count towards its polarity (stems).
+NEGATING_VERBS = frozenset({"avoid", "stop", "quit", "skip", "ceas", "refrain"})
+
 # Prefixes and suffixes that turn a word into its opposite (safe/unsafe, refundable/non-refundable).
 NEGATING_PREFIXES = ("un", "non", "non-", "in", "im", "il", "ir", "dis", "de", "mis", "anti", "anti-")
 
