@@ -228,7 +228,9 @@ async def run_pairs(
             if stored is not None:
                 user = "U1" if same_user else "U2"
                 hit = await cache.lookup(CacheQuery(scope, "qa", pair.b, user, None, fp_b, vb))
-            outcomes.append(PairResult(pair, float(va @ vb), hit.confidence if hit else None, hit.kind if hit else None))
+            outcomes.append(
+                PairResult(pair, float(va @ vb), hit.confidence if hit else None, hit.kind if hit else None)
+            )
     finally:
         await cache.close()
         await client.aclose()

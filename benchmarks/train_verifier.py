@@ -140,9 +140,7 @@ def load_dev(embedder: Embedder, floor: float) -> tuple[DevSet, DevSet, dict[str
     return build_set("qqp_dev", qqp, vectors, floor), build_set("fow_even", fow_even, vectors, floor), provenance
 
 
-def fit(
-    x: NDArray[np.float64], y: NDArray[np.int_], weight: NDArray[np.float64], threshold: float = 0.5
-) -> PairScorer:
+def fit(x: NDArray[np.float64], y: NDArray[np.int_], weight: NDArray[np.float64], threshold: float = 0.5) -> PairScorer:
     """Standardise, then an L2-regularised logistic regression whose weights keep the signs in ``SIGNS``.
 
     The sign constraints say what no data set this small may overturn: more shared wording never lowers the
@@ -260,9 +258,7 @@ def choose(qqp: dict[Operating, Point], fow: dict[Operating, Point]) -> Operatin
     the fow rules, the best qqp precision at that recall."""
     candidates = [op for op in qqp if qqp[op].recall >= MIN_QQP_RECALL]
     safe = [
-        op
-        for op in candidates
-        if fow[op].trap_false_hits == 0 and fow[op].false_hit_rate <= FOW_MAX_FALSE_HIT_RATE
+        op for op in candidates if fow[op].trap_false_hits == 0 and fow[op].false_hit_rate <= FOW_MAX_FALSE_HIT_RATE
     ]
     pool = safe or candidates or list(qqp)
     return max(pool, key=lambda op: (round(qqp[op].precision, 3), -op[0], -op[1]))

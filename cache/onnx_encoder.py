@@ -51,7 +51,8 @@ def model_settings(model_dir: Path) -> int:
         raise ExportError(f"not a sentence-transformers model directory: {exc}") from exc
     kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in modules]
     mean_only = pooling.get("pooling_mode_mean_tokens") is True and not any(
-        pooling.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens")
+        pooling.get(k)
+        for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens")
     )
     if kinds != ["Transformer", "Pooling", "Normalize"] or not mean_only:
         raise ExportError(f"unexpected module layout {kinds} or pooling {pooling}")
@@ -104,9 +105,9 @@ def export(model_dir: Path, target: Path) -> NDArray[np.float32]:
         with warnings.catch_warnings(), torch.inference_mode():
             warnings.simplefilter("ignore")  # tracer warnings about Python control flow inside transformers
             # The reference first: tracing leaves the module unfit for eager use afterwards (measured: cosine 0.85).
-            reference = np.vstack(
-                [pooled(**tokenizer([text], return_tensors="pt")).numpy() for text in PROBES]
-            ).astype(np.float32)
+            reference = np.vstack([pooled(**tokenizer([text], return_tensors="pt")).numpy() for text in PROBES]).astype(
+                np.float32
+            )
             sample = tokenizer(list(PROBES[:2]), padding=True, return_tensors="pt")
             torch.onnx.export(
                 pooled,

@@ -85,7 +85,7 @@ def unmatched_entities(fa: QuestionFeatures, fb: QuestionFeatures) -> frozenset[
 
 
 def _negated_extra(fa: QuestionFeatures, fb: QuestionFeatures) -> bool:
-    """"non-Indian men" vs "Indian men": a negated form of a word both questions share, on one side only."""
+    """ "non-Indian men" vs "Indian men": a negated form of a word both questions share, on one side only."""
     others = set(fb.tokens)
     for word in fa.tokens:
         if stem(word) in fb.stems:

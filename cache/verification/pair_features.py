@@ -47,7 +47,9 @@ FEATURE_NAMES: tuple[str, ...] = (
 
 _FIRST_WHOLE_WORD = 1996  # BERT uncased: [PAD], [unused*], [CLS]..., single characters; then words by frequency
 _RARE = 3.5  # rarity below this (rank beyond ~10k) marks a rare word
-_AUXILIARIES = frozenset("is are was were am do does did can could will would should shall may might must has have had".split())
+_AUXILIARIES = frozenset(
+    "is are was were am do does did can could will would should shall may might must has have had".split()
+)
 _WH = ("why", "how", "what", "which", "when", "where", "who", "whom", "whose")
 
 
@@ -90,12 +92,18 @@ def unaligned_words(fa: QuestionFeatures, fb: QuestionFeatures) -> tuple[list[st
 
 
 def question_form(toks: Sequence[str]) -> str:
-    """"yes_no" for "Is/Can/Does ...?", else the first question word in the opening words, else "other"."""
+    """ "yes_no" for "Is/Can/Does ...?", else the first question word in the opening words, else "other"."""
     if not toks:
         return "other"
     if toks[0] in _AUXILIARIES:
         return "yes_no"
     return next((t for t in toks[:3] if t in _WH), "other")
+
+
+def _ratio(a: Sequence[str], b: Sequence[str]) -> float:
+    """difflib's similarity ratio, in a fixed argument order (it is not symmetric)."""
+    first, second = (a, b) if list(a) <= list(b) else (b, a)
+    return difflib.SequenceMatcher(None, first, second, autojunk=False).ratio()
 
 
 def pair_features(query: str, candidate: str, cosine: float) -> list[float]:
@@ -109,10 +117,8 @@ def pair_features(query: str, candidate: str, cosine: float) -> list[float]:
     rarities = [rarity(w) for w in unaligned]
     total_weight = sum(_weight(w) for w in (*fa.content, *fb.content))
     form_a, form_b = question_form(fa.tokens), question_form(fb.tokens)
-    order = difflib.SequenceMatcher(
-        None, [stem(t) for t in fa.tokens], [stem(t) for t in fb.tokens], autojunk=False
-    ).ratio()
-    chars = difflib.SequenceMatcher(None, query.lower(), candidate.lower(), autojunk=False).ratio()
+    order = _ratio([stem(t) for t in fa.tokens], [stem(t) for t in fb.tokens])
+    chars = _ratio(query.lower(), candidate.lower())
     extra_numbers = sum((fa.numbers - fb.numbers).values()) + sum((fb.numbers - fa.numbers).values())
     return [
         cosine,
@@ -135,4 +141,3 @@ def pair_features(query: str, candidate: str, cosine: float) -> list[float]:
         float((form_a == "yes_no") != (form_b == "yes_no")),
         float(fa.tokens[:1] == fb.tokens[:1]),
     ]
-

@@ -58,5 +58,7 @@ class PairScorer:
         """P(same answer) for a ``pair_features`` vector (its first entry is the cosine)."""
         if x[0] < self.min_cosine:
             return 0.0
-        z = self.intercept + sum(c * (v - m) / s for c, v, m, s in zip(self.coef, x, self.mean, self.scale, strict=True))
+        z = self.intercept + sum(
+            c * (v - m) / s for c, v, m, s in zip(self.coef, x, self.mean, self.scale, strict=True)
+        )
         return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
