@@ -113,10 +113,15 @@ def load_onnx(model_dir: Path, onnx_dir: Path, *, threads: int = 1) -> tuple[_En
     onnx_encoder.model_settings(model_dir)  # refuses a layout the export would not reproduce
     path = onnx_encoder.export_path(model_dir, onnx_dir)
     probes = path.with_suffix(".probes.npy")
+    encoder: onnx_encoder.OnnxEncoder | None = None
     if path.exists() and probes.exists():
-        encoder = onnx_encoder.OnnxEncoder(model_dir, path, threads=threads)
-        reference = np.load(probes)
-    else:
+        try:
+            encoder = onnx_encoder.OnnxEncoder(model_dir, path, threads=threads)
+            reference = np.load(probes)
+        except Exception as exc:  # a damaged file (disk full, killed copy): make it again
+            log.warning("cache.embedder_export_unreadable", path=str(path), error=type(exc).__name__)
+            encoder = None
+    if encoder is None:
         log.info("cache.embedder_exporting", path=str(path))
         reference = onnx_encoder.export(model_dir, path)
         encoder = onnx_encoder.OnnxEncoder(model_dir, path, threads=threads)
