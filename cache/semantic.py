@@ -229,12 +229,13 @@ class SemanticCache:
     async def on_visibility_change(self, team_id: str, channel_id: str, visibility: Visibility) -> None:
         """A channel changed visibility (e.g. public → private): its entries stop being served elsewhere."""
         previous = await self._store.set_visibility(team_id, channel_id, visibility)
-        if visibility is not Visibility.PUBLIC and previous != visibility:
+        # Compared by value: a caller may pass the plain string ("public"), and ``is`` would call it private.
+        if visibility != Visibility.PUBLIC and previous != visibility:
             await self._unshare_channel(team_id, channel_id)
 
     async def _note_visibility(self, team_id: str, channel_id: str, visibility: Visibility) -> None:
         previous = await self._store.set_visibility(team_id, channel_id, visibility)
-        if previous is Visibility.PUBLIC and visibility is not Visibility.PUBLIC:
+        if previous == Visibility.PUBLIC and visibility != Visibility.PUBLIC:
             await self._unshare_channel(team_id, channel_id)
 
     async def sweep_expired(self, *, now: float | None = None) -> int:
