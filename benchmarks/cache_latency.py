@@ -247,7 +247,7 @@ async def fill_scope(
                 vector=np.ascontiguousarray(vector, dtype=np.float32).tobytes(),
             )
         )
-        if len(batch) == 500 or i == count - 1:
+        if len(batch) == 50 or i == count - 1:
             await asyncio.gather(*(store.add(entry) for entry in batch))
             for entry in batch:
                 replica.add(entry.vector_id, entry.index_keys(), entry.vector)
