@@ -42,14 +42,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import faiss  # noqa: E402
 import redis.asyncio as aioredis  # noqa: E402
 import structlog  # noqa: E402
-from cache_quality import (  # noqa: E402
-    EMBED_CACHE_DIR,
-    EVAL_DIR,
-    FOW_PAIRS,
-    cached_embeddings,
-    file_digest,
-    load_pairs,
-)
+from cache_quality import EMBED_CACHE_DIR, EVAL_DIR, FOW_PAIRS, cached_embeddings, file_digest, load_pairs  # noqa: E402
 
 from bot.redis.embedded import RedisServerProcess  # noqa: E402
 from cache.embedder import EMBEDDING_DIM, Embedder, TorchEncoder, packaged_model_dir  # noqa: E402

@@ -303,10 +303,8 @@ class Score:
 def score(outcomes: Sequence[PairResult], threshold: float, *, plain_cosine: bool = False) -> Score:
     result = Score()
     for o in outcomes:
-        if plain_cosine:
-            hit = o.similarity >= threshold
-        else:
-            hit = o.hit_score is not None and o.hit_score >= threshold
+        measured = o.similarity if plain_cosine else o.hit_score
+        hit = measured is not None and measured >= threshold
         cat = result.by_category[o.pair.category]
         cat["pairs"] += 1
         if o.pair.same_answer:

@@ -16,8 +16,8 @@ folds plus all even fow pairs and scores the held-out fold; likewise for the eve
 fow folds plus all of qqp). That gives an out-of-fold score for every development pair. The operating point is then
 chosen on those out-of-fold scores (averaged over repeats), together with a minimum cosine: the best qqp
 precision at qqp recall >= ``MIN_QQP_RECALL`` among the points that serve no negation or number trap of the even
-fow pairs and keep their false-hit rate within ``FOW_MAX_FALSE_HIT_RATE``. The shipped model is then fitted on all development pairs; the file records the data's digests,
-the cross-validated figures and this procedure.
+fow pairs and keep their false-hit rate within ``FOW_MAX_FALSE_HIT_RATE``. The shipped model is then fitted on all
+development pairs; the file records the data's digests, the cross-validated figures and this procedure.
 
     python benchmarks/train_verifier.py [--folds 5] [--repeats 10] [--out PATH] [--dry-run]
 """
@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cache_quality import (  # noqa: E402  (also puts the repo root on sys.path)
+from cache_quality import (
     CACHE_EVAL_DIR,
     EMBED_CACHE_DIR,
     FOW_PAIRS,
@@ -47,15 +47,21 @@ from cache_quality import (  # noqa: E402  (also puts the repo root on sys.path)
     pair_number,
 )
 
-from cache.embedder import Embedder  # noqa: E402
-from cache.text import traits  # noqa: E402
-from cache.values import CacheSettings  # noqa: E402
-from cache.verification.guards import text_guards  # noqa: E402
-from cache.verification.pair_features import FEATURE_NAMES, pair_features  # noqa: E402
-from cache.verification.scorer import MODEL_RESOURCE, PairScorer  # noqa: E402
+from cache.embedder import Embedder
+from cache.text import traits
+from cache.values import CacheSettings
+from cache.verification.guards import text_guards
+from cache.verification.pair_features import FEATURE_NAMES, pair_features
+from cache.verification.scorer import MODEL_RESOURCE, PairScorer
 
 QQP_DEV = CACHE_EVAL_DIR / "qqp_dev.csv"
 MODEL_PATH = Path(__file__).resolve().parent.parent / "cache" / "verification" / MODEL_RESOURCE
+# Where the development data comes from (../shared/eval/README.md); written into the model file.
+DATA_SOURCES = {
+    "qqp_dev.csv": "GLUE QQP (Quora Question Pairs), a random third of a 3,000-pair sample; Quora's terms: "
+    "non-commercial research. The shipped weights (19 coefficients) are derived from it, the pairs are not shipped.",
+    "fow_pairs.jsonl": "PyPI fow-cache 0.1.0, fow_cache/data/ (labels LLM-written, 60 human-checked); CC BY 4.0",
+}
 CV_FOLDS = 5
 MIN_QQP_RECALL = 0.31  # cross-validated; a point of margin above the 0.30 goal
 MIN_COSINES = (0.70, 0.75, 0.78, 0.80, 0.82, 0.85)
@@ -136,7 +142,7 @@ def load_dev(embedder: Embedder, floor: float) -> tuple[DevSet, DevSet, dict[str
     provenance = {
         QQP_DEV.name: hashlib.sha256(QQP_DEV.read_bytes()).hexdigest(),
         FOW_PAIRS.name + " (even ids)": hashlib.sha256(FOW_PAIRS.read_bytes()).hexdigest(),
-    }
+    }  # sha256 of each file as read; the sources and their terms are in DATA_SOURCES
     return build_set("qqp_dev", qqp, vectors, floor), build_set("fow_even", fow_even, vectors, floor), provenance
 
 
@@ -153,7 +159,7 @@ def fit(x: NDArray[np.float64], y: NDArray[np.int_], weight: NDArray[np.float64]
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
     z = (x - mean) / scale
-    n, d = z.shape
+    d = z.shape[1]
     sign = np.array([SIGNS[name] for name in FEATURE_NAMES])
 
     def loss(params: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
@@ -321,6 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "threshold": threshold,
         "min_cosine": min_cosine,
         "trained_on": provenance,
+        "data_sources": DATA_SOURCES,
         "procedure": {
             "model": f"logistic regression, L2 (C={REGULARISATION_C}), standardised features, sign constraints "
             f"(train_verifier.SIGNS), fow traps weigh {TRAP_WEIGHT}",

@@ -62,7 +62,7 @@ class TorchEncoder:
         from sentence_transformers import SentenceTransformer
 
         torch.set_num_threads(threads)
-        self.model = SentenceTransformer(str(model_dir), device="cpu")
+        self.model: Any = SentenceTransformer(str(model_dir), device="cpu")
         modules = list(self.model)
         pooling = modules[1] if len(modules) == 3 else None
         self._mean_pooled = (

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from cache.verification import lexicon
 from cache.text import raw_words, stem, tokens
+from cache.verification import lexicon
 
 _NUM_RE = re.compile(r"^([£$€¥]?)(\d[\d,]*(?:\.\d+)?)(?::(\d\d))?(%|[a-z]+)?$")
 _ID_RE = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9_]+(?:[-_.][a-z0-9_]+)*$")
@@ -59,7 +59,28 @@ _ONE_AS_PRONOUN = frozenset(
 )
 # "How can one get rid of ...", "What should one do": after an auxiliary, "one" is the generic subject.
 _ONE_AS_SUBJECT = frozenset(
-    "can could should would will shall may might must do does did is if when how where why what that".split()
+    [
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "do",
+        "does",
+        "did",
+        "is",
+        "if",
+        "when",
+        "how",
+        "where",
+        "why",
+        "what",
+        "that",
+    ]
 )
 # Negations that ask both ways ("Why or why not?", "whether or not", "If not, then ...") and so flip nothing.
 _BOTH_WAYS_RE = re.compile(r"\b(?:or (?:why |how )?not|whether or not|if not)\b")

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cache.text import stem
 from cache.verification import lexicon
 from cache.verification.features import QuestionFeatures, features
-from cache.text import stem
 
 _DIRECTIONAL = frozenset({"from", "to", "into", "than", "vs", "versus"})
 # Prefixes that negate beyond doubt even beside the bare word ("non-Indian men think of Indian women"); "in",

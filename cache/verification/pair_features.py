@@ -48,7 +48,28 @@ FEATURE_NAMES: tuple[str, ...] = (
 _FIRST_WHOLE_WORD = 1996  # BERT uncased: [PAD], [unused*], [CLS]..., single characters; then words by frequency
 _RARE = 3.5  # rarity below this (rank beyond ~10k) marks a rare word
 _AUXILIARIES = frozenset(
-    "is are was were am do does did can could will would should shall may might must has have had".split()
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "am",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "will",
+        "would",
+        "should",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "has",
+        "have",
+        "had",
+    ]
 )
 _WH = ("why", "how", "what", "which", "when", "where", "who", "whom", "whose")
 

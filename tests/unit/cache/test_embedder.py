@@ -1,4 +1,4 @@
-"""The embedder: the ONNX export serves the same vectors as PyTorch, is made once, and PyTorch takes over if it fails."""
+"""The embedder: ONNX serves PyTorch's vectors, the export is made once, and PyTorch takes over if it fails."""
 
 from __future__ import annotations
 
