@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import structlog
@@ -94,6 +94,12 @@ class SemanticCache:
             # Every lookup reports its channel's visibility (from conversations.info), so a channel that
             # turned private stops sharing even if no conversion event ever reached Penny.
             await self._note_visibility(query.scope.team_id, query.scope.channel_id, query.scope.visibility)
+        # Without the caller's vector, the embedding (milliseconds, on the embedding worker) starts now and
+        # overlaps the exact-key round trip; an exact hit leaves its result unused.
+        embedding = None
+        if plan.semantic and query.vector is None:
+            embedding = asyncio.ensure_future(self._embedder.aembed(query.question))
+            embedding.add_done_callback(_consume_error)
         exact = await self._store.resolve_exact(query.scope.team_id, plan.exact_digest)
         if exact is not None and policy.may_reuse(
             exact, query, plan, now, share_public=self.settings.share_public_workspace_wide, same_channel_only=True
@@ -102,7 +108,8 @@ class SemanticCache:
             return _hit(exact, 1.0, "exact")
         if not plan.semantic:
             return None
-        vector = query.vector if query.vector is not None else await self._embedder.aembed(query.question)
+        vector = query.vector if embedding is None else await embedding
+        assert vector is not None
         return await self._semantic(query, plan, vector, now)
 
     async def _semantic(
@@ -113,18 +120,22 @@ class SemanticCache:
         if policy.may_read_shared(query, share_public=self.settings.share_public_workspace_wide):
             keys.append(index_key(team, SHARED_CHANNEL))
         found: dict[int, float] = {}
+        # A candidate below the scorer's minimum cosine would be refused after its Redis round trip: skip it here.
+        floor = max(self.settings.similarity_threshold, self.verifier.min_cosine)
         for key in keys:
             index = self._indexes.get(key)
             if index is None:
                 continue
             for cand in index.search(vector, self.settings.candidates):
-                if cand.similarity >= self.settings.similarity_threshold:
+                if cand.similarity >= floor:
                     found[cand.vector_id] = max(found.get(cand.vector_id, -1.0), cand.similarity)
         if not found:
             return None
         ranked = sorted(found.items(), key=lambda kv: -kv[1])
         entries = await self._store.get_many(team, [vid for vid, _ in ranked])
-        current = await self._store.visibilities(team, {e.channel_id for e in entries if e is not None})
+        # Only entries shared from other channels need their channel's current visibility (policy.may_reuse).
+        others = {e.channel_id for e in entries if e is not None and e.channel_id != query.scope.channel_id}
+        current = await self._store.visibilities(team, others) if others else {}
         for (vector_id, similarity), entry in zip(ranked, entries, strict=True):
             if entry is None:
                 # Removed in Redis but still in this index: the stream will catch up; never serve it.
@@ -279,6 +290,12 @@ class SemanticCache:
     async def _remove(self, entry: Entry) -> None:
         await self._store.remove(entry)
         self._indexes.remove_everywhere(entry.vector_id, entry.index_keys())
+
+
+def _consume_error(future: asyncio.Future[Any]) -> None:
+    """An embedding nobody awaited (the exact layer answered) must not log "exception never retrieved"."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _hit(entry: Entry, similarity: float, kind: HitKind, confidence: float = 1.0) -> CacheHit:

@@ -32,6 +32,11 @@ class Verifier:
         self.scorer = scorer or PairScorer.packaged()
         self.threshold = self.scorer.threshold if threshold is None else threshold
 
+    @property
+    def min_cosine(self) -> float:
+        """Below this cosine a candidate is never served (the scorer scores it 0)."""
+        return self.scorer.min_cosine
+
     def verify(self, query: str, candidate: str, similarity: float) -> Verdict:
         """``similarity`` is the two questions' embedding cosine (the FAISS score)."""
         verdict = text_guards(query, candidate)
