@@ -49,6 +49,7 @@ from cache.embedder import EMBEDDING_DIM, Embedder, TorchEncoder, packaged_model
 from cache.entry import Entry, index_key  # noqa: E402
 from cache.index import ScopeIndex  # noqa: E402
 from cache.semantic import SemanticCache  # noqa: E402
+from cache.text import traits  # noqa: E402
 from cache.values import CacheQuery, CacheScope, CacheSettings  # noqa: E402
 
 DIALOGSUM = EVAL_DIR / "conversations" / "dialogsum_dev.jsonl"
@@ -236,6 +237,7 @@ async def fill_scope(
                 created=now,
                 expires=now + CacheSettings().ttl_seconds,
                 exact_digest=f"bench-{i}",
+                user_id="U1" if real and traits(questions[i]).personal else "",  # asked before by the same person
                 semantic=True,
                 vector=np.ascontiguousarray(vector, dtype=np.float32).tobytes(),
             )

@@ -78,3 +78,18 @@ def test_pair_features_are_symmetric_and_rarity_follows_word_frequency() -> None
     for a, b in pairs:
         assert pair_features(a, b, 0.9) == pair_features(b, a, 0.9)
     assert rarity("the") > rarity("insurance") > rarity("weimaraner")
+
+
+def test_the_model_file_is_packaged() -> None:
+    """An installed Penny (the Docker image runs ``pip install .``) must carry the weights."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    from setuptools import find_packages
+
+    root = Path(__file__).resolve().parents[4]
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "cache.verification" in find_packages(str(root), include=config["packages"]["find"]["include"])
+    patterns = config["package-data"]["cache"]
+    assert any(fnmatch.fnmatch(f"verification/{MODEL_RESOURCE}", pattern) for pattern in patterns)
