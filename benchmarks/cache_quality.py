@@ -324,7 +324,7 @@ def score(outcomes: Sequence[PairResult], threshold: float, *, plain_cosine: boo
 def print_categories(outcomes: Sequence[PairResult], threshold: float, title: str) -> None:
     result = score(outcomes, threshold)
     positive = {o.pair.category for o in outcomes if o.pair.same_answer}
-    print(f"\n{title} (threshold {threshold:.2f})")
+    print(f"\n{title} (threshold {threshold:.3f})")
     print(f"  {'category':<28}{'pairs':>6}{'hits':>6}  {'meaning':<30}")
     for category in sorted(result.by_category):
         cat = result.by_category[category]

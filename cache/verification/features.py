@@ -174,7 +174,19 @@ def _number_features(toks: Sequence[str]) -> Counter[str]:
 
 @lru_cache(maxsize=2048)
 def _date_typo(tok: str) -> str | None:
-    return next((d for d in lexicon.DATE_WORDS if len(d) >= 5 and is_typo_of(tok, d)), None)
+    return next(
+        (
+            d
+            for d in _LONG_DATE_WORDS
+            if abs(len(d) - len(tok)) <= 2 and (d[0] == tok[0] or d[:2] == tok[1::-1]) and is_typo_of(tok, d)
+        ),
+        None,
+    )
+
+
+# Only these can be misspelt into something the typo test recognises (is_typo_of needs 4+ letters and the same
+# first letter, or its first two swapped); filtering on that first is what keeps first sight of a text cheap.
+_LONG_DATE_WORDS = tuple(sorted(d for d in lexicon.DATE_WORDS if len(d) >= 5))
 
 
 def _is_numeric_token(tok: str) -> bool:
@@ -264,6 +276,7 @@ def _typo_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
+@lru_cache(maxsize=65536)
 def is_typo_of(a: str, b: str) -> bool:
     """One edit for words up to 9 letters, two beyond; numbers, names and opposites never count as typos."""
     if min(len(a), len(b)) < 4 or (a[0] != b[0] and a[:2] != b[1::-1]):

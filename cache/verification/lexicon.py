@@ -7,6 +7,7 @@ miss, so the lists err towards "these words change the answer".
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 
 def _words(text: str) -> frozenset[str]:
@@ -226,9 +227,19 @@ def _synonym_stems(stem: Callable[[str], str]) -> tuple[frozenset[str], ...]:
     return _SYNONYM_STEMS[key]
 
 
+# word -> the (opposition, side) pairs it belongs to, so a lookup costs two dict reads, not a scan of the list
+# (the guards and the typo test ask about every pair of unmatched words).
+_SIDES: dict[str, frozenset[tuple[int, int]]] = {}
+for _index, _pair in enumerate(_OPPOSITES):
+    for _side, _group in enumerate(_pair):
+        for _word in _group:
+            _SIDES[_word] = _SIDES.get(_word, frozenset()) | {(_index, _side)}
+
+
 def are_opposites(a: str, b: str) -> bool:
     """True when the two words sit on opposite sides of one listed opposition."""
-    return any((a in left and b in right) or (a in right and b in left) for left, right in _OPPOSITES)
+    sides_b = _SIDES.get(b)
+    return bool(sides_b) and any((index, 1 - side) in sides_b for index, side in _SIDES.get(a, ()))
 
 
 def negated_forms(word: str) -> set[str]:
@@ -237,6 +248,7 @@ def negated_forms(word: str) -> set[str]:
     return {prefix.replace("-", "") + base for prefix in NEGATING_PREFIXES}
 
 
+@lru_cache(maxsize=65536)
 def is_morphological_opposite(a: str, b: str) -> bool:
     a2, b2 = a.replace("-", ""), b.replace("-", "")
     if len(a2) < 4 or len(b2) < 4:
