@@ -238,8 +238,8 @@ for _index, _pair in enumerate(_OPPOSITES):
 
 def are_opposites(a: str, b: str) -> bool:
     """True when the two words sit on opposite sides of one listed opposition."""
-    sides_b = _SIDES.get(b)
-    return bool(sides_b) and any((index, 1 - side) in sides_b for index, side in _SIDES.get(a, ()))
+    sides_b = _SIDES.get(b, frozenset())
+    return any((index, 1 - side) in sides_b for index, side in _SIDES.get(a, ()))
 
 
 def negated_forms(word: str) -> set[str]:
