@@ -3,7 +3,8 @@
 A lookup goes: key plan (policy.py) → exact key in the query's channel → semantic search in the channel's FAISS
 index (and the team's shared public index when allowed) → every candidate re-checked against its Redis entry
 (policy.may_reuse: exists, not expired, same scope or still-public shared, same task, fingerprint, thread, user) →
-verification (verifier.py) → hit. A wrong hit is worse than a miss, so each step only ever says no.
+verification (verification/verifier.py: guards, then the learned scorer) → hit. A wrong hit is worse than a miss,
+so each step only ever says no.
 
 Every write goes through here: a store, and every way an entry goes (feedback, a deleted source message, the
 per-channel cap, a channel turning private, the expiry sweep), each applied to Redis and this process's indexes

@@ -89,7 +89,7 @@ _THIRD_PERSON = frozenset({"he", "she", "him", "her", "his", "hers", "himself", 
 
 @dataclass(frozen=True)
 class QuestionFeatures:
-    """One question as the guards see it; ``content`` is the words word alignment must match up."""
+    """One question as the guards see it; ``content`` is the words that must find a counterpart in the other."""
 
     tokens: tuple[str, ...]
     stems: frozenset[str]

@@ -2,9 +2,10 @@
 
 Embedding similarity says two questions are *about* the same thing; it cannot see that "open" became "closed",
 "14 days" became "40 days" or "Camden" became "Brixton" — and those near-misses score highest. These checks compare
-the two questions' features (features.py): negation and opposites, numbers/dates/amounts, named entities and IDs,
-people, the question word (when/where/who/how much), direction (from X to Y) and time or place relations. They
-cost tens of microseconds and need no model, so the verifier (verifier.py) runs them before word alignment.
+the two questions' features (features.py): negation, negating verbs and opposites, a number, date, amount, name
+or ID *replaced* by another, a compound whose modifier changed, people, the question word (when/where/who/how
+much), direction (from X to Y) and time or place relations. They
+cost tens of microseconds and need no model, so the verifier (verifier.py) runs them before the learned scorer.
 """
 
 from __future__ import annotations

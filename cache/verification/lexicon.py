@@ -32,7 +32,7 @@ FUNCTION_WORDS = _words(
 # FUNCTION_WORDS because some are also time words: "morning" is filler at the start, a time of day elsewhere.
 GREETING_WORDS = frozenset({"hi", "hello", "hey", "morning", "evening", "afternoon", "good", "yo", "there"})
 
-# Prepositions are left out of word alignment (their opposites — in/out, before/after — are caught by the
+# Prepositions are left out of the content words (their opposites — in/out, before/after — are caught by the
 # opposites guard, which sees every word).
 PREPOSITIONS = _words(
     """under over above below through via during within between across around near off out up down after
