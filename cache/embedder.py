@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -113,6 +114,8 @@ def load_onnx(model_dir: Path, onnx_dir: Path, *, threads: int = 1) -> tuple[_En
     onnx_encoder.model_settings(model_dir)  # refuses a layout the export would not reproduce
     path = onnx_encoder.export_path(model_dir, onnx_dir)
     probes = path.with_suffix(".probes.npy")
+    if not (path.exists() and probes.exists()):
+        _copy_seed(default_onnx_dir() / path.name, path)
     encoder: onnx_encoder.OnnxEncoder | None = None
     if path.exists() and probes.exists():
         try:
@@ -136,6 +139,24 @@ def load_onnx(model_dir: Path, onnx_dir: Path, *, threads: int = 1) -> tuple[_En
             np.save(fh, reference)
         os.replace(tmp, probes)
     return encoder, path
+
+
+def _copy_seed(seed: Path, target: Path) -> None:
+    """Reuse a verified export of the same weights from the user's cache directory (a developer's or CI's earlier
+    run), so a fresh data directory — every end-to-end test has one — costs a copy, not an export. The copy is
+    checked against its probes like any export."""
+    seed_probes, probes = seed.with_suffix(".probes.npy"), target.with_suffix(".probes.npy")
+    if seed == target or not (seed.exists() and seed_probes.exists()):
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for source, destination in ((seed, target), (seed_probes, probes)):
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".copy-")
+            os.close(fd)
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, destination)
+    except OSError as exc:
+        log.warning("cache.embedder_seed_copy_failed", error=type(exc).__name__)
 
 
 class Embedder:
