@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_max_connections: int = Field(default=256, ge=4, description="per process; a burst waits, never fails")
     redis_pool_timeout_s: float = Field(default=10.0, gt=0)
+    redis_retry_s: float = Field(default=60.0, gt=0, description="how long a command waits for Redis to return")
     data_dir: Path = Path(".penny")
     catalog: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
