@@ -20,13 +20,18 @@ from bot.assistant.cached_answers import AnswerCache, CachedAnswers, NoCachedAns
 from bot.assistant.context import ContextGatherer, NoEmbedder, NoPins, PinChooser, QuestionEmbedder
 from bot.assistant.joined_threads import JoinedThreads
 from bot.assistant.orchestrator import Assistant, AssistantParts
+from bot.bookkeeping.keeper import LedgerKeeper
+from bot.bookkeeping.retention import LedgerRetention
+from bot.bookkeeping.spool import FileSpool
 from bot.config import ConfigError, Settings
+from bot.digest.daily import DailyFigures
 from bot.digest.poster import build_digest_poster
 from bot.digest.scheduler import DigestScheduler
 from bot.feedback.answer_map import AnswerMap
 from bot.feedback.votes import Feedback
 from bot.ledger import Ledger
 from bot.lifecycle import Lifecycle
+from bot.observability import observe_budget
 from bot.pins.board import PinBoard
 from bot.pins.selection import PinSelector, PinSettings, PinVectors
 from bot.redis.connection import RedisHandle
@@ -67,10 +72,15 @@ class Penny:
     cache: SemanticCache | None = None
     embedder: Embedder | None = None
     digest: DigestScheduler | None = None
+    keeper: LedgerKeeper | None = None
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    services: list[asyncio.Task[None]] = field(default_factory=list)  # run until close, unlike ``background``
 
     async def start(self) -> None:
-        """Rebuild cache indexes and warm the embedding model after the server is up (``/readyz`` waits)."""
+        """Rebuild cache indexes and warm the embedding model after the server is up (``/readyz`` waits); keep
+        the ledger (flush what a previous run left in the spool, trim past the retention age)."""
+        if self.keeper is not None:
+            self.services.append(asyncio.create_task(self.keeper.run(), name="penny-ledger-keeper"))
         if self.cache is not None:
             self.background.append(asyncio.create_task(self.cache.start()))
         if self.embedder is not None:
@@ -84,7 +94,7 @@ class Penny:
     async def close(self) -> None:
         if self.digest is not None:
             self.digest.shutdown()
-        for task in self.background:
+        for task in (*self.background, *self.services):
             task.cancel()
         if self.cache is not None:
             await self.cache.close()
@@ -125,6 +135,20 @@ def build_digest_scheduler(
     return DigestScheduler(poster, cron=settings.digest_cron, tz=settings.digest_tz)
 
 
+def build_ledger(settings: Settings, redis: RedisHandle) -> tuple[Ledger, LedgerKeeper]:
+    """The ledger with its spool under ``PENNY_DATA_DIR``, and the keeper that flushes and trims it."""
+    spool = FileSpool(settings.data_dir / "ledger-spool")
+    ledger = Ledger(redis.client, spool=spool)
+    retention = LedgerRetention(
+        redis.client,
+        ledger,
+        DailyFigures(redis.client, tz=settings.digest_tz.key),
+        keep_days=settings.ledger_retention_days,
+        tz=settings.digest_tz,
+    )
+    return ledger, LedgerKeeper(redis.client, ledger, spool, retention)
+
+
 def build_cache(settings: Settings, redis: RedisHandle, embedder: Embedder) -> SemanticCache:
     return SemanticCache(
         redis.client,
@@ -163,7 +187,7 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     # The learned scorer escalates prompts that resemble badly rated ones, once a workspace has enough 👍/👎
     # votes (the catalog's ``learned.min_votes``); every replica follows the shared feedback log in Redis.
     scorers = WorkspaceScorers(ScorerConfig(min_votes=catalog.policy.learned.min_votes))
-    routing = build_routing(catalog, redis.client, client=llm, escalator=scorers)
+    routing = build_routing(catalog, redis.client, client=llm, escalator=scorers, budget_observer=observe_budget)
     channels = ChannelDirectory(slack, ttl_s=settings.channel_info_ttl_s)
     # One model serves every user of question vectors: the cache, the learned router, pins and vote signatures.
     # PENNY_CACHE_ENABLED=false means no semantic cache, even when learned routing loads the model anyway.
@@ -187,8 +211,9 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     )
     people = PeopleDirectory(slack)  # one name cache for thread context, summaries and pins
     pin_board = PinBoard(slack, ttl_s=settings.pins_cache_ttl_s, people=people)
+    ledger, keeper = build_ledger(settings, redis)
     lifecycle = Lifecycle(
-        ledger=Ledger(redis.client),
+        ledger=ledger,
         routing=routing,
         feedback=feedback,
         streamers=Streamers(
@@ -239,4 +264,5 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
         cache=cache,
         embedder=embedder,
         digest=build_digest_scheduler(settings, slack, redis, catalog),
+        keeper=keeper,
     )

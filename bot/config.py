@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     redis_pool_timeout_s: float = Field(default=10.0, gt=0)
     redis_retry_s: float = Field(default=60.0, gt=0, description="how long a command waits for Redis to return")
     data_dir: Path = Path(".penny")
+    ledger_retention_days: float = Field(default=30.0, gt=0, description="ledger rows older than this are trimmed")
     catalog: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"

@@ -191,7 +191,9 @@ class Budget:
         keys = [budget_hold_key(reservation.team_id, reservation.id)]
         limits: list[tuple[int, int]] = []
         for period in reservation.periods:
-            limit, ttl = by_period.get(period, (BudgetLimit(), _DAY_TTL_S if period.startswith("day:") else _MONTH_TTL_S))
+            limit, ttl = by_period.get(
+                period, (BudgetLimit(), _DAY_TTL_S if period.startswith("day:") else _MONTH_TTL_S)
+            )
             keys.append(budget_spent_key(reservation.team_id, period))
             limits.append((_cap(limit, "hard"), ttl))
         return keys, limits
