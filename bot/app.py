@@ -172,7 +172,7 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     slack = build_slack_client(settings)
     app = AsyncApp(
         client=slack,
-        signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
+        signing_secret=settings.signing_secret,
         request_verification_enabled=not settings.socket_mode,
         process_before_response=False,
     )

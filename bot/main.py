@@ -57,7 +57,12 @@ async def _serve(settings: Settings) -> None:
     try:
         # Health, readiness and metrics are served in both modes; /slack/events only in HTTP mode.
         runner = await start_http(
-            penny.app, settings.http_host, settings.http_port, ready=penny.ready, serve_events=not settings.socket_mode
+            penny.app,
+            settings.http_host,
+            settings.http_port,
+            ready=penny.ready,
+            serve_events=not settings.socket_mode,
+            signing_secret=settings.signing_secret,
         )
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
