@@ -28,6 +28,7 @@ from bot.digest.daily import DailyFigures
 from bot.digest.poster import build_digest_poster
 from bot.digest.scheduler import DigestScheduler
 from bot.feedback.answer_map import AnswerMap
+from bot.feedback.deleted_messages import DeletedMessages
 from bot.feedback.votes import Feedback
 from bot.ledger import Ledger
 from bot.lifecycle import Lifecycle
@@ -40,13 +41,14 @@ from bot.slack.client import build_slack_client, dedup_middleware
 from bot.slack.conversations import ConversationReader
 from bot.slack.event_claims import EventClaims
 from bot.slack.people import PeopleDirectory
+from bot.slack.self_events import IgnoringSelfEventsButDeletions
 from bot.slack.streamer import Streamers, StreamSettings
 from bot.slack.update_budget import UpdateBudget
 from bot.summarize.summarizer import Summarizer, SummarizerParts, SummarizerSettings
 from cache.embedder import Embedder
 from cache.semantic import SemanticCache
 from cache.values import CacheSettings
-from handlers import actions, commands, deletions, mentions, pins, reactions, threads
+from handlers import actions, commands, deletions, mentions, pins, reactions, threads, visibility
 from routing.calls.llm import LLMClient, Timeouts
 from routing.catalog import Catalog, load_catalog
 from routing.factory import Routing, build_routing
@@ -149,7 +151,12 @@ def build_ledger(settings: Settings, redis: RedisHandle) -> tuple[Ledger, Ledger
     return ledger, LedgerKeeper(redis.client, ledger, spool, retention)
 
 
-def build_cache(settings: Settings, redis: RedisHandle, embedder: Embedder) -> SemanticCache:
+def build_cache(
+    settings: Settings, redis: RedisHandle, embedder: Embedder, channels: ChannelDirectory
+) -> SemanticCache:
+    async def source_visibility(team_id: str, channel_id: str) -> Visibility:
+        return await channels.current_visibility(team_id, channel_id, max_age_s=settings.cache_share_check_ttl_s)
+
     return SemanticCache(
         redis.client,
         embedder,
@@ -157,7 +164,10 @@ def build_cache(settings: Settings, redis: RedisHandle, embedder: Embedder) -> S
             ttl_seconds=settings.cache_ttl_days * 86400,
             max_entries_per_scope=settings.cache_max_entries_per_channel,
             share_public_workspace_wide=settings.cache_share_public,
+            # Longer than any replica keeps conversations.info: none can write a stale "public" back.
+            visibility_quarantine_s=2 * settings.channel_info_ttl_s + 60,
         ),
+        source_visibility=source_visibility,
     )
 
 
@@ -175,7 +185,9 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
         signing_secret=settings.signing_secret,
         request_verification_enabled=not settings.socket_mode,
         process_before_response=False,
+        ignoring_self_events_enabled=False,  # replaced by the one below, which lets Penny see its replies deleted
     )
+    app.use(IgnoringSelfEventsButDeletions())
     app.use(
         dedup_middleware(
             EventClaims(redis.client, lease_s=settings.event_lease_s, record_ttl_s=settings.event_record_ttl_s)
@@ -192,7 +204,9 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     # One model serves every user of question vectors: the cache, the learned router, pins and vote signatures.
     # PENNY_CACHE_ENABLED=false means no semantic cache, even when learned routing loads the model anyway.
     embedder = Embedder() if settings.cache_enabled or catalog.policy.learned.enabled else None
-    cache = build_cache(settings, redis, embedder) if embedder is not None and settings.cache_enabled else None
+    cache = (
+        build_cache(settings, redis, embedder, channels) if embedder is not None and settings.cache_enabled else None
+    )
     answers: AnswerCache = NoCachedAnswers()
     if cache is not None:
         answers = CachedAnswers(cache, channels)
@@ -201,9 +215,11 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
             await cache.on_visibility_change(team_id, channel_id, visibility)
 
         channels.on_change(on_visibility_change)
+        channels.on_gone(cache.drop_channel)
     votes = FeedbackLog(redis.client)
+    answer_map = AnswerMap(redis.client)
     feedback = Feedback(
-        answers=AnswerMap(redis.client),
+        answers=answer_map,
         votes=votes,
         scorer_sync=ScorerSync(votes, scorers),
         signature=scorers.signature,
@@ -249,7 +265,10 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     )
     mentions.register(app, assistant.answer)
     actions.register(app, assistant.answer)
-    deletions.register(app, answers.evict_by_source)
+    deletions.register(
+        app, DeletedMessages(answer_map, evict_by_source=answers.evict_by_source, evict=answers.evict).on_deleted
+    )
+    visibility.register(app, channels.apply)
     threads.register(app, assistant.follow_up)
     reactions.register(app, feedback.on_reaction)
     pins.register(app, pin_board.on_change)

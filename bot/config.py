@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     cache_ttl_days: float = Field(default=7.0, gt=0)
     cache_max_entries_per_channel: int = Field(default=5000, gt=0)
     channel_info_ttl_s: float = Field(default=300.0, ge=0)
+    cache_share_check_ttl_s: float = Field(
+        default=30.0, ge=0, description="how old a channel's visibility may be when a shared answer from it is served"
+    )
 
     digest_channel: str | None = Field(default=None, description="channel id for the weekly digest; unset: off")
     digest_cron: str = Field(default="0 9 * * mon", description="5-field crontab, in digest_timezone")

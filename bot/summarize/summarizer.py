@@ -29,6 +29,7 @@ from bot.summarize.prompts import map_prompt, overhead_messages, reduce_prompt, 
 from bot.summarize.transcript import transcript_line
 from routing.catalog import Catalog
 from routing.factory import Routing
+from routing.plan import Refusal, RefusalReason
 from routing.spend.cost import estimate_prompt_tokens
 from vocabulary import RequestOutcome, TaskKind, Visibility
 
@@ -93,6 +94,13 @@ class Summarizer:
         if isinstance(args, UsageError):
             await tell(respond, replies.usage_error(args))
             row.set(RequestOutcome.HELP)
+            return
+        policy = self._parts.catalog.policy
+        if not (policy.channel_allowed(request.scope.channel_id) and policy.channel_allowed(args.channel_id)):
+            # The allow-list covers what is read, not only where the command was typed.
+            log.info("summarizer.channel_not_allowed", request_id=request.request_id, source=args.channel_id)
+            await tell(respond, replies.refusal(Refusal(RefusalReason.CHANNEL_NOT_ALLOWED)))
+            row.set(RequestOutcome.REFUSED)
             return
         try:
             if not await self._parts.reader.is_member(args.channel_id, request.user_id):
