@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import redis.asyncio as aioredis
 import structlog
@@ -79,18 +80,25 @@ return 0
 """
 
 # KEYS as for _RESERVE. ARGV: the actual cost, hold ttl, what the caller believes is held, then one ttl per counter.
-# Returns 1 when settled now, 0 when it had been settled already (a re-sent settle changes nothing).
+# Returns each counter's value after settling (a re-sent settle changes nothing and returns them as they are).
 _SETTLE = """
-if redis.call('HGET', KEYS[1], 'settled') == '1' then return 0 end
+local settled = redis.call('HGET', KEYS[1], 'settled') == '1'
+local spent = {}
 local held = tonumber(redis.call('HGET', KEYS[1], 'held') or ARGV[3])
 local delta = string.format('%.0f', tonumber(ARGV[1]) - held)
 for i = 2, #KEYS do
-  redis.call('INCRBY', KEYS[i], delta)
-  redis.call('EXPIRE', KEYS[i], tonumber(ARGV[i + 2]))
+  if settled then
+    spent[i - 1] = redis.call('GET', KEYS[i]) or '0'
+  else
+    spent[i - 1] = redis.call('INCRBY', KEYS[i], delta)
+    redis.call('EXPIRE', KEYS[i], tonumber(ARGV[i + 2]))
+  end
 end
-redis.call('HSET', KEYS[1], 'held', ARGV[1], 'settled', '1')
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
-return 1
+if not settled then
+  redis.call('HSET', KEYS[1], 'held', ARGV[1], 'settled', '1')
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+end
+return spent
 """
 
 _DAY_TTL_S = 3 * 86400
@@ -131,7 +139,8 @@ class BudgetState:
 
 
 BudgetObserver = Callable[[str, BudgetState, Budgets], None]
-"""Told what a workspace has spent whenever ``state`` reads it (``bot/observability.py`` sets its gauges)."""
+"""Told what a workspace has spent whenever ``state`` reads it and whenever a settle changes it
+(``bot/observability.py`` sets its gauges)."""
 
 
 def _periods(now: float) -> tuple[str, str]:
@@ -170,10 +179,14 @@ class Budget:
     async def state(self, team_id: str, *, now: float | None = None) -> BudgetState:
         limits = self._limits(self._clock() if now is None else now)
         raw = await self._redis.mget([budget_spent_key(team_id, p) for p, _, _ in limits])
+        return self._observed(team_id, [(period, limit) for period, limit, _ in limits], raw)
+
+    def _observed(self, team_id: str, limits: list[tuple[str, BudgetLimit]], raw: list[Any]) -> BudgetState:
+        """The state the counters' values say, told to the observer (read before routing, written by a settle)."""
         spent: dict[str, Decimal] = {}
         soft: list[str] = []
         hard: list[str] = []
-        for (period, limit, _), value in zip(limits, raw, strict=True):
+        for (period, limit), value in zip(limits, raw, strict=True):
             nanos = int(value or 0)
             spent[period] = from_nanos(nanos)
             if (cap := _cap(limit, "hard")) >= 0 and nanos >= cap:
@@ -240,7 +253,10 @@ class Budget:
         keys, limits = self._keys_and_limits(reservation)
         reservation.settled = True
         args = [to_nanos(actual), _HOLD_TTL_S, reservation.nanos, *(ttl for _cap, ttl in limits)]
-        await self._settle(keys=keys, args=args)
+        spent = await self._settle(keys=keys, args=args)
+        by_period = {p: limit for p, limit, _ in self._limits(self._clock())}
+        periods = [(p, by_period.get(p, BudgetLimit())) for p in reservation.periods]
+        self._observed(reservation.team_id, periods, list(spent))
 
     async def claim_soft_note(self, team_id: str, period: str) -> bool:
         """True exactly once per workspace and period: the caller then tells users about the downgrade."""
