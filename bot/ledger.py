@@ -121,6 +121,7 @@ class Ledger:
         self._record = redis.register_script(_RECORD_ONCE)
         self._spool: RowSpool = spool or NoSpool()
         self._write_timeout_s = write_timeout_s
+        self.teams_seen: set[str] = set()  # written to LEDGER_TEAMS_KEY by the keeper, for retention
 
     async def record(self, entry: LedgerEntry) -> bool:
         """Append the row unless this request id was already recorded; True when it was added."""
@@ -131,6 +132,7 @@ class Ledger:
             keys=[ledger_seen_key(entry.team_id, entry.request_id), ledger_stream_key(entry.team_id)],
             args=[SEEN_TTL_S, *flat],
         )
+        self.teams_seen.add(entry.team_id)
         return added is not None
 
     async def close(self, entry: LedgerEntry) -> None:

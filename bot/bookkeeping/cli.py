@@ -46,7 +46,7 @@ async def export(settings: Settings, args: argparse.Namespace, *, now: float | N
     end = time.time() if now is None else now
     redis = await connect_redis(settings)
     try:
-        teams = args.team or await ledger_teams(redis.client)
+        teams = args.team or await ledger_teams(redis.client, scan=True)
         rows = export_rows(Ledger(redis.client), teams, start=end - since_s, end=end + 0.001)
         if args.output is None:
             written = await write_rows(rows, sys.stdout, args.format)

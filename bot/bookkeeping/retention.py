@@ -22,15 +22,32 @@ import structlog
 from bot.digest.daily import DailyFigures
 from bot.digest.report import WeekFigures, aggregate, local_day_bounds
 from bot.ledger import Ledger, recorded_at
-from bot.redis.keys import LEDGER_STREAM_PATTERN, ledger_stream_key, team_of_key
+from bot.redis.keys import LEDGER_STREAM_PATTERN, LEDGER_TEAMS_KEY, ledger_stream_key, team_of_key
 
 log = structlog.get_logger(__name__)
 
 
-async def ledger_teams(redis: aioredis.Redis) -> list[str]:
-    """Every workspace with a ledger stream."""
-    keys = [key async for key in redis.scan_iter(match=LEDGER_STREAM_PATTERN, count=500, _type="STREAM")]
-    return sorted({team_of_key(k.decode() if isinstance(k, bytes) else str(k)) for k in keys})
+async def ledger_teams(redis: aioredis.Redis, *, scan: bool = False) -> list[str]:
+    """The workspaces with a ledger, from their set; with ``scan``, found in Redis' keys too (and added to it).
+
+    A scan walks every key (a month of request ids is tens of millions at scale), so it runs once per process
+    start, to find workspaces whose rows were written before the set existed or by a process that died before it
+    named them; after that the keeper adds every workspace the process recorded a row for.
+    """
+    teams = {_text(t) for t in await redis.smembers(LEDGER_TEAMS_KEY)}
+    if scan:
+        found = {
+            team_of_key(_text(key))
+            async for key in redis.scan_iter(match=LEDGER_STREAM_PATTERN, count=1000, _type="STREAM")
+        }
+        if found - teams:
+            await redis.sadd(LEDGER_TEAMS_KEY, *sorted(found - teams))
+        teams |= found
+    return sorted(teams)
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class LedgerRetention:
@@ -52,13 +69,17 @@ class LedgerRetention:
         self._tz = tz
         self._clock = clock
         self._page_size = page_size
+        self._scanned = False
 
     async def run(self, *, now: float | None = None) -> int:
-        """Trim every workspace; returns how many rows went."""
+        """Trim every workspace; returns how many rows went. The first run of a process also scans for them."""
         at = self._clock() if now is None else now
+        if self._ledger.teams_seen:
+            await self._redis.sadd(LEDGER_TEAMS_KEY, *sorted(self._ledger.teams_seen))
         trimmed = 0
-        for team_id in await ledger_teams(self._redis):
+        for team_id in await ledger_teams(self._redis, scan=not self._scanned):
             trimmed += await self.trim(team_id, now=at)
+        self._scanned = True
         return trimmed
 
     async def trim(self, team_id: str, *, now: float | None = None) -> int:

@@ -20,7 +20,8 @@ def ledger_stream_key(team_id: str) -> str:
     return f"{_tag(team_id)}:ledger"
 
 
-LEDGER_STREAM_PATTERN = f"{PREFIX}:{{*}}:ledger"  # every workspace's ledger stream, for retention and export
+LEDGER_STREAM_PATTERN = f"{PREFIX}:{{*}}:ledger"  # every workspace's ledger stream, found by a (rare) SCAN
+LEDGER_TEAMS_KEY = f"{PREFIX}:{{ledger}}:teams"  # the workspaces with a ledger, so retention need not scan Redis
 
 
 def team_of_key(key: str) -> str:

@@ -15,7 +15,7 @@ from bot.bookkeeping.retention import LedgerRetention
 from bot.digest.daily import DailyFigures
 from bot.digest.report import DigestReader, IsoWeek
 from bot.ledger import Ledger, LedgerEntry
-from bot.redis.keys import ledger_stream_key
+from bot.redis.keys import LEDGER_TEAMS_KEY, ledger_stream_key
 from routing.learned.feedback_log import FeedbackLog
 from tests.harness.ledger_seed import record_at
 
@@ -128,3 +128,17 @@ async def test_every_kept_day_expires(redis: aioredis.Redis) -> None:
     assert len(keys) == 21
     ttls = [await redis.ttl(key) for key in keys]
     assert all(0 < ttl <= 400 * 86400 for ttl in ttls)
+
+
+async def test_workspaces_are_found_by_one_scan_then_by_their_set(redis: aioredis.Redis) -> None:
+    await _seed(redis)  # written as an older version would: no set names T1 yet
+    ledger = Ledger(redis)
+    await ledger.record(_row(random.Random(3), 1, "T5"))  # this process recorded a row for T5
+    retention = LedgerRetention(redis, ledger, DailyFigures(redis, tz="Europe/Berlin"), keep_days=1, tz=BERLIN)
+    end_of_seed = WEEKS[-1].bounds(BERLIN)[1].timestamp()
+    assert await retention.run(now=end_of_seed + 2 * 86400) > 0
+    assert await redis.smembers(LEDGER_TEAMS_KEY) == {b"T1", b"T5"}
+    await record_at(redis, _row(random.Random(4), 2, "T7"), datetime(2026, 10, 20, tzinfo=BERLIN))
+    assert await retention.run(now=end_of_seed + 2 * 86400) == 0, "no scan after the first run: T7 is unknown"
+    fresh = LedgerRetention(redis, Ledger(redis), DailyFigures(redis, tz="Europe/Berlin"), keep_days=1, tz=BERLIN)
+    assert await fresh.run(now=end_of_seed + 2 * 86400) == 1, "the next process start scans and finds it"
