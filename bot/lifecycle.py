@@ -23,6 +23,7 @@ from decimal import Decimal
 from bot.feedback.answer_map import AnsweredMessage
 from bot.feedback.votes import AnswerFeedback
 from bot.ledger import Ledger, LedgerEntry
+from bot.observability import observe_generation
 from bot.request import Request
 from bot.slack.streamer import MessageStreamer, Streamers
 from routing.calls.generation import Generation
@@ -143,6 +144,7 @@ class Lifecycle:
                 generation = item
         assert generation is not None, "the generator always ends with a Generation"
         row.add(generation)
+        observe_generation(generation)
         return generation
 
     async def before_routing(self, team_id: str) -> None:

@@ -10,15 +10,13 @@ from typing import Any
 
 import structlog
 from slack_bolt.response import BoltResponse
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.observability import DUPLICATE_EVENTS
 from bot.slack.event_claims import ClaimStatus, EventClaims
+from bot.slack.rate_limits import CountingRateLimitHandler
 
 log = structlog.get_logger(__name__)
 
@@ -28,7 +26,7 @@ def build_slack_client(settings: Settings) -> AsyncWebClient:
     return AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
-        retry_handlers=[AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=5)],
+        retry_handlers=[AsyncConnectionErrorRetryHandler(), CountingRateLimitHandler(max_retry_count=5)],
     )
 
 

@@ -40,6 +40,7 @@ from bot.summarize.partials import NoPartials, PartialSummaries
 from bot.summarize.transcript import transcript_lines, without_summaries
 from routing.catalog import Catalog
 from routing.factory import Routing
+from routing.plan import Refusal, RefusalReason
 from vocabulary import RequestOutcome, TaskKind, Visibility
 
 log = structlog.get_logger(__name__)
@@ -143,6 +144,13 @@ class Summarizer:
         if isinstance(args, UsageError):
             await reply.tell(replies.usage_error(args))
             row.set(RequestOutcome.HELP)
+            return
+        policy = self._parts.catalog.policy
+        if not (policy.channel_allowed(request.scope.channel_id) and policy.channel_allowed(args.channel_id)):
+            # The allow-list covers what is read, not only where the command was typed.
+            log.info("summarizer.channel_not_allowed", request_id=request.request_id, source=args.channel_id)
+            await reply.tell(replies.refusal(Refusal(RefusalReason.CHANNEL_NOT_ALLOWED)))
+            row.set(RequestOutcome.REFUSED)
             return
         try:
             if not await self._parts.reader.is_member(args.channel_id, request.user_id):

@@ -703,6 +703,62 @@ class SlackEmulator:
             self._deliverer.deliver(delivery, content_type="application/x-www-form-urlencoded", **kwargs)  # type: ignore[arg-type]
         )
 
+    # ================================================================= channels changing who can read them
+    EXTERNAL_TEAM = "T9EXT0001"
+
+    def convert_event(self, channel: str, user: str, *, private: bool = True) -> dict[str, Any]:
+        """`user` makes the channel private (or public): the state changes, Slack's system message lands in the
+        channel, and its `message` event (subtype `channel_convert_to_private`/`_public`) is returned."""
+        ws = self.workspace
+        with ws.lock:
+            ws.channels[channel].kind = "private" if private else "public"
+            message = Message(
+                channel=channel,
+                ts=ws.next_ts(),
+                user=user,
+                text="made this channel *private*." if private else "made this channel *public*.",
+                team=self.team_id,
+                subtype="channel_convert_to_private" if private else "channel_convert_to_public",
+            )
+            ws.post(message)
+            return payloads.channel_convert_event(user=user, channel=channel, ts=message.ts, private=private)
+
+    def share_event(self, channel: str, *, shared: bool = True) -> dict[str, Any]:
+        """The channel is shared with another organisation (`channel_shared`), or unshared again."""
+        ws = self.workspace
+        with ws.lock:
+            ws.channels[channel].is_ext_shared = shared
+            if shared:
+                return payloads.channel_shared_event(
+                    channel=channel, connected_team_id=self.EXTERNAL_TEAM, event_ts=ws.next_ts()
+                )
+            return payloads.channel_unshared_event(
+                channel=channel,
+                previously_connected_team_id=self.EXTERNAL_TEAM,
+                is_ext_shared=False,
+                event_ts=ws.next_ts(),
+            )
+
+    def archive_event(self, channel: str, user: str, *, undo: bool = False) -> dict[str, Any]:
+        """`user` archives (or unarchives) the channel: `channel_archive`, or `group_archive` if it is private."""
+        ws = self.workspace
+        with ws.lock:
+            target = ws.channels[channel]
+            target.is_archived = not undo
+            return payloads.channel_archive_event(
+                channel=channel, user=user, event_ts=ws.next_ts(), private=target.is_private, undo=undo
+            )
+
+    def delete_channel_event(self, channel: str, user: str) -> dict[str, Any]:
+        """`user` deletes the channel: it is gone (`channel_not_found` from now on); `channel_deleted` or
+        `group_deleted`."""
+        ws = self.workspace
+        with ws.lock:
+            target = ws.channels.pop(channel)
+            return payloads.channel_deleted_event(
+                channel=channel, actor_id=user, event_ts=ws.next_ts(), private=target.is_private, when=int(ws.clock())
+            )
+
     # ================================================================= slash commands
     def command_body(self, command: str, text: str, *, channel: str, user: str) -> str:
         """The form body of a slash command; its `response_url` points back at this emulator."""
