@@ -44,14 +44,14 @@ from bot.pins.selection import PinSelector, PinSettings, PinVectors
 from bot.redis.connection import RedisHandle
 from bot.request import PinChange
 from bot.slack.channels import ChannelDirectory
-from bot.slack.client import build_slack_client, dedup_middleware
+from bot.slack.client import build_delivery_client, build_slack_client, dedup_middleware
 from bot.slack.conversations import ConversationReader
 from bot.slack.event_claims import EventClaims
 from bot.slack.pane import PaneApi
 from bot.slack.people import PeopleDirectory
 from bot.slack.self_events import IgnoringSelfEventsButDeletions
-from bot.slack.streamer import Streamers, StreamSettings
-from bot.slack.update_budget import UpdateBudget
+from bot.slack.streamer import Streamers, StreamMode, StreamSettings
+from bot.slack.update_budget import APPEND, START, STOP, UPDATE, UpdateBudget
 from bot.summarize.mapreduce import MapReduceSettings
 from bot.summarize.partials import NoPartials, PartialStore, PartialSummaries
 from bot.summarize.summarizer import Summarizer, SummarizerParts, SummarizerSettings
@@ -263,9 +263,19 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
         routing=routing,
         feedback=feedback,
         streamers=Streamers(
-            slack,
-            StreamSettings(settings.stream_update_interval_s, settings.max_message_chars),
-            budget=UpdateBudget(redis.client, per_minute=settings.slack_updates_per_minute),
+            build_delivery_client(settings),
+            StreamSettings(
+                settings.stream_update_interval_s, settings.max_message_chars, mode=StreamMode(settings.stream_mode)
+            ),
+            budget=UpdateBudget(
+                redis.client,
+                per_minute={
+                    UPDATE: settings.slack_updates_per_minute,
+                    APPEND: settings.slack_appends_per_minute,
+                    START: settings.slack_stream_starts_per_minute,
+                    STOP: settings.slack_stream_starts_per_minute,
+                },
+            ),
         ),
     )
     reader = ConversationReader(slack)

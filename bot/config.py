@@ -47,7 +47,14 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
 
     stream_update_interval_s: float = Field(default=1.0, gt=0)
+    stream_mode: Literal["auto", "native", "edit"] = Field(
+        default="auto", description="native chat streams where Slack accepts them, or chat.update edits"
+    )
     slack_updates_per_minute: float = Field(default=50.0, gt=0, description="chat.update budget per workspace")
+    slack_appends_per_minute: float = Field(default=100.0, gt=0, description="chat.appendStream budget")
+    slack_stream_starts_per_minute: float = Field(
+        default=20.0, gt=0, description="chat.startStream and chat.stopStream budget (each) per workspace"
+    )
     max_message_chars: int = Field(default=3900, ge=200, le=40000)
     event_lease_s: float = Field(default=30.0, gt=0)
     event_record_ttl_s: int = Field(default=86400, gt=0)

@@ -38,8 +38,14 @@ def ledger_day_key(team_id: str, day: str) -> str:
     return f"{_tag(team_id)}:ledger:day:{day}"
 
 
-def slack_budget_key(team_id: str) -> str:
-    return f"{_tag(team_id)}:slack:update_budget"
+def slack_budget_key(team_id: str, method: str) -> str:
+    """The calls of one Slack method in the last minute (a sorted set of call times)."""
+    return f"{_tag(team_id)}:slack:calls:{method}"
+
+
+def slack_inflight_key(team_id: str, method: str) -> str:
+    """Replies still owing a final call of ``method`` (a sorted set of reply ids by expiry)."""
+    return f"{_tag(team_id)}:slack:inflight:{method}"
 
 
 def joined_thread_key(team_id: str, channel_id: str, thread_ts: str) -> str:

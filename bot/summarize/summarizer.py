@@ -209,8 +209,8 @@ class Summarizer:
         notes = [replies.plan_note(note) for note in (calls.plan.notes if calls.plan else [])]
         if found.truncated:
             notes.append(replies.SUMMARIZE_TRUNCATED_NOTE.format(limit=self._settings.max_messages))
-        if calls.cut_at_length:
-            notes.append(replies.CUT_AT_LENGTH_NOTE)
+        if calls.cut_short:
+            notes.append(calls.cut_short)
         await output.finish(replies.with_notes(f"{header}\n\n{answer}", notes))
         row.set(RequestOutcome.ANSWERED)
         if summary.reuse is not None:

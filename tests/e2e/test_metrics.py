@@ -28,7 +28,7 @@ def test_a_fallback_answer_shows_its_spend_savings_timings_429s_and_budget(
     general = slack.add_channel("general", members=[alice.id])
     llm.set_answer(ANY_MODEL, "Expenses are approved by your manager within five days.")
     llm.set_down("glm-4-plus")  # the economy model fails: the answer comes from the next one
-    penny = start_penny()
+    penny = start_penny(PENNY_STREAM_MODE="edit")  # the edit path, so the 429 lands on chat.update
     slack.force_rate_limit("chat.update", times=1, retry_after=1)
 
     delivery = slack.mention(general.id, alice.id, "who approves expenses?")

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from . import payloads
 from .delivery import Deliverer, DeliveryPolicy
+from .faults import Injected, Match, SlackFault
 from .models import (
     ApiCall,
     Channel,
@@ -35,7 +36,7 @@ from .models import (
     UploadedFile,
     User,
 )
-from .server import ApiServer, _InjectedError
+from .server import ApiServer
 from .socket_mode import SocketModeHub
 from .workspace import Workspace
 
@@ -396,8 +397,43 @@ class SlackEmulator:
     def fail_next(self, method: str, error: str, *, times: int = 1, status: int = 200, html: bool = False) -> None:
         """Answer the next `times` calls with `{"ok": false, "error": error}` (e.g. `fatal_error`, 500), or with
         `html=True` an HTML outage page of HTTP `status` that carries no error code at all."""
+        fault = SlackFault("html" if html else "error", error, status)
+        self._server.faults.add(method, fault, times=times)
+
+    def inject(self, method: str, fault: SlackFault, *, times: int = 1, match: Match | None = None) -> None:
+        """Apply `fault` to the next `times` calls of `method` whose parameters `match` (all, without one)."""
+        self._server.faults.add(method, fault, times=times, match=match)
+
+    def set_chaos(
+        self, rate: float, *, seed: int, methods: Sequence[str], faults: Sequence[SlackFault] | None = None
+    ) -> None:
+        """A seeded share `rate` of calls to `methods` fails with one of `faults` (default: one of each kind)."""
+        self._server.faults.chaos(rate, seed=seed, methods=methods, faults=faults)
+
+    def injected(self) -> list[Injected]:
+        """Every fault applied so far."""
         with self._server.log_lock:
-            self._server.injected[method] = _InjectedError(error=error, status=status, remaining=times, html=html)
+            return list(self._server.faults.log)
+
+    def is_streamed(self, channel: str, ts: str) -> bool:
+        """Whether the message began as a native stream (its text is Markdown, not mrkdwn)."""
+        with self.workspace.lock:
+            return self._server.api.streams.is_streamed(channel, ts)
+
+    def is_streaming(self, channel: str, ts: str) -> bool:
+        """Whether the message is a native stream not stopped yet (still being written)."""
+        with self.workspace.lock:
+            return self._server.api.streams.is_streaming(channel, ts)
+
+    def is_finished(self, message: Message) -> bool:
+        """A reply that is done being written: text, no streaming cursor or placeholder, no open stream."""
+        text = message.text
+        return (
+            bool(text)
+            and "▍" not in text
+            and "thinking" not in text.lower()
+            and not self.is_streaming(message.channel, message.ts)
+        )
 
     def set_latency(self, method: str, seconds: float) -> None:
         """Delay every answer of `method`, to exercise timeouts and concurrency."""
