@@ -41,6 +41,7 @@ bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/replay_cost.py
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/streaming_load.py --conversations 20 --channels 10
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/streaming_load.py --conversations 200 --channels 100 --no-slack-limits
+	$(BIN)/python benchmarks/ledger_soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -2,16 +2,19 @@
 
 DESIGN promises one asyncio process handles hundreds of concurrent conversations while acking every event within
 3 s and never editing faster than Slack allows. This drives the real process with N simultaneous @mentions
-against the local Slack emulator (with Slack-like limits: ``chat.postMessage`` 1/s per channel, ``chat.update`` a
-workspace-wide tier-3 budget) and the local OpenAI-compatible server streaming at a fixed token rate, and prints:
+against the local Slack emulator (with Slack's limits: ``chat.postMessage`` 1/s per channel, ``chat.update`` tier 3
+— 50 a minute per workspace —, ``chat.appendStream`` tier 4 — 100 —, ``chat.startStream``/``chat.stopStream``
+tier 2 — 20 each) and the local OpenAI-compatible server streaming a Markdown answer at a fixed token rate, and
+prints:
 
 * ack latency (Slack retries anything slower than 3 s);
 * time until the placeholder, the first streamed words and the complete answer are visible;
-* ``chat.update`` calls, 429s and the shortest gap between two edits of one message;
+* **final visible minus the model's last token**, per answer: what a busy workspace adds on top of the model;
+* calls per method, 429s and the shortest gap between two changes of one message;
 * the Penny process's CPU time and peak memory; whether every answer arrived complete and every request has
   exactly one ledger row.
 
-    python benchmarks/streaming_load.py [--conversations 100] [--channels 50] [--tokens-per-second 30]
+    python benchmarks/streaming_load.py [--conversations 20] [--channels 10] [--mode auto|native|edit]
 """
 
 from __future__ import annotations
@@ -34,15 +37,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.redis.embedded import RedisServerProcess
 from bot.redis.keys import ledger_stream_key
+from bot.slack.formatting import to_markdown, to_mrkdwn
 from tests.e2e.conftest import LLM_KEY, LLM_KEY_ENV, catalog_model_ids, write_test_catalog
 from tests.e2e.penny_process import PennyProcess
 from tests.harness.openai_server import ANY_MODEL, OpenAIServer
 from tests.harness.slack_emulator import SlackEmulator
 from tests.harness.slack_emulator.models import Delivery
 
-ANSWER = " ".join(
-    f"Point {i}: the rollout for region {i % 7} moves to week {i % 4 + 1}, owners confirm by Friday." for i in range(12)
+ANSWER = "\n\n".join(
+    [
+        "**Short version:** the rollout moves by one week per region, and owners confirm by Friday.",
+        *(
+            f"Point {i}: the rollout for region {i % 7} moves to week {i % 4 + 1}, owners confirm by Friday."
+            for i in range(4)
+        ),
+        "- EU and UK go first\n- the US follows on the Monday after\n- APAC last, with `rollout.sh --region apac`",
+        *(f"Point {i}: the rollout for region {i % 7} moves to week {i % 4 + 1}." for i in range(4, 8)),
+    ]
 )
+EXPECTED = {to_mrkdwn(ANSWER), to_markdown(ANSWER)}  # the answer as edits show it, or as a native stream does
+FIRST_WORDS = "Short version"
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,25 @@ class Sent:
     started: float  # monotonic, just before the event was delivered
     channel: str
     delivery: Delivery
+    marker: str  # the question's own words, to find its model call
+
+
+def _budget_env(args: argparse.Namespace) -> dict[str, str]:
+    """Penny's own budget is told Slack's tiers (or, without limits, effectively none)."""
+    unlimited = "100000"
+    return {
+        "PENNY_SLACK_UPDATES_PER_MINUTE": unlimited if args.no_slack_limits else str(args.updates_per_minute),
+        "PENNY_SLACK_APPENDS_PER_MINUTE": unlimited if args.no_slack_limits else str(args.appends_per_minute),
+        "PENNY_SLACK_STREAM_STARTS_PER_MINUTE": (
+            unlimited if args.no_slack_limits else str(args.stream_starts_per_minute)
+        ),
+    }
+
+
+def _last_token(llm: OpenAIServer, marker: str) -> float:
+    """When the model server wrote the last token of this question's answer (monotonic, this process's clock)."""
+    times = [r.finished_at for r in llm.chat_requests() if marker in r.last_user_message and r.finished_at]
+    return max(times) if times else float("nan")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -75,19 +108,23 @@ def _proc_usage(pid: int) -> tuple[float, int]:
 async def _drive(slack: SlackEmulator, channels: list[str], users: list[str], n: int) -> list[Sent]:
     async def one(i: int) -> Sent:
         channel = channels[i % len(channels)]
+        marker = f"what changed in the rollout plan, part {i}?"
         started = time.monotonic()
-        delivery = await slack.amention(channel, users[i % len(users)], f"what changed in the rollout plan, part {i}?")
-        return Sent(started, channel, delivery)
+        delivery = await slack.amention(channel, users[i % len(users)], marker)
+        return Sent(started, channel, delivery, marker)
 
     return await asyncio.gather(*(one(i) for i in range(n)))
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--conversations", type=int, default=100)
-    parser.add_argument("--channels", type=int, default=50)
+    parser.add_argument("--conversations", type=int, default=20)
+    parser.add_argument("--channels", type=int, default=10)
     parser.add_argument("--tokens-per-second", type=float, default=30.0, help="model streaming speed")
-    parser.add_argument("--updates-per-minute", type=float, default=50.0, help="Slack's chat.update budget")
+    parser.add_argument("--updates-per-minute", type=float, default=50.0, help="Slack's chat.update tier")
+    parser.add_argument("--appends-per-minute", type=float, default=100.0, help="Slack's chat.appendStream tier")
+    parser.add_argument("--stream-starts-per-minute", type=float, default=20.0, help="chat.start/stopStream tier")
+    parser.add_argument("--mode", choices=["auto", "native", "edit"], default="auto", help="PENNY_STREAM_MODE")
     parser.add_argument(
         "--no-slack-limits",
         action="store_true",
@@ -109,6 +146,9 @@ def main(argv: list[str] | None = None) -> None:
             if not args.no_slack_limits:
                 slack.set_rate_limit("chat.postMessage", per_second=1, per_channel=True)
                 slack.set_rate_limit("chat.update", per_minute=args.updates_per_minute)
+                slack.set_rate_limit("chat.appendStream", per_minute=args.appends_per_minute)
+                slack.set_rate_limit("chat.startStream", per_minute=args.stream_starts_per_minute)
+                slack.set_rate_limit("chat.stopStream", per_minute=args.stream_starts_per_minute)
             llm.set_answer(ANY_MODEL, ANSWER)
             llm.set_default_speed(args.tokens_per_second)
             users = [slack.add_user(f"user{i}").id for i in range(20)]
@@ -123,7 +163,8 @@ def main(argv: list[str] | None = None) -> None:
                     LLM_KEY_ENV: LLM_KEY,
                     "PENNY_LOG_LEVEL": "WARNING",
                     "PENNY_CACHE_ENABLED": "false",
-                    "PENNY_SLACK_UPDATES_PER_MINUTE": str(100_000 if args.no_slack_limits else args.updates_per_minute),
+                    "PENNY_STREAM_MODE": args.mode,
+                    **_budget_env(args),
                 },
                 log_path=workdir / "penny.log",
             ).start()
@@ -133,18 +174,22 @@ def main(argv: list[str] | None = None) -> None:
             began = time.monotonic()
             sent = asyncio.run(_drive(slack, channels, users, args.conversations))
             acks = [s.delivery.final.elapsed for s in sent]
-            placeholder, first_text, final = [], [], []
+            placeholder, first_text, final, after_last_token = [], [], [], []
+            native = 0
             deadline = time.monotonic() + args.timeout
             pending = list(sent)
             while pending and time.monotonic() < deadline:
                 still = []
                 for item in pending:
                     replies = slack.bot_replies(item.channel, item.delivery.ts or "")
-                    if replies and replies[0].text == ANSWER:
+                    if len(replies) == 1 and replies[0].text in EXPECTED:
                         history = slack.edit_history(item.channel, replies[0].ts)
+                        shown = next(r for r in history if r.text in EXPECTED).monotonic
                         placeholder.append(history[0].monotonic - item.started)
-                        first_text.append(next(r for r in history if ANSWER[:20] in r.text).monotonic - item.started)
-                        final.append(next(r for r in history if r.text == ANSWER).monotonic - item.started)
+                        first_text.append(next(r for r in history if FIRST_WORDS in r.text).monotonic - item.started)
+                        final.append(shown - item.started)
+                        after_last_token.append(shown - _last_token(llm, item.marker))
+                        native += slack.is_streamed(item.channel, replies[0].ts)
                     else:
                         still.append(item)
                 pending = still
@@ -152,6 +197,7 @@ def main(argv: list[str] | None = None) -> None:
             elapsed = time.monotonic() - began
             cpu_after, peak_mib = _proc_usage(penny.pid)
             updates = slack.calls("chat.update")
+            calls = [c for c in slack.calls() if c.method.startswith("chat.")]
             throttled = [c for c in slack.calls() if c.status == 429]
             gaps = []
             for message in slack.bot_messages():
@@ -167,29 +213,40 @@ def main(argv: list[str] | None = None) -> None:
     limits = (
         "none (process capacity)"
         if args.no_slack_limits
-        else f"chat.postMessage 1/s per channel, chat.update {args.updates_per_minute:.0f}/min per workspace"
+        else (
+            f"chat.postMessage 1/s per channel, chat.update {args.updates_per_minute:.0f}/min, chat.appendStream "
+            f"{args.appends_per_minute:.0f}/min, chat.start/stopStream {args.stream_starts_per_minute:.0f}/min each"
+        )
     )
     print(
-        f"{n} concurrent @mentions over {args.channels} channels; model {args.tokens_per_second:.0f} tokens/s, "
-        f"answer {len(ANSWER)} chars; Slack limits: {limits}"
+        f"{n} concurrent @mentions over {args.channels} channels, mode {args.mode}; model "
+        f"{args.tokens_per_second:.0f} tokens/s, answer {len(ANSWER)} chars; Slack limits: {limits}"
     )
     print(_line("ack", acks))
     print(_line("placeholder visible", placeholder))
     print(_line("first words visible", first_text))
     print(_line("complete answer", final))
-    print(f"   complete answers {len(final)}/{n}; ledger rows {ledger_rows}; wall time {elapsed:.1f} s")
-    by_method = ", ".join(f"{m} {sum(c.method == m for c in throttled)}" for m in sorted({c.method for c in throttled}))
+    print(_line("final - model's last token", after_last_token))
     print(
-        f"   chat.update calls {len(updates)} ({len(updates) / n:.1f} per answer), 429s {len(throttled)} "
-        f"({by_method or 'none'}), "
-        f"shortest gap between edits of one message {min(gaps) if gaps else float('nan'):.2f} s"
+        f"   complete answers {len(final)}/{n} ({native} natively streamed); ledger rows {ledger_rows}; "
+        f"wall time {elapsed:.1f} s"
+    )
+    by_method = ", ".join(f"{m} {sum(c.method == m for c in throttled)}" for m in sorted({c.method for c in throttled}))
+    per_method = ", ".join(f"{m} {sum(c.method == m for c in calls)}" for m in sorted({c.method for c in calls}))
+    print(
+        f"   calls: {per_method}; chat.update {len(updates) / n:.1f} per answer; 429s {len(throttled)} "
+        f"({by_method or 'none'}); shortest gap between changes of one message "
+        f"{min(gaps) if gaps else float('nan'):.2f} s"
     )
     print(f"   penny process: {cpu_after - cpu_before:.1f} CPU s for the run, peak RSS {peak_mib} MiB")
-    print(
-        f"RESULT streaming_load n={n} ack_p99_s={_pct(acks, 99):.3f} first_words_p50_s={_pct(first_text, 50):.2f} "
-        f"complete_p99_s={_pct(final, 99):.2f} complete={len(final)} ledger_rows={ledger_rows} "
-        f"http_429={len(throttled)}"
+    line = (
+        f"RESULT streaming_load n={n} mode={args.mode} ack_p99_s={_pct(acks, 99):.3f} "
+        f"first_words_p50_s={_pct(first_text, 50):.2f} complete_p99_s={_pct(final, 99):.2f} "
+        f"final_after_last_token_p99_s={_pct(after_last_token, 99):.2f} complete={len(final)} "
+        f"ledger_rows={ledger_rows} http_429={len(throttled)}"
     )
+    print(line)
+    return line
 
 
 if __name__ == "__main__":

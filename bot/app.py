@@ -23,28 +23,35 @@ from bot.assistant.fresh_answers import FreshAnswers
 from bot.assistant.joined_threads import JoinedThreads
 from bot.assistant.manners import FollowUps
 from bot.assistant.orchestrator import Assistant, AssistantParts
+from bot.bookkeeping.keeper import LedgerKeeper
+from bot.bookkeeping.retention import LedgerRetention
+from bot.bookkeeping.spool import FileSpool
 from bot.config import ConfigError, Settings
+from bot.digest.daily import DailyFigures
 from bot.digest.poster import build_digest_poster
 from bot.digest.report import DigestReader
 from bot.digest.scheduler import DigestScheduler
 from bot.feedback.answer_map import AnswerMap
+from bot.feedback.deleted_messages import DeletedMessages
 from bot.feedback.votes import Feedback
 from bot.home.publisher import HomePublisher
 from bot.ledger import Ledger
 from bot.lifecycle import Lifecycle
+from bot.observability import observe_budget
 from bot.pane.service import PaneService
 from bot.pins.board import PinBoard
 from bot.pins.selection import PinSelector, PinSettings, PinVectors
 from bot.redis.connection import RedisHandle
 from bot.request import PinChange
 from bot.slack.channels import ChannelDirectory
-from bot.slack.client import build_slack_client, dedup_middleware
+from bot.slack.client import build_delivery_client, build_slack_client, dedup_middleware
 from bot.slack.conversations import ConversationReader
 from bot.slack.event_claims import EventClaims
 from bot.slack.pane import PaneApi
 from bot.slack.people import PeopleDirectory
-from bot.slack.streamer import Streamers, StreamSettings
-from bot.slack.update_budget import UpdateBudget
+from bot.slack.self_events import IgnoringSelfEventsButDeletions
+from bot.slack.streamer import Streamers, StreamMode, StreamSettings
+from bot.slack.update_budget import APPEND, START, STOP, UPDATE, UpdateBudget
 from bot.summarize.mapreduce import MapReduceSettings
 from bot.summarize.partials import NoPartials, PartialStore, PartialSummaries
 from bot.summarize.summarizer import Summarizer, SummarizerParts, SummarizerSettings
@@ -64,6 +71,7 @@ from handlers import (
     reactions,
     shortcuts,
     threads,
+    visibility,
 )
 from routing.calls.llm import LLMClient, Timeouts
 from routing.catalog import Catalog, load_catalog
@@ -90,10 +98,15 @@ class Penny:
     cache: SemanticCache | None = None
     embedder: Embedder | None = None
     digest: DigestScheduler | None = None
+    keeper: LedgerKeeper | None = None
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    services: list[asyncio.Task[None]] = field(default_factory=list)  # run until close, unlike ``background``
 
     async def start(self) -> None:
-        """Rebuild cache indexes and warm the embedding model after the server is up (``/readyz`` waits)."""
+        """Rebuild cache indexes and warm the embedding model after the server is up (``/readyz`` waits); keep
+        the ledger (flush what a previous run left in the spool, trim past the retention age)."""
+        if self.keeper is not None:
+            self.services.append(asyncio.create_task(self.keeper.run(), name="penny-ledger-keeper"))
         if self.cache is not None:
             self.background.append(asyncio.create_task(self.cache.start()))
         if self.embedder is not None:
@@ -107,7 +120,7 @@ class Penny:
     async def close(self) -> None:
         if self.digest is not None:
             self.digest.shutdown()
-        for task in self.background:
+        for task in (*self.background, *self.services):
             task.cancel()
         if self.cache is not None:
             await self.cache.close()
@@ -148,7 +161,26 @@ def build_digest_scheduler(
     return DigestScheduler(poster, cron=settings.digest_cron, tz=settings.digest_tz)
 
 
-def build_cache(settings: Settings, redis: RedisHandle, embedder: Embedder) -> SemanticCache:
+def build_ledger(settings: Settings, redis: RedisHandle) -> tuple[Ledger, LedgerKeeper]:
+    """The ledger with its spool under ``PENNY_DATA_DIR``, and the keeper that flushes and trims it."""
+    spool = FileSpool(settings.data_dir / "ledger-spool")
+    ledger = Ledger(redis.client, spool=spool)
+    retention = LedgerRetention(
+        redis.client,
+        ledger,
+        DailyFigures(redis.client, tz=settings.digest_tz.key),
+        keep_days=settings.ledger_retention_days,
+        tz=settings.digest_tz,
+    )
+    return ledger, LedgerKeeper(redis.client, ledger, spool, retention)
+
+
+def build_cache(
+    settings: Settings, redis: RedisHandle, embedder: Embedder, channels: ChannelDirectory
+) -> SemanticCache:
+    async def source_visibility(team_id: str, channel_id: str) -> Visibility:
+        return await channels.current_visibility(team_id, channel_id, max_age_s=settings.cache_share_check_ttl_s)
+
     return SemanticCache(
         redis.client,
         embedder,
@@ -156,7 +188,10 @@ def build_cache(settings: Settings, redis: RedisHandle, embedder: Embedder) -> S
             ttl_seconds=settings.cache_ttl_days * 86400,
             max_entries_per_scope=settings.cache_max_entries_per_channel,
             share_public_workspace_wide=settings.cache_share_public,
+            # Longer than any replica keeps conversations.info: none can write a stale "public" back.
+            visibility_quarantine_s=2 * settings.channel_info_ttl_s + 60,
         ),
+        source_visibility=source_visibility,
     )
 
 
@@ -177,10 +212,12 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     slack = build_slack_client(settings)
     app = AsyncApp(
         client=slack,
-        signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
+        signing_secret=settings.signing_secret,
         request_verification_enabled=not settings.socket_mode,
         process_before_response=False,
+        ignoring_self_events_enabled=False,  # replaced by the one below, which lets Penny see its replies deleted
     )
+    app.use(IgnoringSelfEventsButDeletions())
     app.use(
         dedup_middleware(
             EventClaims(redis.client, lease_s=settings.event_lease_s, record_ttl_s=settings.event_record_ttl_s)
@@ -192,7 +229,7 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     # The learned scorer escalates prompts that resemble badly rated ones, once a workspace has enough 👍/👎
     # votes (the catalog's ``learned.min_votes``); every replica follows the shared feedback log in Redis.
     scorers = WorkspaceScorers(ScorerConfig(min_votes=catalog.policy.learned.min_votes))
-    routing = build_routing(catalog, redis.client, client=llm, escalator=scorers)
+    routing = build_routing(catalog, redis.client, client=llm, escalator=scorers, budget_observer=observe_budget)
     channels = ChannelDirectory(slack, ttl_s=settings.channel_info_ttl_s)
     # One model serves every user of question vectors: the cache, the learned router, pins and vote signatures.
     # PENNY_CACHE_ENABLED=false means no semantic cache, even when learned routing loads the model anyway.
@@ -202,7 +239,9 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
         if settings.cache_enabled or catalog.policy.learned.enabled
         else None
     )
-    cache = build_cache(settings, redis, embedder) if embedder is not None and settings.cache_enabled else None
+    cache = (
+        build_cache(settings, redis, embedder, channels) if embedder is not None and settings.cache_enabled else None
+    )
     answers: AnswerCache = NoCachedAnswers()
     if cache is not None:
         answers = CachedAnswers(cache, channels)
@@ -211,9 +250,11 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
             await cache.on_visibility_change(team_id, channel_id, visibility)
 
         channels.on_change(on_visibility_change)
+        channels.on_gone(cache.drop_channel)
     votes = FeedbackLog(redis.client)
+    answer_map = AnswerMap(redis.client)
     feedback = Feedback(
-        answers=AnswerMap(redis.client),
+        answers=answer_map,
         votes=votes,
         scorer_sync=ScorerSync(votes, scorers),
         signature=scorers.signature,
@@ -221,15 +262,25 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     )
     people = PeopleDirectory(slack)  # one name cache for thread context, summaries and pins
     pin_board = PinBoard(slack, ttl_s=settings.pins_cache_ttl_s, people=people)
-    ledger = Ledger(redis.client)
+    ledger, keeper = build_ledger(settings, redis)
     lifecycle = Lifecycle(
         ledger=ledger,
         routing=routing,
         feedback=feedback,
         streamers=Streamers(
-            slack,
-            StreamSettings(settings.stream_update_interval_s, settings.max_message_chars),
-            budget=UpdateBudget(redis.client, per_minute=settings.slack_updates_per_minute),
+            build_delivery_client(settings),
+            StreamSettings(
+                settings.stream_update_interval_s, settings.max_message_chars, mode=StreamMode(settings.stream_mode)
+            ),
+            budget=UpdateBudget(
+                redis.client,
+                per_minute={
+                    UPDATE: settings.slack_updates_per_minute,
+                    APPEND: settings.slack_appends_per_minute,
+                    START: settings.slack_stream_starts_per_minute,
+                    STOP: settings.slack_stream_starts_per_minute,
+                },
+            ),
         ),
     )
     reader = ConversationReader(slack)
@@ -274,8 +325,10 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
 
     # An edited or deleted message: whatever was built from it goes — cached answers (deletions), the channel's
     # cached pins (edits) and the partial summaries that contain it (both).
+    deleted = DeletedMessages(answer_map, evict_by_source=answers.evict_by_source, evict=answers.evict)
+
     async def on_deleted(team_id: str, channel_id: str, ts: str) -> int:
-        removed = await answers.evict_by_source(team_id, channel_id, ts)
+        removed = await deleted.on_deleted(team_id, channel_id, ts)
         await partials.forget_message(team_id, channel_id, ts)
         return removed
 
@@ -295,6 +348,7 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     assistant_pane.register(app, started=pane.started, context_changed=pane.context_changed, message=pane.message)
     mentions.register(app, assistant.answer, allowed_bots=settings.allowed_bots)
     dms.register(app, assistant.direct)
+    visibility.register(app, channels.apply)
     threads.register(app, assistant.follow_up)
     actions.register(app, fresh_answer=assistant.refresh, post_draft=drafts.post)
     shortcuts.register(app, summarizer.summarize_privately)
@@ -314,4 +368,5 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
         cache=cache,
         embedder=embedder,
         digest=build_digest_scheduler(settings, slack, redis, catalog),
+        keeper=keeper,
     )

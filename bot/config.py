@@ -39,13 +39,22 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_max_connections: int = Field(default=256, ge=4, description="per process; a burst waits, never fails")
     redis_pool_timeout_s: float = Field(default=10.0, gt=0)
+    redis_retry_s: float = Field(default=60.0, gt=0, description="how long a command waits for Redis to return")
     data_dir: Path = Path(".penny")
+    ledger_retention_days: float = Field(default=30.0, gt=0, description="ledger rows older than this are trimmed")
     catalog: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
 
     stream_update_interval_s: float = Field(default=1.0, gt=0)
+    stream_mode: Literal["auto", "native", "edit"] = Field(
+        default="auto", description="native chat streams where Slack accepts them, or chat.update edits"
+    )
     slack_updates_per_minute: float = Field(default=50.0, gt=0, description="chat.update budget per workspace")
+    slack_appends_per_minute: float = Field(default=100.0, gt=0, description="chat.appendStream budget")
+    slack_stream_starts_per_minute: float = Field(
+        default=20.0, gt=0, description="chat.startStream and chat.stopStream budget (each) per workspace"
+    )
     max_message_chars: int = Field(default=3900, ge=200, le=40000)
     event_lease_s: float = Field(default=30.0, gt=0)
     event_record_ttl_s: int = Field(default=86400, gt=0)
@@ -66,6 +75,9 @@ class Settings(BaseSettings):
     cache_ttl_days: float = Field(default=7.0, gt=0)
     cache_max_entries_per_channel: int = Field(default=5000, gt=0)
     channel_info_ttl_s: float = Field(default=300.0, ge=0)
+    cache_share_check_ttl_s: float = Field(
+        default=30.0, ge=0, description="how old a channel's visibility may be when a shared answer from it is served"
+    )
 
     follow_ups: Literal["addressed", "all", "mention-only"] = Field(
         default="addressed", description="which later messages in a joined thread are answered without a mention"
@@ -122,19 +134,57 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
 
+    @property
+    def signing_secret(self) -> str:
+        return self.slack_signing_secret.get_secret_value() if self.slack_signing_secret else ""
+
     def require_runnable(self) -> None:
-        """Check the combination of settings ``penny run`` needs; raise ``ConfigError`` naming what is missing."""
+        """Check the combination of settings ``penny run`` needs; raise ``ConfigError`` naming what is missing.
+
+        Empty or malformed secrets are refused here, at start-up, in one line: an empty signing secret would
+        otherwise make every request fail its signature check, and a token with a stray space every API call.
+        """
         if self.slack_bot_token is None:
             raise ConfigError(f"{ENV_PREFIX}SLACK_BOT_TOKEN is not set (the xoxb- bot token Penny posts with)")
-        if not self.slack_bot_token.get_secret_value().startswith("xoxb-"):
-            raise ConfigError(f"{ENV_PREFIX}SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-'")
-        if self.slack_app_token is None and self.slack_signing_secret is None:
+        _check_token("SLACK_BOT_TOKEN", self.slack_bot_token.get_secret_value(), "xoxb-", "a bot token")
+        if self.slack_app_token is not None:
+            _check_token("SLACK_APP_TOKEN", self.slack_app_token.get_secret_value(), "xapp-", "an app-level token")
+            return  # Socket Mode: no signed HTTP requests, so the signing secret is not used
+        if self.slack_signing_secret is None:
             raise ConfigError(
                 f"{ENV_PREFIX}SLACK_SIGNING_SECRET is not set (needed for HTTP mode; "
                 f"or set {ENV_PREFIX}SLACK_APP_TOKEN for Socket Mode)"
             )
-        if self.slack_app_token is not None and not self.slack_app_token.get_secret_value().startswith("xapp-"):
-            raise ConfigError(f"{ENV_PREFIX}SLACK_APP_TOKEN must be an app-level token starting with 'xapp-'")
+        _check_secret("SLACK_SIGNING_SECRET", self.signing_secret)
+
+
+_TOKEN_BODY = re.compile(r"[A-Za-z0-9-]+")
+_SIGNING_SECRET = re.compile(r"[A-Za-z0-9_-]{16,}")
+
+
+def _check_token(name: str, value: str, prefix: str, what: str) -> None:
+    variable = f"{ENV_PREFIX}{name}"
+    if not value:
+        raise ConfigError(f"{variable} is empty (set it to {what} starting with '{prefix}', or unset it)")
+    if value.strip() != value or any(char.isspace() for char in value):
+        raise ConfigError(f"{variable} contains whitespace (pasted with a space or a line break?)")
+    if not value.startswith(prefix):
+        raise ConfigError(f"{variable} must be {what} starting with '{prefix}'")
+    if not _TOKEN_BODY.fullmatch(value[len(prefix) :]):
+        raise ConfigError(f"{variable} is malformed: '{prefix}' must be followed by letters, digits and dashes")
+
+
+def _check_secret(name: str, value: str) -> None:
+    variable = f"{ENV_PREFIX}{name}"
+    if not value:
+        raise ConfigError(f"{variable} is empty (copy the Signing Secret from the app's Basic Information page)")
+    if value.strip() != value or any(char.isspace() for char in value):
+        raise ConfigError(f"{variable} contains whitespace (pasted with a space or a line break?)")
+    if not _SIGNING_SECRET.fullmatch(value):
+        raise ConfigError(
+            f"{variable} is malformed (a Slack signing secret is a string of 32 letters and digits, "
+            f"from the app's Basic Information page)"
+        )
 
 
 def load_settings(**overrides: object) -> Settings:

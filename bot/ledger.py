@@ -3,20 +3,25 @@
 Rows go to a per-workspace Redis stream. Exactly-once is enforced here rather than trusted to callers: a Lua
 script adds the row only if the request id was never recorded, so a retried event or a crash-and-takeover can't
 count a request twice. Money is stored as decimal strings of USD (never floats).
+
+A row Redis cannot take is not lost: ``close`` gives Redis a few seconds, then hands the row to the spool (an
+fsync'd local file, ``bot/bookkeeping/spool.py``), which writes it when Redis is back — through the same script,
+so a row that did reach Redis before the connection broke is still counted once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 import structlog
-from redis.exceptions import RedisError
 
-from bot.observability import ANSWER_SECONDS, REQUESTS
+from bot.observability import observe_row
 from bot.redis.keys import ledger_seen_key, ledger_stream_key
 from vocabulary import RequestOutcome, TaskKind, Tier
 
@@ -30,6 +35,11 @@ return false
 """
 
 SEEN_TTL_S = 30 * 86400
+WRITE_TIMEOUT_S = 5.0  # then the row goes to the spool; Redis answers in well under a millisecond when it is up
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 @dataclass(frozen=True)
@@ -76,7 +86,8 @@ class LedgerEntry:
 
     @classmethod
     def from_fields(cls, fields: Any) -> LedgerEntry:
-        raw = {k.decode(): v.decode() for k, v in fields.items()}
+        """From a stream entry's fields (bytes) or ``to_fields``' own strings (the spool's lines)."""
+        raw = {_text(k): _text(v) for k, v in fields.items()}
         return cls(
             request_id=raw["request_id"],
             team_id=raw["team_id"],
@@ -104,10 +115,30 @@ class LedgerEntry:
         )
 
 
+class RowSpool(Protocol):
+    """Where a row goes when Redis cannot take it (``bot/bookkeeping/spool.py``; ``NoSpool`` keeps nothing)."""
+
+    def append(self, entry: LedgerEntry) -> bool:
+        """Keep the row durably until Redis takes it; False when it could not be kept."""
+        ...
+
+
+class NoSpool:
+    """No spool (tests, read-only users of the ledger): a row Redis cannot take is logged as lost."""
+
+    def append(self, entry: LedgerEntry) -> bool:
+        return False
+
+
 class Ledger:
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(
+        self, redis: aioredis.Redis, *, spool: RowSpool | None = None, write_timeout_s: float = WRITE_TIMEOUT_S
+    ) -> None:
         self._redis = redis
         self._record = redis.register_script(_RECORD_ONCE)
+        self._spool: RowSpool = spool or NoSpool()
+        self._write_timeout_s = write_timeout_s
+        self.teams_seen: set[str] = set()  # written to LEDGER_TEAMS_KEY by the keeper, for retention
 
     async def record(self, entry: LedgerEntry) -> bool:
         """Append the row unless this request id was already recorded; True when it was added."""
@@ -118,20 +149,40 @@ class Ledger:
             keys=[ledger_seen_key(entry.team_id, entry.request_id), ledger_stream_key(entry.team_id)],
             args=[SEEN_TTL_S, *flat],
         )
+        self.teams_seen.add(entry.team_id)
         return added is not None
 
     async def close(self, entry: LedgerEntry) -> None:
         """The end of every request, whoever served it: count it in the metrics and write its one row.
 
-        Never raises: by now the reply is out, so a Redis outage that outlasted the client's retries is logged
-        loudly (what was not counted) instead of turning a delivered answer into an error.
+        Never raises: by now the reply is out. If Redis does not take the row within ``write_timeout_s`` (an
+        outage, a full Redis refusing writes), the row is spooled to local disk and written when Redis is back;
+        only when even that fails is it logged as lost. A request cancelled mid-write (shutdown) spools too.
         """
-        REQUESTS.labels(surface=entry.surface, outcome=entry.outcome).inc()
-        ANSWER_SECONDS.observe(entry.latency_ms / 1000)
+        observe_row(entry)
         try:
-            await self.record(entry)
-        except RedisError:
-            log.error("ledger.write_failed", request_id=entry.request_id, outcome=entry.outcome)
+            await asyncio.wait_for(self.record(entry), timeout=self._write_timeout_s)
+            return
+        except asyncio.CancelledError:
+            try:
+                self._keep(entry, "cancelled")
+            except Exception:
+                log.error("ledger.write_failed", request_id=entry.request_id, outcome=entry.outcome, reason="cancelled")
+            raise
+        except Exception as exc:  # RedisError, a timeout, a full Redis: whatever it is, the row must survive it
+            reason = type(exc).__name__
+        try:
+            kept = await asyncio.to_thread(self._keep, entry, reason)
+        except Exception:
+            kept = False
+        if not kept:
+            log.error("ledger.write_failed", request_id=entry.request_id, outcome=entry.outcome, reason=reason)
+
+    def _keep(self, entry: LedgerEntry, reason: str) -> bool:
+        kept = self._spool.append(entry)
+        if kept:
+            log.warning("ledger.spooled", request_id=entry.request_id, reason=reason)
+        return kept
 
     async def entries(self, team_id: str, channel_id: str | None = None, count: int = 10_000) -> list[LedgerEntry]:
         """Rows of one workspace (and one channel, when given): reads are always scoped."""
@@ -142,21 +193,34 @@ class Ledger:
     async def entries_between(
         self, team_id: str, start: float, end: float, *, page_size: int = 1000
     ) -> list[LedgerEntry]:
-        """One workspace's rows recorded in ``[start, end)`` (epoch seconds), all of them, oldest first.
+        """One workspace's rows recorded in ``[start, end)`` (epoch seconds), all of them, oldest first."""
+        entries: list[LedgerEntry] = []
+        async for page in self.pages_between(team_id, start, end, page_size=page_size):
+            entries.extend(entry for _, entry in page)
+        return entries
+
+    async def pages_between(
+        self, team_id: str, start: float, end: float, *, page_size: int = 1000
+    ) -> AsyncIterator[list[tuple[str, LedgerEntry]]]:
+        """The rows recorded in ``[start, end)`` as pages of (stream id, row), oldest first.
 
         The stream id is the time the row was recorded (milliseconds), so a time range is one XRANGE, read in
-        pages so a busy week never arrives as one huge reply.
+        pages so a busy week never arrives as one huge reply (or one huge list, for whoever folds it page by page).
         """
         key = ledger_stream_key(team_id)
         low = str(round(start * 1000))
         # An incomplete id as the upper bound means "<ms>-<max seq>", so the last millisecond before ``end`` is
         # the inclusive bound (an exclusive "(<end ms>" would still let rows stamped exactly at ``end`` in).
         high = str(round(end * 1000) - 1)
-        entries: list[LedgerEntry] = []
         while True:
             rows = await self._redis.xrange(key, min=low, max=high, count=page_size) or []
-            entries.extend(LedgerEntry.from_fields(fields) for _, fields in rows)
+            if rows:
+                yield [(_text(stream_id), LedgerEntry.from_fields(fields)) for stream_id, fields in rows]
             if len(rows) < page_size:
-                return entries
-            last = rows[-1][0]
-            low = f"({last.decode() if isinstance(last, bytes) else last}"
+                return
+            low = f"({_text(rows[-1][0])}"
+
+
+def recorded_at(stream_id: str) -> float:
+    """When a row was recorded (epoch seconds), from its stream id."""
+    return int(stream_id.split("-", 1)[0]) / 1000

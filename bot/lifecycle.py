@@ -8,7 +8,8 @@ accounted for, so that part lives here once:
   failure (``Ledger.close`` never raises), with the request's latency;
 * ``generate`` runs one plan through the generator, feeding text to a callback, and adds the call's tokens and
   cost to the row the moment the stream ends — so what was paid is recorded whatever happens afterwards;
-* ``streamer`` makes the reply's ``MessageStreamer``;
+* ``streamer`` makes the reply's ``MessageStreamer`` (its ``finish`` never raises: delivery retries, falls back
+  to a new message, and the row's cost is already there);
 * ``remember`` maps the reply's messages to the request, so a later 👍/👎 counts for the model that wrote it.
 """
 
@@ -23,6 +24,7 @@ from decimal import Decimal
 from bot.feedback.answer_map import AnsweredMessage
 from bot.feedback.votes import AnswerFeedback
 from bot.ledger import Ledger, LedgerEntry
+from bot.observability import observe_generation
 from bot.request import Request
 from bot.slack.streamer import MessageStreamer, Streamers
 from routing.calls.generation import Generation
@@ -131,7 +133,8 @@ class Lifecycle:
             await self._ledger.close(replace(row.entry, latency_ms=int((self._clock() - started) * 1000)))
 
     def streamer(self, request: Request, channel: str, thread_ts: str | None) -> MessageStreamer:
-        return self._streamers.new(request.scope.team_id, channel, thread_ts)
+        """The reply's streamer; the requester is the recipient a native stream in a channel needs."""
+        return self._streamers.new(request.scope.team_id, channel, thread_ts, recipient_user_id=request.user_id)
 
     async def generate(self, plan: RoutePlan, row: LedgerRow, on_text: Callable[[str], None]) -> Generation:
         """Stream one plan's answer into ``on_text``; the call is on the row before this returns."""
@@ -143,6 +146,7 @@ class Lifecycle:
                 generation = item
         assert generation is not None, "the generator always ends with a Generation"
         row.add(generation)
+        observe_generation(generation)
         return generation
 
     async def before_routing(self, team_id: str) -> None:

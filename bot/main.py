@@ -1,5 +1,6 @@
 """The ``penny`` command line: ``penny run`` serves Slack; ``penny check`` checks configuration, Slack and the
-model providers and exits (non-zero on any problem); ``penny digest`` posts the weekly cost digest now."""
+model providers and exits (non-zero on any problem); ``penny digest`` posts the weekly cost digest now;
+``penny ledger export`` archives the cost ledger."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import sys
 import structlog
 from dotenv import find_dotenv, load_dotenv
 
+from bot.bookkeeping import cli as ledger_cli
 from bot.config import ConfigError, Settings, load_settings
 from bot.observability import configure_logging
 from routing.catalog import CatalogError
@@ -39,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     digest.add_argument("--week", metavar="YYYY-Www", help="ISO week to report, e.g. 2026-W47")
     digest.add_argument("--dry-run", action="store_true", help="print the digest instead of posting it")
     digest.add_argument("--force", action="store_true", help="post even if this week's digest was already posted")
+    ledger_cli.add_parser(commands)
     return parser
 
 
@@ -61,7 +64,12 @@ async def _serve(settings: Settings) -> None:
     try:
         # Health, readiness and metrics are served in both modes; /slack/events only in HTTP mode.
         runner = await start_http(
-            penny.app, settings.http_host, settings.http_port, ready=penny.ready, serve_events=not settings.socket_mode
+            penny.app,
+            settings.http_host,
+            settings.http_port,
+            ready=penny.ready,
+            serve_events=not settings.socket_mode,
+            signing_secret=settings.signing_secret,
         )
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -113,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
             from bot.digest.cli import run_digest
 
             return asyncio.run(run_digest(settings, week_text=args.week, dry_run=args.dry_run, force=args.force))
+        if args.command == "ledger":
+            return ledger_cli.run(settings, args)
         asyncio.run(_serve(settings))
         return 0
     except (ConfigError, CatalogError) as exc:

@@ -1,5 +1,9 @@
 """Every sentence Penny shows a user, in one place, so wording is reviewed (and translated) once.
 
+Sentences that reach Slack through a reply's streamer are Markdown, like model text (``_quiet_``, ``**bold**``,
+`` `code` ``): the formatter turns them into ``mrkdwn`` or a native stream's Markdown, so they read the same in
+both. Sentences posted directly (the help text, ``/summarize`` usage) are ``mrkdwn`` already.
+
 Other packages hand over *reasons* — a ``Refusal`` or ``PlanNote`` from the router, a ``UsageError`` from the
 ``/summarize`` parser, a failed ``Generation`` — and this module words them. Each failure sentence carries its emoji
 once, here, so no message shows ``:warning:`` twice. Raw error text never reaches Slack: the log gets the
@@ -13,7 +17,7 @@ import time
 from collections.abc import Sequence
 
 from bot.request import UsageError, UsageProblem
-from routing.calls.generation import Generation
+from routing.calls.generation import CutShort, Generation
 from routing.plan import NoteKind, PlanNote, Refusal, RefusalReason
 
 PLACEHOLDER_TEXT = "_Penny is thinking…_"
@@ -76,6 +80,18 @@ CONTEXT_NO_ACCESS_NOTE = (
 )
 CONTEXT_READ_FAILED_NOTE = "I could not read the thread just now, so I answered from your message alone."
 CUT_AT_LENGTH_NOTE = "I stopped here: the answer reached its length limit. Ask me to continue for the rest."
+CUT_BY_TIMEOUT_NOTE = (
+    "My answer was cut short here: it took longer than I may spend on one answer. Ask me to continue for the rest."
+)
+CUT_BROKEN_NOTE = (
+    "My answer was cut short here: my model stopped and none of my others could finish it. "
+    "Ask me again in a few minutes for the rest."
+)
+_CUT_SHORT = {
+    CutShort.LENGTH: CUT_AT_LENGTH_NOTE,
+    CutShort.TIMEOUT: CUT_BY_TIMEOUT_NOTE,
+    CutShort.BROKEN: CUT_BROKEN_NOTE,
+}
 
 _REFUSALS = {
     RefusalReason.CHANNEL_NOT_ALLOWED: (
@@ -172,6 +188,12 @@ def model_failed(generation: Generation) -> str:
     return MODEL_FAILED_PARTIAL_TEXT if generation.partial else MODEL_FAILED_TEXT
 
 
+def cut_short_note(generation: Generation) -> str | None:
+    """The note under an answer the user sees but that is not complete; None for a complete answer."""
+    reason = generation.cut_short
+    return _CUT_SHORT[reason] if reason is not None else None
+
+
 def plan_note(note: PlanNote) -> str:
     return _NOTES[note.kind].format(kept=note.kept, dropped=note.dropped)
 
@@ -184,20 +206,22 @@ def usage_error(error: UsageError) -> str:
     return f":grey_question: {problem}\n\n{SUMMARIZE_USAGE_TEXT}"
 
 
-SUMMARY_HEADER_START = "*Summary of "
+SUMMARY_HEADER_START = "**Summary of "  # Markdown, like every sentence that goes through the streamer
+_SUMMARY_SHOWN = ("*Summary of ", "**Summary of ")
 
 
 def summary_header(what: str, count: int, window_label: str | None) -> str:
     """The summary's first line; ``window_label`` is None for a thread (always read whole)."""
     messages = f"{count} message{'s' if count != 1 else ''}"
     if window_label is None:
-        return f"{SUMMARY_HEADER_START}{what}* · {messages}"
-    return f"{SUMMARY_HEADER_START}{what}* · last {window_label} · {messages}"
+        return f"{SUMMARY_HEADER_START}{what}** · {messages}"
+    return f"{SUMMARY_HEADER_START}{what}** · last {window_label} · {messages}"
 
 
 def is_summary(text: str) -> bool:
-    """Whether a message's text is one of Penny's posted summaries (it starts with ``summary_header``)."""
-    return text.startswith(SUMMARY_HEADER_START)
+    """Whether a message's text is one of Penny's posted summaries (it starts with ``summary_header``, as an
+    edited message shows it in ``mrkdwn`` or a native stream in Markdown)."""
+    return text.startswith(_SUMMARY_SHOWN)
 
 
 def with_notes(answer: str, notes: Sequence[str]) -> str:

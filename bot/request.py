@@ -153,6 +153,27 @@ class PinChange:
     message_ts: str | None = None
 
 
+class ChannelChangeKind(StrEnum):
+    """What happened to a conversation, as far as who may read it (and so what may be cached from it) goes."""
+
+    MADE_PRIVATE = "made_private"  # message subtype channel_convert_to_private
+    MADE_PUBLIC = "made_public"  # message subtype channel_convert_to_public
+    SHARED_EXTERNALLY = "shared_externally"  # channel_shared: Slack Connect
+    UNSHARED = "unshared"  # channel_unshared (it may still be shared with others)
+    ARCHIVED = "archived"  # channel_archive, group_archive
+    UNARCHIVED = "unarchived"  # channel_unarchive, group_unarchive
+    DELETED = "deleted"  # channel_deleted, group_deleted
+
+
+@dataclass(frozen=True)
+class ChannelChange:
+    """A conversation changed who can read it, or went away."""
+
+    team_id: str
+    channel_id: str
+    kind: ChannelChangeKind
+
+
 AnswerFn = Callable[..., Awaitable[None]]
 """What handlers call: ``answer(request, claim, options=None)``; the assistant's method, passed in by ``bot/app.py``."""
 
@@ -177,3 +198,6 @@ HomeFn = Callable[[HomeOpened], Awaitable[None]]
 
 PinChangeFn = Callable[[PinChange], Awaitable[object]]
 """What the pins handler calls: the pin board's ``on_change``, passed in by ``bot/app.py``."""
+
+ChannelChangeFn = Callable[[ChannelChange], Awaitable[object]]
+"""What the channels handler calls: the channel directory's ``apply``, passed in by ``bot/app.py``."""

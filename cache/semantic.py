@@ -7,15 +7,21 @@ verification (verification/verifier.py: guards, then the learned scorer) → hit
 so each step only ever says no.
 
 Every write goes through here: a store, and every way an entry goes (feedback, a deleted source message, the
-per-channel cap, a channel turning private, the expiry sweep), each applied to Redis and this process's indexes
-at once. The other replicas' indexes follow through the change stream (replica.py).
+per-channel cap, a channel turning private, archived or deleted, the expiry sweep), each applied to Redis and this
+process's indexes at once. The other replicas' indexes follow through the change stream (replica.py).
+
+Privacy under change: a channel's visibility record in Redis only goes back to public after a quarantine
+(store.py), so a replica with stale channel info cannot re-share a channel that turned private, nor store new
+shared answers from it; an entry once unshared is never shared again. A shared entry from another channel is
+served only after its source channel's visibility is checked again (``source_visibility``, injected by the bot:
+a short-lived ``conversations.info`` answer, unknown meaning private).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -41,6 +47,10 @@ class EmbedderLike(Protocol):
     async def aembed(self, text: str) -> NDArray[np.float32]: ...
 
 
+SourceVisibility = Callable[[str, str], Awaitable[Visibility]]
+"""(team_id, channel_id) -> who can read the channel now; anything short of sure is ``PRIVATE``."""
+
+
 class SemanticCache:
     """Scoped exact + semantic answer cache over Redis and per-process FAISS indexes.
 
@@ -54,8 +64,10 @@ class SemanticCache:
         settings: CacheSettings | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        source_visibility: SourceVisibility | None = None,
     ) -> None:
         self.settings = settings or CacheSettings()
+        self._source_visibility = source_visibility
         self._store = EntryStore(redis, stream_maxlen=self.settings.stream_maxlen)
         self._embedder = embedder
         self._clock = clock
@@ -152,6 +164,8 @@ class SemanticCache:
                 channel_visibility=current.get(entry.channel_id),
             ):
                 continue
+            if entry.channel_id != query.scope.channel_id and not await self._still_public(team, entry.channel_id):
+                continue
             verdict = self.verifier.verify(query.question, entry.question, similarity)
             if not verdict.ok:
                 log.info(
@@ -187,11 +201,13 @@ class SemanticCache:
             vec = query.vector if query.vector is not None else await self._embedder.aembed(query.question)
             vector = np.ascontiguousarray(vec, dtype=np.float32).tobytes()
         team, channel = query.scope.team_id, query.scope.channel_id
+        # What Redis records wins over what this replica saw: a channel that turned private is not shared again.
+        visibility = await self._note_visibility(team, channel, query.scope.visibility)
         entry = Entry(
             vector_id=await self._store.next_vector_id(),
             team_id=team,
             channel_id=channel,
-            visibility=query.scope.visibility,
+            visibility=visibility,
             task=query.task,
             question=query.question,
             answer=answer,
@@ -204,11 +220,10 @@ class SemanticCache:
             thread_ts=query.thread_ts or "",
             user_id=plan.personal_user,
             semantic=plan.semantic,
-            shared=plan.shareable,
+            shared=plan.shareable and visibility is Visibility.PUBLIC,
             sources=list(source_ts),
             vector=vector,
         )
-        await self._note_visibility(team, channel, query.scope.visibility)
         replaced = await self._store.resolve_exact(team, plan.exact_digest)
         await self._store.add(entry)
         self._replica.add(entry.vector_id, entry.index_keys(), entry.vector)
@@ -239,16 +254,43 @@ class SemanticCache:
         return removed
 
     async def on_visibility_change(self, team_id: str, channel_id: str, visibility: Visibility) -> None:
-        """A channel changed visibility (e.g. public → private): its entries stop being served elsewhere."""
-        previous = await self._store.set_visibility(team_id, channel_id, visibility)
-        # Compared by value: a caller may pass the plain string ("public"), and ``is`` would call it private.
-        if visibility != Visibility.PUBLIC and previous != visibility:
-            await self._unshare_channel(team_id, channel_id)
+        """A channel changed visibility (e.g. public → private): its entries stop being served elsewhere, now.
 
-    async def _note_visibility(self, team_id: str, channel_id: str, visibility: Visibility) -> None:
-        previous = await self._store.set_visibility(team_id, channel_id, visibility)
-        if previous == Visibility.PUBLIC and visibility != Visibility.PUBLIC:
+        Visibility is compared by value throughout: a caller may pass the plain string ("public").
+        """
+        await self._note_visibility(team_id, channel_id, visibility, unshare_always=True)
+
+    async def drop_channel(self, team_id: str, channel_id: str) -> int:
+        """A channel was archived or deleted: every answer cached from it goes; returns how many."""
+        removed = 0
+        for vector_id in await self._store.in_channel(team_id, channel_id):
+            entry = await self._store.get(team_id, vector_id)
+            if entry is not None:
+                await self._remove(entry)
+                removed += 1
+        log.info("cache.channel_dropped", channel_id=channel_id, removed=removed)
+        return removed
+
+    async def _note_visibility(
+        self, team_id: str, channel_id: str, visibility: Visibility, *, unshare_always: bool = False
+    ) -> Visibility:
+        """Record what was seen; returns the visibility Redis now records (which a stale "public" cannot raise)."""
+        previous, recorded = await self._store.set_visibility(
+            team_id, channel_id, visibility, quarantine_s=self.settings.visibility_quarantine_s
+        )
+        if recorded != Visibility.PUBLIC and (unshare_always or previous != recorded):
             await self._unshare_channel(team_id, channel_id)
+        return recorded
+
+    async def _still_public(self, team_id: str, channel_id: str) -> bool:
+        """Ask again before serving a shared entry elsewhere; a channel that is not public any more is unshared."""
+        if self._source_visibility is None:
+            return True  # no way to ask: the Redis record (already checked by may_reuse) decides
+        visibility = await self._source_visibility(team_id, channel_id)
+        if visibility is Visibility.PUBLIC:
+            return True
+        await self._note_visibility(team_id, channel_id, visibility, unshare_always=True)
+        return False
 
     async def sweep_expired(self, *, now: float | None = None) -> int:
         """Remove entries past their TTL (and their vectors). Runs periodically; tests call it with ``now``."""

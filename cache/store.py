@@ -74,6 +74,11 @@ def visibility_key(team_id: str, channel_id: str) -> str:
     return f"{PREFIX}{{{team_id}}}:cache:visibility:{channel_id}"
 
 
+def visibility_lowered_key(team_id: str, channel_id: str) -> str:
+    """When (Redis time, ms) the channel's recorded visibility last became less than public."""
+    return f"{PREFIX}{{{team_id}}}:cache:visibility_lowered:{channel_id}"
+
+
 @dataclass(frozen=True)
 class Change:
     """One record of a team's change stream: ``op`` is "add", "remove" or "unshare"."""
@@ -203,10 +208,25 @@ class EntryStore:
     async def teams(self) -> list[str]:
         return sorted(m.decode() for m in await self._redis.smembers(TEAMS_KEY))
 
-    async def set_visibility(self, team_id: str, channel_id: str, visibility: Visibility) -> Visibility | None:
-        """Record a channel's visibility; returns the previous one."""
-        previous = await self._redis.set(visibility_key(team_id, channel_id), str(visibility), get=True)
-        return Visibility.parse(previous.decode()) if previous is not None else None
+    async def set_visibility(
+        self, team_id: str, channel_id: str, visibility: Visibility, *, quarantine_s: float
+    ) -> tuple[Visibility | None, Visibility]:
+        """Record what someone saw of a channel's visibility; returns (the previous record, the record now).
+
+        Less than public is always recorded, and when. Public again only once the last lowering is older than
+        ``quarantine_s``: a replica whose cached ``conversations.info`` predates the change (it is at most the
+        channel directory's TTL old) cannot write "public" back, while a channel really made public again shares
+        again once every replica's cache has had time to see it.
+        """
+        previous, now = await self._redis.eval(
+            _SET_VISIBILITY,
+            2,
+            visibility_key(team_id, channel_id),
+            visibility_lowered_key(team_id, channel_id),
+            str(visibility),
+            int(quarantine_s * 1000),
+        )
+        return (Visibility.parse(previous.decode()) if previous else None), Visibility.parse(now.decode())
 
     async def visibilities(self, team_id: str, channel_ids: Iterable[str]) -> dict[str, Visibility | None]:
         channels = sorted(set(channel_ids))
@@ -295,6 +315,26 @@ if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', 1000, '*', 'team', ARGV[1])
 end
 return 0
+"""
+
+# KEYS: the visibility record, the time of its last lowering. ARGV: what was seen, the quarantine (ms).
+_SET_VISIBILITY = """
+local previous = redis.call('GET', KEYS[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if ARGV[1] == 'public' then
+  if previous and previous ~= 'public' then
+    local lowered = tonumber(redis.call('GET', KEYS[2]) or '0')
+    if now - lowered < tonumber(ARGV[2]) then return {previous, previous} end
+  end
+  redis.call('SET', KEYS[1], 'public')
+  return {previous or '', 'public'}
+end
+if previous ~= ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1])
+  redis.call('SET', KEYS[2], now)
+end
+return {previous or '', ARGV[1]}
 """
 
 _DEL_IF_EQUALS = """

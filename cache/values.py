@@ -71,6 +71,9 @@ class CacheSettings:
     stream_maxlen: int = 200_000
     sweep_interval_seconds: float = 60.0
     tail_block_seconds: float = 1.0  # longest wait for a change; also the shortest idle iteration of the tail
+    # A channel's record goes back to public only this long after it last went less than public: longer than any
+    # replica keeps a conversations.info answer (bot/app.py: twice PENNY_CHANNEL_INFO_TTL_S, plus a minute).
+    visibility_quarantine_s: float = 660.0
 
 
 def context_fingerprint(*parts: str | int | None) -> str:

@@ -1,4 +1,5 @@
-"""``message_deleted``: a message Penny may have learned from is gone, so answers cached from it go too."""
+"""``message_deleted``: a message Penny may have learned from is gone, so answers cached from it go too — and when
+it was one of Penny's own replies (``bot/slack/self_events.py`` lets that deletion through), the answer it showed."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ from routing.calls.health import Health
 from routing.calls.llm import LLMClient
 from routing.catalog import Catalog
 from routing.router import Escalator, Router
-from routing.spend.budget import Budget
+from routing.spend.budget import Budget, BudgetObserver
 from routing.spend.limits import UserRateLimiter
 
 
@@ -56,10 +56,11 @@ def build_routing(
     monotonic: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     rng: random.Random | None = None,
+    budget_observer: BudgetObserver | None = None,
 ) -> Routing:
     """Wire router, generator, budget, health and limits; ``client`` defaults to an ``LLMClient``."""
     policy = catalog.policy
-    budget = Budget(redis, policy.budgets, clock=clock)
+    budget = Budget(redis, policy.budgets, clock=clock, observer=budget_observer)
     health = Health(redis, catalog, policy.health, clock=clock)
     limiter = UserRateLimiter(redis, policy.user_limits, clock=clock)
     llm = client or LLMClient(catalog)

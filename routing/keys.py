@@ -15,6 +15,11 @@ def budget_spent_key(team_id: str, period: str) -> str:
     return f"{PREFIX}:{{{team_id}}}:budget:spent:{period}"
 
 
+def budget_hold_key(team_id: str, reservation_id: str) -> str:
+    """Hash of one reservation (nano-dollars held, settled or not): what makes a re-sent budget change a no-op."""
+    return f"{PREFIX}:{{{team_id}}}:budget:hold:{reservation_id}"
+
+
 def budget_soft_note_key(team_id: str, period: str) -> str:
     """Set once the soft-limit note was shown in ``period``, so it is said once, not on every reply."""
     return f"{PREFIX}:{{{team_id}}}:budget:soft_noted:{period}"
@@ -44,9 +49,20 @@ def health_probe_key(model_id: str) -> str:
     return f"{_health_tag(model_id)}:probe"
 
 
-def feedback_votes_key(team_id: str) -> str:
-    """Hash of live votes: field ``<request_id>:<user_id>:<good|bad>`` → ``1`` (one vote per person and polarity)."""
+def feedback_votes_key(team_id: str, request_id: str) -> str:
+    """Hash of one answer's live votes: field ``<user_id>:<good|bad>`` → ``1``; expires with the answer map."""
+    return f"{PREFIX}:{{{team_id}}}:feedback:votes:{request_id}"
+
+
+def feedback_legacy_votes_key(team_id: str) -> str:
+    """The one hash all votes lived in before per-answer hashes (``<request_id>:<user_id>:<good|bad>``): it is
+    still read, so an old vote is neither counted twice nor impossible to take back, and only ever shrinks."""
     return f"{PREFIX}:{{{team_id}}}:feedback:votes"
+
+
+def feedback_op_key(team_id: str, op_id: str) -> str:
+    """What one vote change answered, kept for a day: a re-sent change gets the same answer and applies nothing."""
+    return f"{PREFIX}:{{{team_id}}}:feedback:op:{op_id}"
 
 
 def feedback_log_key(team_id: str) -> str:

@@ -137,6 +137,7 @@ class RetryPolicy(BaseModel):
     ttft_timeout_s: float = Field(default=8.0, gt=0)
     idle_timeout_s: float = Field(default=20.0, gt=0)
     overall_timeout_s: float = Field(default=90.0, gt=0)
+    length_continuations: int = Field(default=1, ge=0)  # asks for the rest of an answer cut at its token limit
 
 
 class LearnedPolicy(BaseModel):

@@ -14,6 +14,7 @@ from typing import Protocol
 from slack_sdk.errors import SlackApiError
 
 from bot.assistant.context import Gathered
+from bot.observability import observe_cache_lookup
 from bot.request import Request
 from bot.slack.channels import ChannelDirectory
 from cache.semantic import SemanticCache
@@ -90,7 +91,11 @@ class CachedAnswers:
         )
 
     async def lookup(self, query: CacheQuery | None) -> CacheHit | None:
-        return None if query is None else await self._cache.lookup(query)
+        if query is None:
+            return None
+        hit = await self._cache.lookup(query)
+        observe_cache_lookup(hit.kind if hit is not None else None)
+        return hit
 
     async def store(
         self, query: CacheQuery | None, answer: str, *, model: str, tier: Tier, source_ts: Sequence[str]

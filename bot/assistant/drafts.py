@@ -22,7 +22,7 @@ from bot import replies
 from bot.redis.keys import draft_key
 from bot.request import ButtonClick
 from bot.slack.blocks import draft_blocks
-from bot.slack.mrkdwn import to_slack
+from bot.slack.formatting import to_mrkdwn
 
 log = structlog.get_logger(__name__)
 
@@ -53,7 +53,7 @@ class Drafts:
             channel=draft.channel_id,
             user=draft.user_id,
             thread_ts=draft.thread_ts,
-            text=to_slack(draft.text),
+            text=to_mrkdwn(draft.text),
             blocks=draft_blocks(draft.text, draft_id, replies.DRAFT_PRIVATE_NOTE),
         )
 
@@ -77,7 +77,7 @@ class Drafts:
         await self._slack.chat_postMessage(
             channel=draft.channel_id,
             thread_ts=draft.thread_ts,
-            text=replies.posted_draft(draft.user_id, to_slack(draft.text)),
+            text=replies.posted_draft(draft.user_id, to_mrkdwn(draft.text)),
             unfurl_links=False,
         )
         await self._redis.delete(draft_key(click.team_id, click.key))

@@ -36,7 +36,7 @@ from bot.assistant.manners import FollowUps, Verdict, decide, is_acknowledgement
 from bot.assistant.outputs import DraftOutput, ReplyOutput, private_draft
 from bot.lifecycle import LedgerRow, Lifecycle
 from bot.request import AnswerOptions, ButtonClick, Request, Scope, Surface
-from bot.slack.blocks import cached_answer_blocks
+from bot.slack.blocks import CacheNote
 from bot.slack.event_claims import EventClaim
 from bot.slack.pane import PaneApi
 from cache.values import CacheHit, CacheQuery
@@ -215,16 +215,20 @@ class Assistant:
             row.set(RequestOutcome.REFUSED)
             return
         generation = await self._lifecycle.generate(plan, row, streamer.append)
-        if not generation.ok:
+        if not generation.ok and not generation.partial:
             await streamer.fail(replies.model_failed(generation))
             return
         notes = [replies.plan_note(note) for note in plan.notes] + gathered.notes
-        if generation.cut_at_length:
-            notes.append(replies.CUT_AT_LENGTH_NOTE)
+        cut_short = replies.cut_short_note(generation)
+        if cut_short:
+            notes.append(cut_short)  # words the user has seen stay; the note says they are not all
         answer = streamer.text
         await streamer.finish(replies.with_notes(answer, notes))
-        row.set(RequestOutcome.ANSWERED)
-        await self._after_delivery(request, row, streamer, query, gathered, answer=answer, model=generation.model)
+        row.set(RequestOutcome.ANSWERED if streamer.delivered else RequestOutcome.FAILED)
+        if generation.ok and streamer.delivered:
+            await self._after_delivery(request, row, streamer, query, gathered, answer=answer, model=generation.model)
+        else:
+            await self._remember(request, row, streamer, gathered)
 
     async def _after_delivery(
         self,
@@ -246,12 +250,23 @@ class Assistant:
                 )
         except Exception:
             log.warning("assistant.cache_store_failed", request_id=request.request_id, exc_info=True)
+        await self._remember(request, row, streamer, gathered, cache_entry=stored)
+
+    async def _remember(
+        self,
+        request: Request,
+        row: LedgerRow,
+        streamer: ReplyOutput,
+        gathered: Gathered,
+        *,
+        cache_entry: str | None = None,
+    ) -> None:
         await self._lifecycle.remember(
             request,
             row,
             channel_id=request.scope.channel_id,
             message_ts=streamer.message_ts,
-            cache_entry=stored,
+            cache_entry=cache_entry,
             vector=gathered.vector,
         )
 
@@ -267,20 +282,13 @@ class Assistant:
             entry_id=hit.entry_id,
         )
         key = await self._parts.fresh.remember(request.scope.team_id, record)
-        await streamer.finish(f"{hit.answer}\n\n_{label}_", blocks=cached_answer_blocks(hit.answer, label, key))
+        await streamer.finish(replies.with_notes(hit.answer, [label]), note=CacheNote(key))
         would_have = estimate_usage(gathered.messages, hit.answer)
         row.served_from_cache(
             model=hit.model, tier=hit.tier, baseline_cost=call_cost(self._parts.baseline_model, would_have)
         )
         log.info("assistant.cache_hit", kind=hit.kind, similarity=round(hit.similarity, 3), entry=hit.entry_id)
-        await self._lifecycle.remember(
-            request,
-            row,
-            channel_id=request.scope.channel_id,
-            message_ts=streamer.message_ts,
-            cache_entry=hit.entry_id,
-            vector=gathered.vector,
-        )
+        await self._remember(request, row, streamer, gathered, cache_entry=hit.entry_id)
 
     async def _post_or_update(self, channel: str, thread_ts: str, reuse_ts: str | None, text: str) -> None:
         slack = self._parts.slack

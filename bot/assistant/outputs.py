@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from bot import replies
 from bot.assistant.drafts import Draft, Drafts
 from bot.request import Request, Surface
+from bot.slack.blocks import CacheNote
 from vocabulary import TaskKind
 
 
@@ -25,9 +26,14 @@ class ReplyOutput(Protocol):
     @property
     def text(self) -> str: ...
 
+    @property
+    def delivered(self) -> bool:
+        """The final text is visible (``finish`` never raises; this says whether it got through)."""
+        ...
+
     def append(self, delta: str) -> None: ...
 
-    async def finish(self, final_text: str | None = None, *, blocks: list[dict[str, Any]] | None = None) -> Any: ...
+    async def finish(self, final_text: str | None = None, *, note: CacheNote | None = None) -> Any: ...
 
     async def fail(self, message: str) -> Any: ...
 
@@ -44,10 +50,15 @@ class DraftOutput:
         self._drafts = drafts
         self._request = request
         self._raw = ""
+        self._delivered = False
 
     @property
     def message_ts(self) -> list[str]:
         return []  # nothing others can react to
+
+    @property
+    def delivered(self) -> bool:
+        return self._delivered
 
     @property
     def text(self) -> str:
@@ -60,11 +71,12 @@ class DraftOutput:
     def append(self, delta: str) -> None:
         self._raw += delta
 
-    async def finish(self, final_text: str | None = None, *, blocks: list[dict[str, Any]] | None = None) -> None:
+    async def finish(self, final_text: str | None = None, *, note: CacheNote | None = None) -> None:
         request = self._request
         # The draft is what the model wrote; notes (budget, unreadable thread) are for the asker, not the thread.
         draft = Draft(request.scope.channel_id, request.thread_ts, request.user_id, self._raw or final_text or "")
         await self._drafts.show(request.scope.team_id, draft)
+        self._delivered = True
 
     async def fail(self, message: str) -> None:
         request = self._request

@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digest.blocks import digest_blocks, fallback_text
+from bot.digest.daily import DailyFigures
 from bot.digest.report import Digest, DigestReader, IsoWeek
 from bot.ledger import Ledger
 from bot.redis.keys import digest_lock_key
@@ -162,5 +163,11 @@ def build_digest_poster(
     slack: AsyncWebClient, redis: aioredis.Redis, *, channel: str, tz: ZoneInfo, baseline_model: str
 ) -> DigestPoster:
     """The poster wired to the real ledger and feedback log (the composition root and the CLI share this)."""
-    reader = DigestReader(Ledger(redis), FeedbackLog(redis), tz=tz, baseline_model=baseline_model)
+    reader = DigestReader(
+        Ledger(redis),
+        FeedbackLog(redis),
+        tz=tz,
+        baseline_model=baseline_model,
+        kept_days=DailyFigures(redis, tz=tz.key),
+    )
     return DigestPoster(slack, redis, reader, channel=channel)

@@ -7,16 +7,21 @@ rows are already rounded to the nano-dollar, so sums here are exact and a total 
 What "the week" is: Monday 00:00 → next Monday 00:00 in the configured time zone (UTC by default), applied to the
 time a ledger row or a vote change was *recorded* (its stream id). Savings are reported against an all-premium
 baseline: what every request would have cost on the catalog's baseline model (cache hits included, at zero cost).
+
+Rows past the ledger's retention age are trimmed once their day's totals are kept (``bot/digest/daily.py``,
+``bot/bookkeeping/retention.py``): a day with kept totals is read from them, any other day from its rows, and the
+figures are the same either way — the totals are these very sums, and ``Decimal`` sums of sums are exact.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.ledger import Ledger, LedgerEntry
@@ -81,6 +86,11 @@ class Spend:
 
     def plus(self, entry: LedgerEntry) -> Spend:
         return Spend(self.requests + 1, self.cost_usd + entry.cost_usd, self.baseline_usd + entry.baseline_cost_usd)
+
+    def merged(self, other: Spend) -> Spend:
+        return Spend(
+            self.requests + other.requests, self.cost_usd + other.cost_usd, self.baseline_usd + other.baseline_usd
+        )
 
 
 @dataclass(frozen=True)
@@ -158,8 +168,13 @@ class Digest:
     baseline_model: str
 
 
-def aggregate(entries: Iterable[LedgerEntry], events: Iterable[FeedbackEvent]) -> WeekFigures:
-    """Fold a week of ledger rows and vote changes into the digest's figures (pure: no I/O, no clock)."""
+def aggregate(
+    entries: Iterable[LedgerEntry], events: Iterable[FeedbackEvent], days: Iterable[WeekFigures] = ()
+) -> WeekFigures:
+    """Fold a week of ledger rows and vote changes into the digest's figures (pure: no I/O, no clock).
+
+    ``days`` are the kept totals of days whose rows were trimmed (their ledger figures; their votes are empty).
+    """
     outcomes: Counter[str] = Counter()
     cost = baseline = cache_baseline = Decimal(0)
     cache_hits = 0
@@ -186,6 +201,16 @@ def aggregate(entries: Iterable[LedgerEntry], events: Iterable[FeedbackEvent]) -
         tier, model = entry.tier or "unknown", entry.model or "unknown"
         by_tier[tier] = by_tier.get(tier, Spend()).plus(entry)
         by_model[model] = by_model.get(model, Spend()).plus(entry)
+    for day in days:
+        outcomes.update(day.outcomes)
+        cost += day.cost_usd
+        baseline += day.baseline_usd
+        cache_hits += day.cache_hits
+        cache_baseline += day.cache_baseline_usd
+        for tier, spend in day.by_tier.items():
+            by_tier[tier] = by_tier.get(tier, Spend()).merged(spend)
+        for model, spend in day.by_model.items():
+            by_model[model] = by_model.get(model, Spend()).merged(spend)
     votes = Votes()
     votes_by_model: dict[str, Votes] = {}
     votes_by_tier: dict[str, Votes] = {}
@@ -215,20 +240,55 @@ def aggregate(entries: Iterable[LedgerEntry], events: Iterable[FeedbackEvent]) -
     )
 
 
+class KeptDays(Protocol):
+    """The totals of days whose ledger rows were trimmed (``bot/digest/daily.py``'s ``DailyFigures``)."""
+
+    async def read(self, team_id: str, days: Sequence[date]) -> Mapping[date, WeekFigures]: ...
+
+
+class NoKeptDays:
+    """Nothing was ever trimmed: every day is read from its rows."""
+
+    async def read(self, team_id: str, days: Sequence[date]) -> Mapping[date, WeekFigures]:
+        return {}
+
+
+def local_day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """Local midnight of ``day`` and of the day after (23 or 25 hours apart on a DST change)."""
+    after = day + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, tzinfo=tz), datetime(after.year, after.month, after.day, tzinfo=tz)
+
+
 class DigestReader:
     """Reads one workspace's week from Redis; every read is scoped by team."""
 
-    def __init__(self, ledger: Ledger, feedback: FeedbackLog, *, tz: ZoneInfo, baseline_model: str) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        feedback: FeedbackLog,
+        *,
+        tz: ZoneInfo,
+        baseline_model: str,
+        kept_days: KeptDays | None = None,
+    ) -> None:
         self._ledger = ledger
         self._feedback = feedback
         self._tz = tz
         self._baseline_model = baseline_model
+        self._kept_days: KeptDays = kept_days or NoKeptDays()
 
     async def week(self, team_id: str, week: IsoWeek) -> WeekFigures:
         start, end = week.bounds(self._tz)
-        entries = await self._ledger.entries_between(team_id, start.timestamp(), end.timestamp())
+        monday = start.date()
+        days = [monday + timedelta(days=n) for n in range(7)]
+        kept = await self._kept_days.read(team_id, days)
+        entries: list[LedgerEntry] = []
+        for first, last in _runs(d for d in days if d not in kept):
+            low, _ = local_day_bounds(first, self._tz)
+            _, high = local_day_bounds(last, self._tz)
+            entries.extend(await self._ledger.entries_between(team_id, low.timestamp(), high.timestamp()))
         events = await self._events(team_id, start.timestamp(), end.timestamp())
-        return aggregate(entries, events)
+        return aggregate(entries, events, kept.values())
 
     async def digest(self, team_id: str, week: IsoWeek) -> Digest:
         start, end = week.bounds(self._tz)
@@ -253,3 +313,14 @@ class DigestReader:
             if len(page) < page_size:
                 return events
             page = await self._feedback.events(team_id, after_id=page[-1].event_id, end=end, count=page_size)
+
+
+def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Consecutive days as (first, last) runs: the rows of a run are one paged read."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs

@@ -7,7 +7,12 @@ afterwards is identical.
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 import structlog
@@ -19,6 +24,11 @@ from bot.config import Settings
 from bot.redis.embedded import RedisServerProcess
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+# The deadline of the outermost retry loop running in this task: redis-py nests its loops (a command's loop calls
+# connect(), which has its own), and without a shared deadline a 12-retry policy waited about 107 s, not 8.
+_deadline: ContextVar[float | None] = ContextVar("penny_redis_retry_deadline", default=None)
 
 
 @dataclass
@@ -62,15 +72,53 @@ def connection_pool(url: str, settings: Settings) -> aioredis.BlockingConnection
         timeout=settings.redis_pool_timeout_s,
         decode_responses=False,
         health_check_interval=30,
-        retry=_ride_through_restarts(),
+        retry=DeadlineRetry(settings.redis_retry_s),
         retry_on_error=[ConnectionError, TimeoutError, OSError],
     )
 
 
-def _ride_through_restarts() -> Retry:
-    """Retry connection errors with jittered backoff for about 8 s: a Redis restart or failover then costs a
-    request some latency instead of a lost reply or a lost ledger row."""
-    return Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=12)
+class DeadlineRetry(Retry):
+    """Retry connection errors with jittered backoff until ``budget_s`` have passed, however redis-py nests it.
+
+    A Redis restart or failover then costs a request latency (it waits for Redis), not a lost reply; nothing is
+    decided without Redis (claims, budgets, limits). An outage longer than the budget fails the command; the
+    ledger does not wait that long, it spools its row (``bot/bookkeeping/spool.py``). A re-sent command may run
+    twice when Redis executed it but the reply was lost: every script Penny runs is idempotent for that reason.
+    """
+
+    def __init__(self, budget_s: float, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=-1)
+        self.budget_s = budget_s
+        self._monotonic = monotonic
+
+    async def call_with_retry(
+        self,
+        do: Callable[[], Awaitable[T]],
+        fail: Callable[..., Any],
+        is_retryable: Callable[[Exception], bool] | None = None,
+        with_failure_count: bool = False,
+    ) -> T:
+        outer = _deadline.get()
+        deadline = outer if outer is not None else self._monotonic() + self.budget_s
+        token = _deadline.set(deadline) if outer is None else None
+        try:
+            self._backoff.reset()
+            failures = 0
+            while True:
+                try:
+                    return await do()
+                except self._supported_errors as error:
+                    if is_retryable is not None and not is_retryable(error):
+                        raise
+                    failures += 1
+                    await (fail(error, failures) if with_failure_count else fail(error))
+                    pause = self._backoff.compute(failures)
+                    if self._monotonic() + pause >= deadline:
+                        raise
+                    await asyncio.sleep(pause)
+        finally:
+            if token is not None:
+                _deadline.reset(token)
 
 
 def _redact(url: str) -> str:

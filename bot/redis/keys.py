@@ -20,12 +20,32 @@ def ledger_stream_key(team_id: str) -> str:
     return f"{_tag(team_id)}:ledger"
 
 
+LEDGER_STREAM_PATTERN = f"{PREFIX}:{{*}}:ledger"  # every workspace's ledger stream, found by a (rare) SCAN
+LEDGER_TEAMS_KEY = f"{PREFIX}:{{ledger}}:teams"  # the workspaces with a ledger, so retention need not scan Redis
+
+
+def team_of_key(key: str) -> str:
+    """The workspace in a key's ``{team}`` hash tag."""
+    return key[key.index("{") + 1 : key.index("}")]
+
+
 def ledger_seen_key(team_id: str, request_id: str) -> str:
     return f"{_tag(team_id)}:ledger:seen:{request_id}"
 
 
-def slack_budget_key(team_id: str) -> str:
-    return f"{_tag(team_id)}:slack:update_budget"
+def ledger_day_key(team_id: str, day: str) -> str:
+    """One local day's ledger totals (``2026-11-23``), kept before that day's rows are trimmed."""
+    return f"{_tag(team_id)}:ledger:day:{day}"
+
+
+def slack_budget_key(team_id: str, method: str) -> str:
+    """The calls of one Slack method in the last minute (a sorted set of call times)."""
+    return f"{_tag(team_id)}:slack:calls:{method}"
+
+
+def slack_inflight_key(team_id: str, method: str) -> str:
+    """Replies still owing a final call of ``method`` (a sorted set of reply ids by expiry)."""
+    return f"{_tag(team_id)}:slack:inflight:{method}"
 
 
 def joined_thread_key(team_id: str, channel_id: str, thread_ts: str) -> str:

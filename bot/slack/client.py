@@ -1,7 +1,8 @@
 """The one ``AsyncWebClient`` a Penny process talks to Slack with, and the Bolt middleware that dedups events.
 
 The client waits out 429s (``Retry-After``, up to five times) and retries connection errors once; everything else
-reaches the caller as ``SlackApiError`` or a transport error, to be handled where the meaning is known.
+reaches the caller as ``SlackApiError`` or a transport error, to be handled where the meaning is known. Replies
+are shown through a second client without retry handlers (``build_delivery_client``): delivery decides itself.
 """
 
 from __future__ import annotations
@@ -10,15 +11,13 @@ from typing import Any
 
 import structlog
 from slack_bolt.response import BoltResponse
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.observability import DUPLICATE_EVENTS
 from bot.slack.event_claims import ClaimStatus, EventClaims
+from bot.slack.rate_limits import CountingRateLimitHandler
 
 log = structlog.get_logger(__name__)
 
@@ -28,7 +27,16 @@ def build_slack_client(settings: Settings) -> AsyncWebClient:
     return AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
-        retry_handlers=[AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=5)],
+        retry_handlers=[AsyncConnectionErrorRetryHandler(), CountingRateLimitHandler(max_retry_count=5)],
+    )
+
+
+def build_delivery_client(settings: Settings) -> AsyncWebClient:
+    """The client replies are shown with: no retry handlers, because ``delivery/calls.py`` owns every wait (a
+    progress edit is skipped at once on a 429, a final edit waits it out, a post is looked up before a retry)."""
+    assert settings.slack_bot_token is not None
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, retry_handlers=[]
     )
 
 

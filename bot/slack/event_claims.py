@@ -6,6 +6,10 @@ Mode may deliver the same event to two replicas at once. The claim is one atomic
 take over (the first worker died before finishing); otherwise → win. The worker renews its lease while it works,
 and remembers the placeholder message it posted so a takeover edits that message instead of posting a second one.
 Time comes from Redis itself (``TIME``) so replicas with skewed clocks agree on expiry.
+
+redis-py re-sends a command after a connection error even when Redis already ran it. A re-sent claim would then
+find its own lease and answer "busy", and the event would be dropped with nobody working on it; so the claim
+remembers what it granted, and answers its own owner with that grant again.
 """
 
 from __future__ import annotations
@@ -31,15 +35,22 @@ local ttl_s = tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local status = redis.call('HGET', key, 'status')
+if status and redis.call('HGET', key, 'owner') == owner then
+  -- this very claim, re-sent after its reply was lost: the same answer again
+  return {redis.call('HGET', key, 'granted') or 'won', redis.call('HGET', key, 'granted_reply_ts') or ''}
+end
 if status == 'done' then return {'done', ''} end
 if status == 'processing' then
   local lease_until = tonumber(redis.call('HGET', key, 'lease_until') or '0')
   if lease_until > now then return {'busy', ''} end
-  redis.call('HSET', key, 'owner', owner, 'lease_until', now + lease_ms)
+  local reply_ts = redis.call('HGET', key, 'reply_ts') or ''
+  redis.call('HSET', key, 'owner', owner, 'lease_until', now + lease_ms, 'granted', 'takeover',
+             'granted_reply_ts', reply_ts)
   redis.call('HINCRBY', key, 'attempts', 1)
-  return {'takeover', redis.call('HGET', key, 'reply_ts') or ''}
+  return {'takeover', reply_ts}
 end
-redis.call('HSET', key, 'status', 'processing', 'owner', owner, 'lease_until', now + lease_ms, 'attempts', 1)
+redis.call('HSET', key, 'status', 'processing', 'owner', owner, 'lease_until', now + lease_ms, 'attempts', 1,
+           'granted', 'won')
 redis.call('EXPIRE', key, ttl_s)
 return {'won', ''}
 """
@@ -124,8 +135,9 @@ class EventClaims:
         self._renew = redis.register_script(_RENEW)
         self._finish = redis.register_script(_FINISH)
 
-    async def claim(self, team_id: str, event_id: str) -> EventClaim:
-        owner = uuid.uuid4().hex
+    async def claim(self, team_id: str, event_id: str, *, owner: str | None = None) -> EventClaim:
+        """Claim one delivery; ``owner`` (a fresh id by default) is what makes a re-sent claim recognisable."""
+        owner = owner or uuid.uuid4().hex
         raw = await self._claim(
             keys=[event_claim_key(team_id, event_id)], args=[int(self.lease_s * 1000), owner, self.record_ttl_s]
         )

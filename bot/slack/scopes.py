@@ -54,6 +54,15 @@ EVENT_SCOPES: dict[str, str | None] = {
     "app_home_opened": None,
     "assistant_thread_started": "assistant:write",
     "assistant_thread_context_changed": "assistant:write",
+    # Channels changing who can read them (handlers/visibility.py): cached answers are unshared or dropped at once.
+    "channel_archive": "channels:read",
+    "channel_unarchive": "channels:read",
+    "channel_deleted": "channels:read",
+    "channel_shared": "channels:read",
+    "channel_unshared": "channels:read",
+    "group_archive": "groups:read",
+    "group_unarchive": "groups:read",
+    "group_deleted": "groups:read",
 }
 """Bot event subscription → the scope Slack requires for it (None: no scope)."""
 

@@ -1,226 +1,283 @@
-"""Show a reply while it is generated, by editing one Slack message — within Slack's rate limits.
+"""Show one reply while it is generated, whole and within Slack's limits, whatever Slack does meanwhile.
 
 A placeholder is posted before any CPU or model work so the user sees Penny picked the request up. Deltas are
-accumulated and flushed by one background task at most once per ``interval_s`` per message (Slack allows about one
-``chat.update`` per second per message); the final edit also waits its turn, so there is never a burst. Text that
-outgrows one message is closed at a paragraph or word boundary and continued in a new threaded message. A 429 is
-waited out by slack_sdk's retry handler on the client (``Retry-After``), never dropped.
+accumulated and shown by one background task at most once per ``interval_s`` per message; text that outgrows one
+message is cut (``formatting/split.py``: never inside a code block, a link or a mention) and continues in a new
+threaded message. Each message is shown one of two ways (``delivery/``): Slack's native stream where Slack accepts
+it, else ``chat.update`` edits — ``PENNY_STREAM_MODE`` chooses (``auto`` tries native and remembers a refusal).
+
+The guarantees hold in both ways: a progress call that fails is logged and skipped, and the background task never
+dies of it; the final text is always attempted, with retries that honour ``Retry-After``, and posted as a new
+message when the old one cannot be edited; text a user has seen is never replaced by an error sentence (``fail``
+after words were shown keeps them and adds the sentence below). After ``finish`` the reply is never touched again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from enum import StrEnum
 
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.asyncio_tasks import cancel_and_wait
-from bot.slack.mrkdwn import to_slack
-from bot.slack.update_budget import UpdateBudget
+from bot.slack.blocks import CacheNote
+from bot.slack.delivery.calls import SlackCalls
+from bot.slack.delivery.edit import EditMessage
+from bot.slack.delivery.native import NativeMessage
+from bot.slack.delivery.target import Budget, Target
+from bot.slack.formatting.split import next_cut
+from bot.slack.update_budget import NoBudget, UpdateBudget
 
 log = structlog.get_logger(__name__)
 
-CURSOR = " ▍"
+CONTINUED = "…"
+Message = EditMessage | NativeMessage
 
 
-def split_point(raw: str, max_chars: int) -> int | None:
-    """Where to cut ``raw`` so its rendered head fits in one message; ``None`` if it already fits."""
-    if len(to_slack(raw)) <= max_chars:
-        return None
-    limit = min(len(raw), max_chars)
-    while limit > 1 and len(to_slack(raw[:limit])) > max_chars:
-        limit = int(limit * 0.9)
-    head = raw[:limit]
-    for boundary in ("\n\n", "\n", ". ", " "):
-        cut = head.rfind(boundary)
-        if cut > limit // 2:
-            return cut + len(boundary)
-    return limit
+class StreamMode(StrEnum):
+    AUTO = "auto"  # native where Slack accepts it; a refusal of the method itself turns it off for a while
+    NATIVE = "native"  # native for every reply that can have it, each refusal falling back for that message only
+    EDIT = "edit"  # chat.update edits only
 
 
-class EditBudget(Protocol):
-    """Workspace-wide edit budget: optional edits ask ``try_take`` (``progress`` when the reply already shows
-    words, so they may be refused sooner); edits that must happen ``take`` (may wait)."""
+@dataclass(frozen=True)
+class StreamSettings:
+    interval_s: float = 1.0  # shortest time between two changes of one message
+    max_chars: int = 3900  # a message longer than this continues in a new one
+    mode: StreamMode = StreamMode.AUTO
+    first_chunk_chars: int = 40  # an edit-mode reply shows its first words once it has a phrase, not one token
+    native_pause_s: float = 600.0  # auto mode: how long a refusal of chat.startStream itself turns native off
 
-    async def try_take(self, *, progress: bool = False) -> bool: ...
 
-    async def take(self) -> None: ...
+class NativeSupport:
+    """Auto mode's memory of Slack refusing native streams as such (the method, a scope, the token type).
+
+    Anything else — a rate limit, an outage, one channel that cannot have a stream — only sends that one message to
+    edits.
+    """
+
+    _REFUSES_NATIVE = frozenset(
+        {
+            "unknown_method",
+            "method_deprecated",
+            "deprecated_endpoint",
+            "missing_scope",
+            "not_allowed_token_type",
+            "no_permission",
+            "access_denied",
+            "enterprise_is_restricted",
+            "accesslimited",
+            "messages_tab_disabled",
+        }
+    )
+
+    def __init__(self, mode: StreamMode, pause_s: float, clock: Callable[[], float]) -> None:
+        self._mode = mode
+        self._pause_s = pause_s
+        self._clock = clock
+        self._off_until = float("-inf")
+
+    def wanted(self) -> bool:
+        if self._mode is StreamMode.EDIT:
+            return False
+        return self._mode is StreamMode.NATIVE or self._clock() >= self._off_until
+
+    def refused(self, error: str) -> None:
+        if self._mode is StreamMode.AUTO and error in self._REFUSES_NATIVE:
+            log.warning("delivery.native_off", error=error, pause_s=self._pause_s)
+            self._off_until = self._clock() + self._pause_s
 
 
 class MessageStreamer:
-    """Owns the message(s) of one reply: placeholder, throttled edits, final text."""
+    """Owns the message(s) of one reply: placeholder, progress, final text."""
 
-    def __init__(
-        self,
-        client: AsyncWebClient,
-        channel: str,
-        thread_ts: str | None,
-        *,
-        interval_s: float = 1.0,
-        max_chars: int = 3900,
-        clock: Callable[[], float] = time.monotonic,
-        budget: EditBudget | None = None,
-        first_chunk_chars: int = 40,
-    ) -> None:
-        self._client = client
-        self._budget = budget
-        self._first_chunk_chars = first_chunk_chars
-        self._shown_words = False  # has this message shown any of the reply yet (not only the placeholder)?
-        self._channel = channel
-        self._thread_ts = thread_ts
-        self._interval_s = interval_s
-        self._max_chars = max_chars
-        self._clock = clock
+    def __init__(self, target: Target, settings: StreamSettings, native: NativeSupport) -> None:
+        self._target = target
+        self._settings = settings
+        self._native = native
         self._raw = ""
-        self._offset = 0  # characters of _raw already closed into earlier messages
-        self._message_ts: list[str] = []
-        self._last_edit = float("-inf")
-        self._shown = ""
+        self._offset = 0  # characters of _raw closed into earlier messages
+        self._reopen = ""  # what the current message's source starts with (a reopened code fence)
+        self._messages: list[Message] = []
+        self._shown_words = False
         self._dirty = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._closing = False
+        self._stopping = asyncio.Event()  # set by finish: the flusher's pause between rounds ends at once
+        self._finished = False
+        self._delivered = False
         self._flusher: asyncio.Task[None] | None = None
-        self._placeholder = ""
+        self._held: set[str] = set()
 
     @property
     def message_ts(self) -> list[str]:
         """Every message of this reply, first one first."""
-        return list(self._message_ts)
+        return [m.ts for m in self._messages if m.ts]
 
     @property
     def text(self) -> str:
         return self._raw
 
+    @property
+    def delivered(self) -> bool:
+        """The final text is visible in Slack (set by ``finish``)."""
+        return self._delivered
+
     async def open(self, placeholder: str, *, reuse_ts: str | None = None) -> str:
-        """Post the placeholder (already Slack-safe; or adopt one a crashed worker left behind), start the flusher."""
-        self._placeholder = placeholder
+        """Post the placeholder (or adopt the message a crashed worker or a cached answer left), start streaming.
+
+        Raises ``SlackApiError`` when no message can be posted at all (not in the channel, archived…).
+        """
+        message: Message
         if reuse_ts:
-            self._message_ts.append(reuse_ts)
-            await self._edit(placeholder, rendered=True)
+            adopted = EditMessage(self._target, ts=reuse_ts)
+            await self._hold(adopted)
+            await adopted.progress(placeholder, cursor=False)
+            message = adopted
         else:
-            response = await self._client.chat_postMessage(
-                channel=self._channel, thread_ts=self._thread_ts, text=placeholder, unfurl_links=False
-            )
-            self._message_ts.append(str(response["ts"]))
-            self._last_edit = self._clock()
+            message = await self._new_message(placeholder, first=True)
+        self._messages.append(message)
         self._flusher = asyncio.create_task(self._flush_forever())
-        return self._message_ts[0]
+        return message.ts or ""
 
     def append(self, delta: str) -> None:
-        self._raw += delta
-        self._dirty.set()
-
-    def reset(self) -> None:
-        """Forget streamed text (a fallback model starts over); the next flush shows the placeholder again."""
-        self._raw = self._raw[: self._offset]
-        self._dirty.set()
+        if not self._closing:
+            self._raw += delta
+            self._dirty.set()
 
     async def show_status(self, status: str) -> None:
         """Replace the placeholder with a progress line (e.g. "summarizing part 2 of 5…") until text streams.
 
-        Optional like any streaming edit: skipped when text already streams or the workspace budget says no.
+        Optional like any progress: skipped when text already streams, the budget says no, or the reply streams
+        natively (Slack shows its own "writing" state there, and a stream cannot take a line back).
         """
         async with self._lock:
-            if self._raw[self._offset :]:
+            message = self._messages[-1] if self._messages else None
+            if self._raw[self._offset :] or self._closing or not isinstance(message, EditMessage):
                 return
-            await self._wait_turn()
-            if self._budget is not None and not await self._budget.try_take(progress=True):
-                return
-            await self._edit(f"_{status}_", rendered=True)
+            await message.status(f"_{status}_")
 
-    async def finish(self, final_text: str | None = None, *, blocks: list[dict[str, Any]] | None = None) -> list[str]:
-        """Stop streaming and make the message(s) show exactly the final text (``blocks`` on the last one)."""
+    async def finish(self, final_text: str | None = None, *, note: CacheNote | None = None) -> list[str]:
+        """Make the message(s) show exactly the final text (``note`` under the last one); never raises."""
+        if self._finished:
+            log.warning("delivery.finish_after_finish")
+            return self.message_ts
         await self._stop_flusher()
-        if final_text is not None:
-            self._raw = self._raw[: self._offset] + final_text if self._offset else final_text
         async with self._lock:
-            await self._sync(final=True, blocks=blocks)
+            if final_text is not None:
+                if not final_text.startswith(self._raw[: self._offset]):
+                    log.warning("delivery.final_text_diverged")
+                self._raw = final_text
+            try:
+                self._delivered = await self._sync(final=True, note=note)
+            except Exception:
+                log.exception("delivery.finish_failed")
+                self._delivered = False
+            self._finished = True
+        await self._release()
         return self.message_ts
 
     async def fail(self, message: str) -> list[str]:
-        """Replace whatever was shown with a clear sentence (already Slack-safe)."""
-        await self._stop_flusher()
-        async with self._lock:
-            await self._wait_turn()
-            await self._take_budget()
-            await self._edit(message, rendered=True)
-        return self.message_ts
+        """Say why there is no (complete) answer; words already shown stay, with the sentence under them."""
+        if self._finished:
+            log.info("delivery.fail_after_finish")  # the reply is delivered: work after it never touches it
+            return self.message_ts
+        shown = self._raw.strip()
+        return await self.finish(f"{self._raw.rstrip()}\n\n{message}" if shown else message)
+
+    # ----------------------------------------------------------------- internals
+    def _current(self) -> str:
+        return self._reopen + self._raw[self._offset :]
+
+    async def _new_message(self, placeholder: str, *, first: bool) -> Message:
+        if self._native.wanted():
+            native = NativeMessage(self._target)
+            if await native.start():
+                await self._hold(native)
+                return native
+            self._native.refused(native.start_error)
+        message = EditMessage(self._target)
+        await self._hold(message)
+        result = await message.post(placeholder)
+        if not result.ok:
+            if first:
+                await self._release()
+                result.raise_for_failure()
+            log.warning("delivery.continuation_not_posted", error=result.error)  # its final will post it
+        return message
+
+    async def _hold(self, message: Message) -> None:
+        if message.method not in self._held:
+            self._held.add(message.method)
+            await self._target.budget.hold(message.method, self._target.reply_id)
+
+    async def _release(self) -> None:
+        for method in sorted(self._held):
+            await self._target.budget.release(method, self._target.reply_id)
+        self._held.clear()
 
     async def _stop_flusher(self) -> None:
-        await cancel_and_wait(self._flusher)
-        self._flusher = None
+        """Let the background task finish what it is doing (an append cut short could not be known), then end."""
+        self._closing = True
+        self._stopping.set()
+        self._dirty.set()
+        if self._flusher is not None:
+            try:
+                await self._flusher
+            except Exception:
+                log.exception("delivery.flusher_failed")
+            self._flusher = None
 
     async def _flush_forever(self) -> None:
-        while True:
+        while not self._closing:
             await self._dirty.wait()
             self._dirty.clear()
-            async with self._lock:
-                shown = await self._sync(final=False)
-            if not shown:  # the workspace budget said no: try again a turn later with more text
-                await asyncio.sleep(self._interval_s)
-                self._dirty.set()
+            if self._closing:
+                return
+            try:
+                async with self._lock:
+                    shown = await self._sync(final=False)
+            except Exception:  # a bug here must not end streaming: the final text is still owed
+                log.exception("delivery.progress_failed")
+                shown = False
+            with contextlib.suppress(TimeoutError):  # a round at most every interval; finish need not wait for it
+                await asyncio.wait_for(self._stopping.wait(), self._settings.interval_s)
+            if not shown:
+                self._dirty.set()  # skipped (interval, budget, a failure): try again a turn later with more text
 
-    async def _sync(self, *, final: bool, blocks: list[dict[str, Any]] | None = None) -> bool:
-        """Bring Slack up to date; False when an optional streaming edit was skipped for the workspace budget."""
-        while (cut := split_point(self._raw[self._offset :], self._max_chars)) is not None:
-            head = self._raw[self._offset : self._offset + cut]
-            await self._wait_turn()
-            await self._take_budget()
-            await self._edit(head)
-            self._offset += cut
-            response = await self._client.chat_postMessage(
-                channel=self._channel, thread_ts=self._thread_ts, text="…", unfurl_links=False
-            )
-            self._message_ts.append(str(response["ts"]))
-            self._last_edit = self._clock()
-            self._shown = ""
-            self._shown_words = True  # the reply is visibly moving; the next message's edits are progress
-        tail = self._raw[self._offset :]
-        if not final and not self._shown_words and 0 < len(tail) < self._first_chunk_chars:
-            return True  # "Point ▍" tells nobody anything; wait for a phrase (the next delta asks again)
-        body = to_slack(tail) if tail else self._placeholder
-        wanted = body if final else body + CURSOR
-        if wanted == self._shown and blocks is None:
-            return True
-        await self._wait_turn()
+    async def _sync(self, *, final: bool, note: CacheNote | None = None) -> bool:
+        """Bring Slack up to date. Final: True when every part is visible. Progress: False when skipped."""
+        delivered = True
+        while (cut := next_cut(self._current(), self._settings.max_chars)) is not None:
+            current = self._current()
+            delivered = await self._messages[-1].final(cut.head(current)) and delivered
+            self._offset += cut.end - len(self._reopen)
+            self._reopen = cut.reopen
+            self._shown_words = True
+            self._messages.append(await self._new_message(CONTINUED, first=False))
+        current = self._current()
+        message = self._messages[-1]
         if final:
-            await self._take_budget()
-        elif self._budget is not None and not await self._budget.try_take(progress=self._shown_words):
-            return False
-        await self._edit(wanted, rendered=True, blocks=blocks)
-        self._shown_words = bool(tail)
-        return True
-
-    async def _take_budget(self) -> None:
-        if self._budget is not None:
-            await self._budget.take()
-
-    async def _wait_turn(self) -> None:
-        wait = self._last_edit + self._interval_s - self._clock()
-        if wait > 0:
-            await asyncio.sleep(wait)
-
-    async def _edit(self, text: str, *, rendered: bool = False, blocks: list[dict[str, Any]] | None = None) -> None:
-        shown = text if rendered else to_slack(text)
-        # blocks=[] clears buttons a previous version of the message had (e.g. a cached answer being refreshed).
-        await self._client.chat_update(
-            channel=self._channel, ts=self._message_ts[-1], text=shown, blocks=blocks if blocks is not None else []
-        )
-        self._last_edit = self._clock()
-        self._shown = shown
-
-
-@dataclass(frozen=True)
-class StreamSettings:
-    interval_s: float = 1.0  # shortest time between two edits of one message
-    max_chars: int = 3900  # a message longer than this continues in a new one
+            return await message.final(current, note) and delivered
+        if not current.strip():
+            return True
+        if isinstance(message, EditMessage):
+            if not self._shown_words and len(current) < self._settings.first_chunk_chars:
+                return True  # "Point ▍" tells nobody anything; wait for a phrase
+            shown = await message.progress(current)
+        else:
+            shown = await message.progress(current)
+        self._shown_words = self._shown_words or shown
+        return shown
 
 
 class Streamers:
-    """Makes the ``MessageStreamer`` of each reply, all with the same client, settings and workspace budget."""
+    """Makes the ``MessageStreamer`` of each reply, all with the same calls, settings and workspace budget."""
 
     def __init__(
         self,
@@ -228,20 +285,31 @@ class Streamers:
         settings: StreamSettings,
         *,
         budget: UpdateBudget | None = None,
+        calls: SlackCalls | None = None,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
-        self._client = client
+        self._calls = calls or SlackCalls(client, sleep=sleep)
         self._settings = settings
         self._budget = budget
         self._clock = clock
+        self._sleep = sleep
+        self._native = NativeSupport(settings.mode, settings.native_pause_s, clock)
 
-    def new(self, team_id: str, channel: str, thread_ts: str | None) -> MessageStreamer:
-        return MessageStreamer(
-            self._client,
-            channel,
-            thread_ts,
+    def new(
+        self, team_id: str, channel: str, thread_ts: str | None, *, recipient_user_id: str | None = None
+    ) -> MessageStreamer:
+        budget: Budget = self._budget.for_team(team_id) if self._budget is not None else NoBudget()
+        target = Target(
+            calls=self._calls,
+            budget=budget,
+            team_id=team_id,
+            channel=channel,
+            thread_ts=thread_ts,
+            reply_id=uuid.uuid4().hex,
+            recipient_user_id=recipient_user_id,
             interval_s=self._settings.interval_s,
-            max_chars=self._settings.max_chars,
             clock=self._clock,
-            budget=self._budget.for_team(team_id) if self._budget is not None else None,
+            sleep=self._sleep,
         )
+        return MessageStreamer(target, self._settings, self._native)

@@ -1,96 +1,176 @@
-"""A per-workspace budget for ``chat.update``, shared by every replica through Redis.
+"""A per-workspace budget for the Slack methods that show replies, shared by every replica through Redis.
 
-Slack allows roughly one edit per second per message, but ``chat.update`` also has a workspace-wide rate tier
-(about 50 a minute). With many replies streaming at once, per-message throttling alone would run into 429s, and
-every 429 stalls all of Penny's edits in that workspace. So intermediate streaming edits draw from a token bucket
-per workspace: when it is empty they are skipped (the next flush shows more text at once), while final edits wait
-for a token (briefly) and are never dropped.
+Slack rate-limits each method per workspace: ``chat.update`` is tier 3 (about 50 a minute), ``chat.appendStream``
+tier 4 (about 100), ``chat.startStream`` and ``chat.stopStream`` tier 2 (about 20). With many replies streaming at
+once, the per-message throttle alone runs into 429s, and a 429 stalls every reply of the workspace. So each call
+first takes a slot from a sliding one-minute window per method — the same rule Slack applies — and calls that
+would not fit are skipped (progress) or wait for a slot (finals) instead of being refused by Slack.
+
+Calls are not equally useful. A final edit must land, and every reply still streaming will need one; a progress
+edit only shows more of what is already moving. So every reply *holds* a place for its final call while it is in
+flight, and progress calls leave that many slots free: twenty replies finishing together all find a slot at once,
+however busy their progress edits were (the design behind "final text within about 2 s of the last token").
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+import structlog
 
-from bot.redis.keys import slack_budget_key
+from bot.redis.keys import slack_budget_key, slack_inflight_key
 
+log = structlog.get_logger(__name__)
+
+# KEYS: the method's call window, its in-flight replies. ARGV: limit, window ms, progress (0/1), member.
+# Returns 0 when granted, -1 for a refused progress call, else milliseconds until the oldest call leaves the window.
 _TAKE = """
-local key = KEYS[1]
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local keep = tonumber(ARGV[3])
 local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local state = redis.call('HMGET', key, 'tokens', 'at')
-local tokens = tonumber(state[1]) or burst
-local at = tonumber(state[2]) or now
-tokens = math.min(burst, tokens + (now - at) * rate)
-local granted = 0
-if tokens >= 1 + keep then
-  tokens = tokens - 1
-  granted = 1
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+local reserve = 0
+if ARGV[3] == '1' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  reserve = redis.call('ZCARD', KEYS[2])
 end
-redis.call('HSET', key, 'tokens', tostring(tokens), 'at', tostring(now))
-redis.call('EXPIRE', key, math.ceil(burst / rate) + 60)
-return granted
+if count + reserve < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], window + 1000)
+  return 0
+end
+if ARGV[3] == '1' then
+  return -1
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return math.max(1, tonumber(oldest[2]) + window - now)
 """
+
+UPDATE = "chat.update"
+APPEND = "chat.appendStream"
+START = "chat.startStream"
+STOP = "chat.stopStream"
+DEFAULT_LIMITS: Mapping[str, float] = {UPDATE: 50, APPEND: 100, START: 20, STOP: 20}
 
 
 class UpdateBudget:
-    """Token bucket: ``per_minute`` edits a minute per workspace, up to ``burst`` at once.
-
-    Edits are not equally useful. A final edit must land; the first words of a reply are what tells people
-    it is coming; a further progress edit only shows more of what is already moving. So progress edits leave
-    ``progress_reserve`` tokens in the bucket for the other two, and under load replies still finish on time
-    instead of every token going to refresh streams that already show something.
-    """
+    """Sliding one-minute windows of calls per workspace and method, with places held for final calls."""
 
     def __init__(
         self,
         redis: aioredis.Redis,
         *,
-        per_minute: float = 50.0,
-        burst: int = 10,
-        progress_reserve: int = 5,
+        per_minute: Mapping[str, float] = DEFAULT_LIMITS,
+        window_s: float = 60.0,
+        inflight_ttl_s: float = 300.0,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        self._rate = per_minute / 60.0
-        self._burst = burst
-        self._progress_reserve = min(progress_reserve, burst - 1)
+        self._redis = redis
+        self._limits = dict(per_minute)
+        self._window_ms = int(window_s * 1000)
+        self._inflight_ttl_s = inflight_ttl_s
         self._take = redis.register_script(_TAKE)
         self._sleep = sleep
         self._clock = clock
+        self._wall_clock = wall_clock
 
-    async def try_take(self, team_id: str, *, progress: bool = False) -> bool:
-        """One token for an intermediate edit, if there is one now (beyond the reserve, for a ``progress`` edit)."""
-        keep = self._progress_reserve if progress else 0
-        return bool(await self._take(keys=[slack_budget_key(team_id)], args=[self._rate, self._burst, keep]))
+    async def _attempt(self, team_id: str, method: str, *, progress: bool) -> int:
+        limit = self._limits.get(method)
+        if limit is None:
+            return 0
+        keys = [slack_budget_key(team_id, method), slack_inflight_key(team_id, method)]
+        args = [int(limit), self._window_ms, 1 if progress else 0, uuid.uuid4().hex]
+        return int(await self._take(keys=keys, args=args))
 
-    async def take(self, team_id: str, *, max_wait_s: float = 10.0) -> None:
-        """A token for a final edit: wait for one, but never longer than ``max_wait_s`` (Slack's 429 handling
-        takes over after that; a final answer is never dropped)."""
+    async def try_take(self, team_id: str, method: str, *, progress: bool = False) -> bool:
+        """A slot now, or False. A ``progress`` call also leaves one slot per in-flight reply free."""
+        return await self._attempt(team_id, method, progress=progress) == 0
+
+    async def take(self, team_id: str, method: str, *, max_wait_s: float = 60.0) -> bool:
+        """A slot for a call that must happen: wait for one, never longer than ``max_wait_s`` (then the call goes
+        anyway, and Slack's ``Retry-After`` takes over). True when a slot was granted."""
         deadline = self._clock() + max_wait_s
-        while not await self.try_take(team_id) and self._clock() < deadline:
-            await self._sleep(min(1.0 / self._rate, 0.5))
+        while True:
+            wait_ms = await self._attempt(team_id, method, progress=False)
+            if wait_ms == 0:
+                return True
+            left = deadline - self._clock()
+            if left <= 0:
+                return False
+            await self._sleep(min(wait_ms / 1000, left, 1.0))
 
-    def for_team(self, team_id: str) -> TeamUpdateBudget:
-        return TeamUpdateBudget(self, team_id)
+    async def hold(self, team_id: str, method: str, reply_id: str) -> None:
+        """Keep a place for ``reply_id``'s final call (it expires on its own if the reply's worker dies)."""
+        if method in self._limits:
+            expiry = int((self._wall_clock() + self._inflight_ttl_s) * 1000)
+            await self._redis.zadd(slack_inflight_key(team_id, method), {reply_id: expiry})
+
+    async def release(self, team_id: str, method: str, reply_id: str) -> None:
+        if method in self._limits:
+            await self._redis.zrem(slack_inflight_key(team_id, method), reply_id)
+
+    def for_team(self, team_id: str) -> TeamBudget:
+        return TeamBudget(self, team_id)
 
 
 @dataclass(frozen=True)
-class TeamUpdateBudget:
-    """The budget of one workspace, in the shape ``MessageStreamer`` asks for."""
+class TeamBudget:
+    """The budget of one workspace, in the shape the delivery code asks for.
+
+    Redis trouble never stops an answer: a final call then goes ahead (Slack's own 429s pace it), a progress
+    call is skipped.
+    """
 
     budget: UpdateBudget
     team_id: str
 
-    async def try_take(self, *, progress: bool = False) -> bool:
-        return await self.budget.try_take(self.team_id, progress=progress)
+    async def try_take(self, method: str, *, progress: bool = False) -> bool:
+        try:
+            return await self.budget.try_take(self.team_id, method, progress=progress)
+        except Exception:
+            log.warning("slack_budget.unavailable", method=method, exc_info=True)
+            return not progress
 
-    async def take(self) -> None:
-        await self.budget.take(self.team_id)
+    async def take(self, method: str) -> bool:
+        try:
+            return await self.budget.take(self.team_id, method)
+        except Exception:
+            log.warning("slack_budget.unavailable", method=method, exc_info=True)
+            return False
+
+    async def hold(self, method: str, reply_id: str) -> None:
+        try:
+            await self.budget.hold(self.team_id, method, reply_id)
+        except Exception:
+            log.warning("slack_budget.unavailable", method=method, exc_info=True)
+
+    async def release(self, method: str, reply_id: str) -> None:
+        try:
+            await self.budget.release(self.team_id, method, reply_id)
+        except Exception:
+            log.warning("slack_budget.unavailable", method=method, exc_info=True)
+
+
+class NoBudget:
+    """No shared budget (tests, or a deployment that lets Slack's 429s do the pacing): every call may go."""
+
+    async def try_take(self, method: str, *, progress: bool = False) -> bool:
+        return True
+
+    async def take(self, method: str) -> bool:
+        return True
+
+    async def hold(self, method: str, reply_id: str) -> None:
+        return None
+
+    async def release(self, method: str, reply_id: str) -> None:
+        return None

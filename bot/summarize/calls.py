@@ -51,7 +51,7 @@ class ModelCalls:
         self._row = row
         self.plan: RoutePlan | None = None
         self._unused: RoutePlan | None = None  # the routed plan, until a call spends its reservation
-        self.cut_at_length = False  # the last call stopped at its length limit
+        self.cut_short: str | None = None  # the note for a streamed answer the user sees but that is not all there
 
     async def route(self, messages: list[ChatMessage], answer_tokens: int) -> RoutePlan:
         """Plan the summary once, from ``messages`` (what decides its tier); raises ``SummaryStopped`` if refused."""
@@ -87,9 +87,10 @@ class ModelCalls:
                 on_text(delta)
 
         generation = await self._lifecycle.generate(plan, self._row, collect)
-        if not generation.ok:
+        streamed_partial = on_text is not None and generation.partial  # the user sees it: keep it, say it is cut
+        if not generation.ok and not streamed_partial:
             raise SummaryStopped(replies.model_failed(generation), RequestOutcome.FAILED)
-        self.cut_at_length = generation.cut_at_length
+        self.cut_short = replies.cut_short_note(generation)
         return Answered("".join(parts), generation)
 
     async def _plan_for(self, messages: list[ChatMessage], answer_tokens: int) -> RoutePlan:

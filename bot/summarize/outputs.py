@@ -17,7 +17,7 @@ import structlog
 from slack_sdk.errors import SlackApiError
 
 from bot import replies
-from bot.slack.mrkdwn import to_slack
+from bot.slack.formatting import to_mrkdwn
 from bot.slack.streamer import MessageStreamer
 
 log = structlog.get_logger(__name__)
@@ -76,7 +76,7 @@ class EphemeralOutput:
 
     async def finish(self, text: str) -> None:
         await self._respond(
-            text=to_slack(text) + f"\n\n_{replies.SUMMARIZE_PRIVATE_NOTE}_",
+            text=to_mrkdwn(f"{text}\n\n_{replies.SUMMARIZE_PRIVATE_NOTE}_"),
             response_type="ephemeral",
             replace_original=True,
         )

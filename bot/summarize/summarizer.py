@@ -40,6 +40,7 @@ from bot.summarize.partials import NoPartials, PartialSummaries
 from bot.summarize.transcript import transcript_lines, without_summaries
 from routing.catalog import Catalog
 from routing.factory import Routing
+from routing.plan import Refusal, RefusalReason
 from vocabulary import RequestOutcome, TaskKind, Visibility
 
 log = structlog.get_logger(__name__)
@@ -144,6 +145,13 @@ class Summarizer:
             await reply.tell(replies.usage_error(args))
             row.set(RequestOutcome.HELP)
             return
+        policy = self._parts.catalog.policy
+        if not (policy.channel_allowed(request.scope.channel_id) and policy.channel_allowed(args.channel_id)):
+            # The allow-list covers what is read, not only where the command was typed.
+            log.info("summarizer.channel_not_allowed", request_id=request.request_id, source=args.channel_id)
+            await reply.tell(replies.refusal(Refusal(RefusalReason.CHANNEL_NOT_ALLOWED)))
+            row.set(RequestOutcome.REFUSED)
+            return
         try:
             if not await self._parts.reader.is_member(args.channel_id, request.user_id):
                 log.info("summarizer.not_a_member", request_id=request.request_id, source=args.channel_id)
@@ -201,8 +209,8 @@ class Summarizer:
         notes = [replies.plan_note(note) for note in (calls.plan.notes if calls.plan else [])]
         if found.truncated:
             notes.append(replies.SUMMARIZE_TRUNCATED_NOTE.format(limit=self._settings.max_messages))
-        if calls.cut_at_length:
-            notes.append(replies.CUT_AT_LENGTH_NOTE)
+        if calls.cut_short:
+            notes.append(calls.cut_short)
         await output.finish(replies.with_notes(f"{header}\n\n{answer}", notes))
         row.set(RequestOutcome.ANSWERED)
         if summary.reuse is not None:

@@ -7,7 +7,12 @@ deadline; empty or whitespace-only answers and streams without a ``finish_reason
 - ``server_error`` / ``connection`` / transport ``timeout``: exponential backoff with jitter, same model again;
 - no first token in time, ``empty``, ``rejected``: straight to the next model (waiting would not help);
 - ``cut`` after text was shown: resume — ask the same model (then the next ones) to continue from the text so
-  far, and join with ``OverlapJoiner`` so nothing is shown twice.
+  far, and join with ``OverlapJoiner`` so nothing is shown twice;
+- ``finish_reason=length``: the answer stands, and is continued the same way up to ``length_continuations``
+  times while the deadline and the budget reservation allow (else the bot says it was cut at its limit).
+
+When the overall deadline passes after text was shown, that text is the answer so far: the ``Generation`` is
+``partial`` with ``cut_short`` saying why, and the bot keeps the words on screen with a note.
 
 A tiny hand-written loop rather than tenacity: tenacity retries a *call*, but here an attempt is a stream that
 may already have yielded text, the next try may go to another model with another prompt, and the wait depends
@@ -28,7 +33,7 @@ from typing import Protocol
 
 import structlog
 
-from routing.calls.generation import Attempt, Generation
+from routing.calls.generation import OVERALL_TIMEOUT, Attempt, Generation
 from routing.calls.health import Health
 from routing.calls.llm import ErrorKind, LLMError, StreamEnd, StreamEvent, TextDelta
 from routing.calls.overlap import OverlapJoiner
@@ -46,7 +51,6 @@ CONTINUE_PROMPT = (
 )
 TTFT_TIMEOUT = "ttft_timeout"
 IDLE_TIMEOUT = "idle_timeout"
-OVERALL_TIMEOUT = "overall_timeout"
 BUDGET = "budget"
 _NEXT_MODEL = frozenset({ErrorKind.EMPTY, ErrorKind.REJECTED, ErrorKind.MISSING_KEY})
 
@@ -123,6 +127,7 @@ class Generator:
         answered_by: ModelSpec | None = None
         settled = False
         try:
+            continuations = 0
             for model in plan.chain:
                 if not await self._cover(plan, model, attempts):
                     attempts.append(Attempt(model.id, BUDGET, None, 0.0, 0, None, Decimal(0)))
@@ -142,7 +147,15 @@ class Generator:
                     attempts.append(end.attempt)
                     if end.error is None:
                         finish_reason, answered_by = end.finish_reason, model
+                        if finish_reason == "length" and await self._may_continue(
+                            plan, model, attempts, continuations, deadline
+                        ):
+                            continuations += 1  # the answer hit its token limit: ask for the rest, once per knob
+                            tries, waited = 0, 0.0
+                            continue
                         break
+                    if answered_by is not None:
+                        break  # a continuation failed: the answer so far stands, cut at its length limit
                     waited = self._next_wait(end.error, tries, shown, deadline)
                     if waited < 0:
                         break
@@ -169,6 +182,16 @@ class Generator:
             if not settled:  # abandoned mid-stream: bill what was spent so far
                 await self._settle(plan, sum((a.cost for a in attempts), Decimal(0)))
                 await self._release_probes(probes)
+
+    async def _may_continue(
+        self, plan: RoutePlan, model: ModelSpec, attempts: list[Attempt], continuations: int, deadline: float
+    ) -> bool:
+        """Continue an answer cut at its length limit: while the knob, the deadline and the budget allow."""
+        if continuations >= self._retry.length_continuations:
+            return False
+        if self._monotonic() + self._retry.ttft_timeout_s >= deadline:
+            return False
+        return await self._cover(plan, model, attempts)
 
     def _next_wait(self, error: LLMError | str, tries: int, shown: str, deadline: float) -> float:
         """Seconds to wait before the same model again; -1 means go to the next model now."""

@@ -9,10 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from routing.policy import Complexity
 from routing.spend.cost import Usage
 from vocabulary import TaskKind, Tier
+
+OVERALL_TIMEOUT = "overall_timeout"  # an attempt's error kind when the request's own deadline ran out
+
+
+class CutShort(StrEnum):
+    """Why an answer the user already sees is not complete (the bot words it; the text itself is kept)."""
+
+    LENGTH = "length"  # the model stopped at its token limit and could not be continued
+    TIMEOUT = "timeout"  # the request's overall deadline passed while the answer was still being written
+    BROKEN = "broken"  # the stream broke and no model of the chain could finish it
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,17 @@ class Generation:
     def cut_at_length(self) -> bool:
         """The model stopped at its token limit (``finish_reason=length``): the text is kept, but it is not all."""
         return self.ok and self.finish_reason == "length"
+
+    @property
+    def cut_short(self) -> CutShort | None:
+        """Why the text shown is not the whole answer, or None when it is."""
+        if self.cut_at_length:
+            return CutShort.LENGTH
+        if not self.partial:
+            return None
+        if self.attempts and self.attempts[-1].error == OVERALL_TIMEOUT:
+            return CutShort.TIMEOUT
+        return CutShort.BROKEN
 
     @property
     def prompt_tokens(self) -> int:

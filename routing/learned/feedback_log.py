@@ -1,39 +1,68 @@
 """Answer quality from 👍/👎: one vote per person and polarity, counted per model × task, logged for later.
 
 Reactions are state, not events: people add and remove them, Slack may deliver an event twice, and several
-replicas receive them. So a vote is a member of a per-workspace hash (``<request>:<user>:<good|bad>``); a Lua
-script changes the hash, the per model × task counters and the change log together, and only when the hash
-actually changed — a repeated or out-of-order event cannot count twice or drive a counter below zero.
+replicas receive them. So a vote is a member of its answer's vote hash (``<user>:<good|bad>``, one hash per request
+id); a Lua script changes the hash, the per model × task counters and the change log together, and only when the
+hash actually changed — a repeated or out-of-order event cannot count twice or drive a counter below zero.
 
-The change log (a capped Redis stream) is what other parts read: the weekly digest takes a week of it for its
+Bounded: an answer's vote hash expires with the message→request map (30 days; after that a reaction on the answer
+is not recognised as feedback any more), the log is a capped stream, the counters are one field per model × task.
+Votes from before the per-request hashes sit in one legacy hash that only ever shrinks.
+
+Idempotent under retries: redis-py re-sends a command after a connection error even when Redis ran it. Each change
+carries an operation id, and the script remembers (for a day) what that operation answered, so a re-sent change
+returns the same answer and applies nothing.
+
+The change log is what other parts read: the weekly digest takes a week of it for its
 quality figures, and ``routing/learned/sync.py`` replays it into the learned scorer, because each vote carries the
 prompt's signature (``routing/learned/signatures.py``) and the tier that answered.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
 
-from routing.keys import feedback_counters_key, feedback_log_key, feedback_votes_key
+from routing.keys import (
+    feedback_counters_key,
+    feedback_legacy_votes_key,
+    feedback_log_key,
+    feedback_op_key,
+    feedback_votes_key,
+)
 from vocabulary import TaskKind, Tier
 
-# KEYS: votes hash, log stream, counters hash.
-# ARGV: vote field, 'add' | 'remove', counter field, approximate log length cap, then the log entry's field/values.
-# Returns the log entry id when the vote changed something, else false.
+# KEYS: the answer's votes hash, log stream, counters hash, this operation's memo, the legacy votes hash.
+# ARGV: vote field, 'add' | 'remove', counter field, approximate log length cap, votes ttl, memo ttl, legacy field,
+# then the log entry's field/values. Returns the log entry id when the vote changed something, else false.
 _APPLY = """
-if ARGV[2] == 'add' then
-  if redis.call('HSETNX', KEYS[1], ARGV[1], '1') == 0 then return false end
-  redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
-else
-  if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return false end
-  redis.call('HINCRBY', KEYS[3], ARGV[3], -1)
+local done = redis.call('GET', KEYS[4])
+if done then
+  if done == '' then return false end
+  return done
 end
-return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 5))
+local changed
+if ARGV[2] == 'add' then
+  changed = redis.call('HEXISTS', KEYS[5], ARGV[7]) == 0 and redis.call('HSETNX', KEYS[1], ARGV[1], '1') == 1
+else
+  changed = redis.call('HDEL', KEYS[1], ARGV[1]) == 1 or redis.call('HDEL', KEYS[5], ARGV[7]) == 1
+end
+local result = ''
+if changed then
+  redis.call('HINCRBY', KEYS[3], ARGV[3], ARGV[2] == 'add' and 1 or -1)
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
+  result = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 8))
+end
+redis.call('SET', KEYS[4], result, 'EX', tonumber(ARGV[6]))
+if result == '' then return false end
+return result
 """
 
+VOTES_TTL_S = 30 * 86400  # as long as bot/feedback/answer_map.py remembers which request a reply answered
+OP_MEMO_TTL_S = 86400  # a re-sent command arrives within seconds; a day is plenty
 DEFAULT_LOG_CAP = 50_000  # well above the learned scorer's memory (20k votes); a week of any real workspace
 
 
@@ -53,7 +82,13 @@ class Vote:
 
     @property
     def field(self) -> str:
+        """Who voted which way on which answer: unique per person, polarity and request."""
         return f"{self.request_id}:{self.user_id}:{'good' if self.good else 'bad'}"
+
+    @property
+    def answer_field(self) -> str:
+        """The vote within its answer's own hash."""
+        return f"{self.user_id}:{'good' if self.good else 'bad'}"
 
     @property
     def counter_field(self) -> str:
@@ -73,20 +108,26 @@ class FeedbackEvent:
 class FeedbackLog:
     """Votes of every workspace, each workspace under its own keys; reads are always scoped by team."""
 
-    def __init__(self, redis: aioredis.Redis, *, log_cap: int = DEFAULT_LOG_CAP) -> None:
+    def __init__(
+        self, redis: aioredis.Redis, *, log_cap: int = DEFAULT_LOG_CAP, votes_ttl_s: int = VOTES_TTL_S
+    ) -> None:
         self._redis = redis
         self._apply = redis.register_script(_APPLY)
         self._log_cap = log_cap
+        self._votes_ttl_s = votes_ttl_s
 
-    async def add(self, vote: Vote) -> bool:
-        """Count the vote; False when this person's vote of this polarity was already counted."""
-        return await self._change(vote, "add")
+    async def add(self, vote: Vote, *, op_id: str | None = None) -> bool:
+        """Count the vote; False when this person's vote of this polarity was already counted.
 
-    async def remove(self, vote: Vote) -> bool:
+        ``op_id`` (a fresh id by default) names this change, so that a re-sent command gets the same answer.
+        """
+        return await self._change(vote, "add", op_id or uuid.uuid4().hex)
+
+    async def remove(self, vote: Vote, *, op_id: str | None = None) -> bool:
         """Take the vote back; False when there was none to take back."""
-        return await self._change(vote, "remove")
+        return await self._change(vote, "remove", op_id or uuid.uuid4().hex)
 
-    async def _change(self, vote: Vote, op: str) -> bool:
+    async def _change(self, vote: Vote, op: str, op_id: str) -> bool:
         entry: dict[str, str | bytes] = {
             "op": op,
             "channel": vote.channel_id,
@@ -98,13 +139,28 @@ class FeedbackLog:
             "task": vote.task or "",
             "sig": vote.signature,
         }
-        flat: list[str | bytes] = []
+        flat: list[str | bytes | int] = []
         for key, value in entry.items():
             flat.extend((key, value))
         team = vote.team_id
         added = await self._apply(
-            keys=[feedback_votes_key(team), feedback_log_key(team), feedback_counters_key(team)],
-            args=[vote.field, op, vote.counter_field, self._log_cap, *flat],
+            keys=[
+                feedback_votes_key(team, vote.request_id),
+                feedback_log_key(team),
+                feedback_counters_key(team),
+                feedback_op_key(team, op_id),
+                feedback_legacy_votes_key(team),
+            ],
+            args=[
+                vote.answer_field,
+                op,
+                vote.counter_field,
+                self._log_cap,
+                self._votes_ttl_s,
+                OP_MEMO_TTL_S,
+                vote.field,
+                *flat,
+            ],
         )
         return added is not None
 

@@ -3,7 +3,11 @@ leaked, and a plain note about what went wrong."""
 
 from __future__ import annotations
 
-from tests.e2e.conftest import PennyFactory
+from pathlib import Path
+
+import yaml
+
+from tests.e2e.conftest import PennyFactory, write_test_catalog
 from tests.harness.openai_server import ANY_MODEL, Fault, OpenAIServer
 from tests.harness.slack_emulator import SlackEmulator
 
@@ -23,17 +27,48 @@ def _final_text(slack: SlackEmulator, channel: str, thread_ts: str, marker: str)
     return slack.wait_for(done, timeout=20, what=f"a reply containing {marker!r}")
 
 
-def test_answer_cut_at_the_length_limit_keeps_its_words_and_says_so(
+def test_answer_cut_at_the_length_limit_is_continued(
     slack: SlackEmulator, llm: OpenAIServer, start_penny: PennyFactory
 ) -> None:
     user, channel = _channel(slack)
     llm.set_answer(ANY_MODEL, LONG_ANSWER)
-    llm.inject(ANY_MODEL, Fault.reply(finish_reason="length"))
+    llm.inject(ANY_MODEL, Fault.reply(LONG_ANSWER[:50], finish_reason="length"))
+    start_penny()
+    delivery = slack.mention(channel, user, "what is the rollout plan?")
+    text = _final_text(slack, channel, delivery.ts or "", "everyone else")
+    assert text == LONG_ANSWER, "the continuation joined on without repeating a word"
+    assert len(llm.chat_requests()) == 2 and "length limit" not in text
+
+
+def test_answer_still_cut_after_its_continuation_keeps_its_words_and_says_so(
+    slack: SlackEmulator, llm: OpenAIServer, start_penny: PennyFactory
+) -> None:
+    user, channel = _channel(slack)
+    llm.set_answer(ANY_MODEL, LONG_ANSWER)
+    llm.inject(ANY_MODEL, Fault.reply(LONG_ANSWER[:50], finish_reason="length"), times=2)
     start_penny()
     delivery = slack.mention(channel, user, "what is the rollout plan?")
     text = _final_text(slack, channel, delivery.ts or "", "length limit")
-    assert text.startswith(LONG_ANSWER)
-    assert len(llm.chat_requests()) == 1, "a length stop is an answer, not a failure to retry"
+    assert text.startswith(LONG_ANSWER[:50])
+    assert len(llm.chat_requests()) == 2, "one continuation, then the answer stands"
+
+
+def test_answer_outliving_the_deadline_keeps_its_words_and_says_it_was_cut_short(
+    slack: SlackEmulator, llm: OpenAIServer, start_penny: PennyFactory, tmp_path: Path
+) -> None:
+    """Seen with a real llama.cpp server on a slow machine: 90 s of streamed text replaced by an apology."""
+    user, channel = _channel(slack)
+    catalog = yaml.safe_load(write_test_catalog(tmp_path / "base.yaml", llm.base_url).read_text())
+    catalog["policy"]["retry"].update({"overall_timeout_s": 3, "idle_timeout_s": 10})
+    (tmp_path / "short.yaml").write_text(yaml.safe_dump(catalog))
+    llm.set_answer(ANY_MODEL, LONG_ANSWER)
+    llm.inject(ANY_MODEL, Fault.stall(after_chars=40, seconds=20))
+    start_penny(PENNY_CATALOG=str(tmp_path / "short.yaml"))
+    delivery = slack.mention(channel, user, "what is the rollout plan?")
+    text = _final_text(slack, channel, delivery.ts or "", "cut short")
+    assert text.startswith(LONG_ANSWER[:40]) and "Sorry" not in text
+    history = [r.text for m in slack.bot_replies(channel, delivery.ts or "") for r in slack.edit_history(channel, m.ts)]
+    assert not any("none of my models" in t for t in history)
 
 
 def test_leaked_chat_template_tokens_never_reach_slack(

@@ -34,9 +34,7 @@ def _ask(slack: SlackEmulator, llm: OpenAIServer, channel: str, user: str, quest
 
     def final() -> Any:
         replies = slack.bot_replies(channel, delivery.ts or "")
-        return (
-            replies[0] if replies and "▍" not in replies[0].text and "thinking" not in replies[0].text.lower() else None
-        )
+        return replies[0] if replies and slack.is_finished(replies[0]) else None
 
     reply = slack.wait_for(final, timeout=60, what=f"answer to {question!r}")
     requests = llm.chat_requests()[calls_before:]

@@ -320,7 +320,7 @@ def test_a_permalink_to_a_thread_in_this_channel_is_summarized_into_that_thread(
         timeout=20,
         what="summary in the thread",
     )[0]
-    assert final.startswith("*Summary of this thread* · 2 messages")
+    assert final.startswith(("*Summary of this thread* · 2 messages", "**Summary of this thread** · 2 messages"))
     prompt = str(llm.chat_requests()[0].messages[-1]["content"])
     assert "checkout errors since 09:00" in prompt and "rolled back build 812" in prompt
     assert "unrelated chatter" not in prompt

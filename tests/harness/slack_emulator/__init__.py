@@ -9,11 +9,13 @@ Usage:
     emu.wait_for(lambda: emu.bot_replies(general.id, delivery.ts))
 
 Modules: `emulator` (the facade), `server` (HTTP, auth, rate limits, call log), `web_api` (methods),
-`workspace` (state), `delivery` + `signing` + `payloads` (sending to the bot), `ratelimit`, `models`.
+`workspace` (state), `delivery` + `signing` + `payloads` (sending to the bot), `ratelimit`, `faults` (Slack
+failures on demand or at a seeded rate), `limits` (message and block sizes), `streams` (native streaming), `models`.
 """
 
 from .delivery import DeliveryPolicy
 from .emulator import DeliveryOptions, SlackEmulator
+from .faults import SlackFault
 from .models import (
     ApiCall,
     Channel,
@@ -42,6 +44,7 @@ __all__ = [
     "Revision",
     "SlackEmulator",
     "SlackError",
+    "SlackFault",
     "UploadedFile",
     "User",
     "sign",

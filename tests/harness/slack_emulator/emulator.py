@@ -23,6 +23,7 @@ from aiohttp import web
 
 from . import payloads
 from .delivery import Deliverer, DeliveryPolicy
+from .faults import Injected, Match, SlackFault
 from .models import (
     ApiCall,
     Channel,
@@ -35,7 +36,7 @@ from .models import (
     UploadedFile,
     User,
 )
-from .server import ApiServer, _InjectedError
+from .server import ApiServer
 from .socket_mode import SocketModeHub
 from .workspace import Workspace
 
@@ -396,8 +397,43 @@ class SlackEmulator:
     def fail_next(self, method: str, error: str, *, times: int = 1, status: int = 200, html: bool = False) -> None:
         """Answer the next `times` calls with `{"ok": false, "error": error}` (e.g. `fatal_error`, 500), or with
         `html=True` an HTML outage page of HTTP `status` that carries no error code at all."""
+        fault = SlackFault("html" if html else "error", error, status)
+        self._server.faults.add(method, fault, times=times)
+
+    def inject(self, method: str, fault: SlackFault, *, times: int = 1, match: Match | None = None) -> None:
+        """Apply `fault` to the next `times` calls of `method` whose parameters `match` (all, without one)."""
+        self._server.faults.add(method, fault, times=times, match=match)
+
+    def set_chaos(
+        self, rate: float, *, seed: int, methods: Sequence[str], faults: Sequence[SlackFault] | None = None
+    ) -> None:
+        """A seeded share `rate` of calls to `methods` fails with one of `faults` (default: one of each kind)."""
+        self._server.faults.chaos(rate, seed=seed, methods=methods, faults=faults)
+
+    def injected(self) -> list[Injected]:
+        """Every fault applied so far."""
         with self._server.log_lock:
-            self._server.injected[method] = _InjectedError(error=error, status=status, remaining=times, html=html)
+            return list(self._server.faults.log)
+
+    def is_streamed(self, channel: str, ts: str) -> bool:
+        """Whether the message began as a native stream (its text is Markdown, not mrkdwn)."""
+        with self.workspace.lock:
+            return self._server.api.streams.is_streamed(channel, ts)
+
+    def is_streaming(self, channel: str, ts: str) -> bool:
+        """Whether the message is a native stream not stopped yet (still being written)."""
+        with self.workspace.lock:
+            return self._server.api.streams.is_streaming(channel, ts)
+
+    def is_finished(self, message: Message) -> bool:
+        """A reply that is done being written: text, no streaming cursor or placeholder, no open stream."""
+        text = message.text
+        return (
+            bool(text)
+            and "▍" not in text
+            and "thinking" not in text.lower()
+            and not self.is_streaming(message.channel, message.ts)
+        )
 
     def set_latency(self, method: str, seconds: float) -> None:
         """Delay every answer of `method`, to exercise timeouts and concurrency."""
@@ -702,6 +738,62 @@ class SlackEmulator:
         return self._call(
             self._deliverer.deliver(delivery, content_type="application/x-www-form-urlencoded", **kwargs)  # type: ignore[arg-type]
         )
+
+    # ================================================================= channels changing who can read them
+    EXTERNAL_TEAM = "T9EXT0001"
+
+    def convert_event(self, channel: str, user: str, *, private: bool = True) -> dict[str, Any]:
+        """`user` makes the channel private (or public): the state changes, Slack's system message lands in the
+        channel, and its `message` event (subtype `channel_convert_to_private`/`_public`) is returned."""
+        ws = self.workspace
+        with ws.lock:
+            ws.channels[channel].kind = "private" if private else "public"
+            message = Message(
+                channel=channel,
+                ts=ws.next_ts(),
+                user=user,
+                text="made this channel *private*." if private else "made this channel *public*.",
+                team=self.team_id,
+                subtype="channel_convert_to_private" if private else "channel_convert_to_public",
+            )
+            ws.post(message)
+            return payloads.channel_convert_event(user=user, channel=channel, ts=message.ts, private=private)
+
+    def share_event(self, channel: str, *, shared: bool = True) -> dict[str, Any]:
+        """The channel is shared with another organisation (`channel_shared`), or unshared again."""
+        ws = self.workspace
+        with ws.lock:
+            ws.channels[channel].is_ext_shared = shared
+            if shared:
+                return payloads.channel_shared_event(
+                    channel=channel, connected_team_id=self.EXTERNAL_TEAM, event_ts=ws.next_ts()
+                )
+            return payloads.channel_unshared_event(
+                channel=channel,
+                previously_connected_team_id=self.EXTERNAL_TEAM,
+                is_ext_shared=False,
+                event_ts=ws.next_ts(),
+            )
+
+    def archive_event(self, channel: str, user: str, *, undo: bool = False) -> dict[str, Any]:
+        """`user` archives (or unarchives) the channel: `channel_archive`, or `group_archive` if it is private."""
+        ws = self.workspace
+        with ws.lock:
+            target = ws.channels[channel]
+            target.is_archived = not undo
+            return payloads.channel_archive_event(
+                channel=channel, user=user, event_ts=ws.next_ts(), private=target.is_private, undo=undo
+            )
+
+    def delete_channel_event(self, channel: str, user: str) -> dict[str, Any]:
+        """`user` deletes the channel: it is gone (`channel_not_found` from now on); `channel_deleted` or
+        `group_deleted`."""
+        ws = self.workspace
+        with ws.lock:
+            target = ws.channels.pop(channel)
+            return payloads.channel_deleted_event(
+                channel=channel, actor_id=user, event_ts=ws.next_ts(), private=target.is_private, when=int(ws.clock())
+            )
 
     # ================================================================= slash commands
     def command_body(self, command: str, text: str, *, channel: str, user: str) -> str:

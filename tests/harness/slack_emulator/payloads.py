@@ -327,3 +327,78 @@ def message_shortcut_payload(
         "action_ts": action_ts,
         "is_enterprise_install": False,
     }
+
+
+def channel_convert_event(*, user: str, channel: str, ts: str, private: bool) -> dict[str, Any]:
+    """``message`` with subtype ``channel_convert_to_private`` (or ``_public``): how Slack says a channel changed.
+
+    Shape from Slack's docs (docs.slack.dev/reference/events/message/channel_convert_to_private); there is no
+    ``channel_converted_to_private`` event.
+    """
+    if private:
+        subtype, text = "channel_convert_to_private", "made this channel *private*."
+        text += " Now, it can only be viewed or joined by invitation."
+        channel_type = "group"
+    else:
+        subtype, text = "channel_convert_to_public", "made this channel *public*."
+        text += " Any member in this workspace can see and join it."
+        channel_type = "channel"
+    return {
+        "subtype": subtype,
+        "user": user,
+        "text": text,
+        "type": "message",
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+        "channel_type": channel_type,
+    }
+
+
+def channel_shared_event(*, channel: str, connected_team_id: str, event_ts: str) -> dict[str, Any]:
+    """``channel_shared``: the channel is now shared with another organisation (Slack Connect)."""
+    return {"type": "channel_shared", "connected_team_id": connected_team_id, "channel": channel, "event_ts": event_ts}
+
+
+def channel_unshared_event(
+    *, channel: str, previously_connected_team_id: str, is_ext_shared: bool, event_ts: str
+) -> dict[str, Any]:
+    """``channel_unshared``: one organisation left; ``is_ext_shared`` says whether others remain."""
+    return {
+        "type": "channel_unshared",
+        "previously_connected_team_id": previously_connected_team_id,
+        "channel": channel,
+        "is_ext_shared": is_ext_shared,
+        "event_ts": event_ts,
+    }
+
+
+def channel_archive_event(
+    *, channel: str, user: str, event_ts: str, private: bool, undo: bool = False
+) -> dict[str, Any]:
+    """``channel_archive`` / ``group_archive`` (private channels), or with ``undo`` their ``*_unarchive``.
+
+    ``group_unarchive`` names the actor as ``actor_id``; the others as ``user``; archives carry ``is_moved``.
+    """
+    kind = ("group" if private else "channel") + ("_unarchive" if undo else "_archive")
+    event: dict[str, Any] = {"type": kind, "channel": channel, "event_ts": event_ts}
+    if kind == "group_unarchive":
+        event["actor_id"] = user
+    else:
+        event["user"] = user
+    if not undo:
+        event["is_moved"] = 0
+    return event
+
+
+def channel_deleted_event(*, channel: str, actor_id: str, event_ts: str, private: bool, when: int) -> dict[str, Any]:
+    """``channel_deleted``, or ``group_deleted`` for a private channel (which also says when)."""
+    if private:
+        return {
+            "type": "group_deleted",
+            "channel": channel,
+            "date_deleted": when,
+            "actor_id": actor_id,
+            "event_ts": event_ts,
+        }
+    return {"type": "channel_deleted", "channel": channel, "actor_id": actor_id, "event_ts": event_ts}

@@ -8,28 +8,21 @@ not, goes to the call log with a monotonic timestamp taken when the request arri
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
+from .faults import FaultInjector, SlackFault
 from .models import ApiCall, Message, ResponseUrlPost
 from .ratelimit import RateLimiter
 from .scopes import all_scopes, needed
 from .socket_mode import SocketModeHub
 from .web_api import WebApi
 from .workspace import SlackError, Workspace
-
-
-@dataclass
-class _InjectedError:
-    error: str
-    status: int
-    remaining: int
-    html: bool = False  # an outage page instead of Slack's JSON (what a load balancer in front of Slack sends)
 
 
 class _OutagePage(Exception):
@@ -62,7 +55,7 @@ class ApiServer:
         self.response_url_channels: dict[str, str] = {}
         self.response_url_ephemerals: dict[str, tuple[str, str]] = {}  # path → (channel, ephemeral message_ts)
         self.latency: dict[str, float] = {}
-        self.injected: dict[str, _InjectedError] = {}
+        self.faults = FaultInjector()
         self.log_lock = threading.Lock()
         self.bot_scopes: set[str] = all_scopes()  # what the bot token was granted (tests take some away)
         self.app_token_scopes: set[str] = {"connections:write"}
@@ -113,7 +106,9 @@ class ApiServer:
             if retry_after is not None:
                 headers["Retry-After"] = str(retry_after)
                 raise SlackError("ratelimited", status=429)
-            self._raise_injected(method)
+            fault = self.faults.pick(method, params)
+            if fault is not None:
+                await self._apply(fault, method, params, headers)
             body, status = self.api.handle(method, params), 200
         except SlackError as exc:
             body, status = {"ok": False, "error": exc.code}, exc.status
@@ -166,15 +161,27 @@ class ApiServer:
         body = {"ok": False, "error": "missing_scope", "needed": scope, "provided": ",".join(sorted(granted))}
         return self._log_and_respond(method, params, arrived, body, 200, headers or {})
 
-    def _raise_injected(self, method: str) -> None:
-        with self.log_lock:
-            injected = self.injected.get(method)
-            if injected is None or injected.remaining <= 0:
-                return
-            injected.remaining -= 1
-        if injected.html:
-            raise _OutagePage(injected.status)
-        raise SlackError(injected.error, status=injected.status)
+    async def _apply(self, fault: SlackFault, method: str, params: dict[str, Any], headers: dict[str, str]) -> None:
+        """Carry out an injected fault; returns only for a ``slow`` one (the call then goes ahead)."""
+        if fault.latency_s:
+            await asyncio.sleep(fault.latency_s)
+        if fault.kind == "slow":
+            return
+        if fault.kind == "ratelimited":
+            headers["Retry-After"] = str(fault.retry_after)
+            raise SlackError("ratelimited", status=429)
+        if fault.kind == "html":
+            raise _OutagePage(fault.status)
+        if fault.kind == "gone":
+            with self.ws.lock:
+                message = self.ws.messages.get(str(params.get("channel") or ""), {}).get(str(params.get("ts") or ""))
+                if message is not None and not message.deleted:
+                    self.ws.delete(message)
+            raise SlackError("message_not_found")
+        if fault.effect:  # it may fail for real: the injected error is what the caller sees either way
+            with contextlib.suppress(SlackError):
+                self.api.handle(method, params)
+        raise SlackError(fault.error, status=fault.status)
 
     # ----------------------------------------------------------------- uploads and response_url
     async def _upload(self, request: web.Request) -> web.Response:

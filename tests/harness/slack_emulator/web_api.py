@@ -12,12 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from .assistant import AssistantApi
+from .limits import MAX_TEXT, check_blocks
 from .models import EphemeralMessage, Message
 from .streams import ChatStreams
 from .workspace import SlackError, Workspace, decode_cursor, encode_cursor, ts_key
 
-MAX_TEXT = 40_000
-MAX_BLOCKS = 50
 Params = dict[str, Any]
 Handler = Callable[[Params], dict[str, Any]]
 
@@ -121,7 +120,8 @@ class WebApi:
             "files.getUploadURLExternal": self.files_get_upload_url,
             "files.completeUploadExternal": self.files_complete_upload,
         }
-        self.handlers.update(ChatStreams(workspace).handlers())
+        self.streams = ChatStreams(workspace)
+        self.handlers.update(self.streams.handlers())
         self.assistant = AssistantApi(workspace)
         self.handlers.update(self.assistant.handlers())
 
@@ -162,8 +162,7 @@ class WebApi:
             raise SlackError("no_text")
         if text is not None and len(text) > MAX_TEXT:
             raise SlackError("msg_too_long")
-        if blocks is not None and len(blocks) > MAX_BLOCKS:
-            raise SlackError("invalid_blocks")
+        check_blocks(blocks, too_many="invalid_blocks")
         return text, blocks, attachments
 
     def _target_channel(self, params: Params) -> str:

@@ -16,7 +16,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from cache.entry import index_key, parse_entry_id
-from cache.semantic import SemanticCache
+from cache.semantic import SemanticCache, SourceVisibility
 from cache.text import tokens
 from cache.values import CacheQuery, CacheScope, CacheSettings
 
@@ -81,13 +81,18 @@ CacheFactory = Callable[..., Awaitable[SemanticCache]]
 async def make_cache(redis_url: str) -> AsyncIterator[CacheFactory]:
     created: list[tuple[SemanticCache, aioredis.Redis]] = []
 
-    async def factory(settings: CacheSettings | None = None, embedder: object | None = None) -> SemanticCache:
+    async def factory(
+        settings: CacheSettings | None = None,
+        embedder: object | None = None,
+        source_visibility: SourceVisibility | None = None,
+    ) -> SemanticCache:
         client = aioredis.Redis.from_url(redis_url)
         cache = SemanticCache(
             client,
             embedder or HashEmbedder(),
             settings or CacheSettings(),  # type: ignore[arg-type]
             clock=lambda: 1_000_000.0,
+            source_visibility=source_visibility,
         )
         await cache.start(background_sweep=False)
         created.append((cache, client))

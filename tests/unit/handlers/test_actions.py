@@ -1,6 +1,6 @@
 """``parse_click`` on Slack's real ``block_actions`` payload, with the buttons Penny itself produces.
 
-The buttons are built by ``cached_answer_blocks`` / ``draft_blocks`` (what Penny posts), so these tests break if
+The buttons are built by ``note_blocks`` / ``draft_blocks`` (what Penny posts), so these tests break if
 producer and parser drift apart. A button carries only a key: the question or draft is looked up server-side
 (``tests/unit/bot/assistant/test_fresh_answers.py`` round-trips a long Japanese question through Redis).
 """
@@ -16,8 +16,9 @@ from bot.slack.blocks import (
     BUTTON_VALUE_LIMIT,
     FRESH_ANSWER_ACTION,
     POST_DRAFT_ACTION,
-    cached_answer_blocks,
+    CacheNote,
     draft_blocks,
+    note_blocks,
 )
 from handlers.actions import parse_click
 from tests.unit.handlers.samples import CHANNEL, TEAM, USER, SampleFn, drop, fill
@@ -34,7 +35,7 @@ def _button(blocks: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _fresh_button() -> dict[str, Any]:
-    return _button(cached_answer_blocks("New hires get 20 days.", "⚡ from cache · asked 2 hours ago", KEY))
+    return _button(note_blocks(CacheNote(KEY)))
 
 
 def _click(slack_sample: SampleFn, button: dict[str, Any], **extra: object) -> dict[str, Any]:
@@ -76,11 +77,10 @@ def test_the_draft_button_carries_its_draft_id(slack_sample: SampleFn) -> None:
 
 def test_a_button_value_is_a_key_whatever_the_answer(slack_sample: SampleFn) -> None:
     """The value no longer holds the question, so no language or length can overflow Slack's 2,000 characters."""
-    long_answer = "今週のリリース計画で、ローンチ日はいつに決まりましたか？" * 300
-    button = _button(cached_answer_blocks(long_answer, "label", KEY))
+    button = _button(note_blocks(CacheNote(KEY)))
     assert button["value"] == KEY
     with pytest.raises(ValueError):
-        cached_answer_blocks("x", "label", "k" * (BUTTON_VALUE_LIMIT + 1))
+        note_blocks(CacheNote("k" * (BUTTON_VALUE_LIMIT + 1)))
 
 
 def test_other_actions_and_missing_message_are_refused(slack_sample: SampleFn) -> None:

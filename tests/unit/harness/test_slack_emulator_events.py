@@ -270,3 +270,66 @@ async def test_pin_events_match_slack_and_update_pins(
     await client.pins_add(channel=channel.id, timestamp=rule.ts)
     await client.pins_remove(channel=channel.id, timestamp=rule.ts)
     assert emu.calls("pins.remove")[-1].ok
+
+
+async def test_channel_change_events_match_slack_and_change_what_conversations_info_says(
+    emu: SlackEmulator, receiver: Receiver, slack_eval: Path, client: AsyncWebClient
+) -> None:
+    alice = emu.add_user("alice")
+    general = emu.add_channel("general", members=[alice.id])
+    secret = emu.add_channel("secret", kind="private", members=[alice.id])
+    for event in (
+        emu.share_event(general.id),
+        emu.share_event(general.id, shared=False),
+        emu.archive_event(general.id, alice.id),
+        emu.archive_event(general.id, alice.id, undo=True),
+        emu.archive_event(secret.id, alice.id),
+        emu.archive_event(secret.id, alice.id, undo=True),
+    ):
+        await emu.adeliver_event(event)
+    sent = [json.loads(body) for _, body in receiver.requests]
+    extra = frozenset({"context_team_id", "context_enterprise_id"})
+    for payload, sample in zip(
+        sent,
+        [
+            "ChannelSharedPayload",
+            "ChannelUnsharedPayload",
+            "ChannelArchivePayload",
+            "ChannelUnarchivePayload",
+            "GroupArchivePayload",
+            "GroupUnarchivePayload",
+        ],
+        strict=True,
+    ):
+        assert_shape(payload, _events_sample(slack_eval, sample), extra=extra)
+        assert payload["event"]["type"] == _events_sample(slack_eval, sample)["event"]["type"]
+        assert payload["event"]["channel"] in (general.id, secret.id)
+    assert sent[0]["event"]["connected_team_id"] == "T9EXT0001" and sent[1]["event"]["is_ext_shared"] is False
+
+    await emu.adeliver_event(emu.share_event(general.id))
+    assert (await client.conversations_info(channel=general.id))["channel"]["is_ext_shared"] is True
+    await emu.adeliver_event(emu.share_event(general.id, shared=False))
+    await emu.adeliver_event(emu.convert_event(general.id, alice.id))
+    converted = json.loads(receiver.requests[-1][1])["event"]
+    # No sample ships for it: the fields of Slack's documented example, exactly.
+    assert set(converted) == {"subtype", "user", "text", "type", "ts", "channel", "event_ts", "channel_type"}
+    assert (converted["type"], converted["subtype"], converted["channel_type"]) == (
+        "message",
+        "channel_convert_to_private",
+        "group",
+    )
+    assert (await client.conversations_info(channel=general.id))["channel"]["is_private"] is True
+    assert emu.history(general.id)[-1].subtype == "channel_convert_to_private"
+    await emu.adeliver_event(emu.convert_event(general.id, alice.id, private=False))
+    assert json.loads(receiver.requests[-1][1])["event"]["subtype"] == "channel_convert_to_public"
+    assert (await client.conversations_info(channel=general.id))["channel"]["is_private"] is False
+
+    await emu.adeliver_event(emu.delete_channel_event(general.id, alice.id))
+    await emu.adeliver_event(emu.delete_channel_event(secret.id, alice.id))
+    deleted, group_deleted = (json.loads(body) for _, body in receiver.requests[-2:])
+    assert_shape(deleted, _events_sample(slack_eval, "ChannelDeletedPayload"), extra=extra)
+    assert_shape(group_deleted, _events_sample(slack_eval, "GroupDeletedPayload"), extra=extra)
+    assert (deleted["event"]["type"], group_deleted["event"]["type"]) == ("channel_deleted", "group_deleted")
+    with pytest.raises(SlackApiError) as raised:
+        await client.conversations_info(channel=general.id)
+    assert raised.value.response["error"] == "channel_not_found"

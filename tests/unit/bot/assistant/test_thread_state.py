@@ -7,7 +7,7 @@ import redis.asyncio as aioredis
 from bot.assistant.fresh_answers import FreshAnswerRecord, FreshAnswers
 from bot.assistant.joined_threads import JoinedThreads
 from bot.assistant.manners import PENNY, ThreadState
-from bot.slack.blocks import BUTTON_VALUE_LIMIT, cached_answer_blocks
+from bot.slack.blocks import BUTTON_VALUE_LIMIT, CacheNote, note_blocks
 
 
 async def test_joining_then_people_writing(redis_url: str) -> None:
@@ -34,7 +34,7 @@ async def test_a_long_non_english_question_round_trips_through_the_fresh_answer_
     fresh = FreshAnswers(redis)
     question = ("今週のリリース計画で、ローンチ日はいつに決まりましたか？" * 120)[:3000]
     key = await fresh.remember("T1", FreshAnswerRecord("C1", question, "1.1", "1.2", "T1:42"))
-    (button,) = [e for b in cached_answer_blocks("答え", "label", key) if b["type"] == "actions" for e in b["elements"]]
+    (button,) = [e for b in note_blocks(CacheNote(key)) if b["type"] == "actions" for e in b["elements"]]
     assert len(button["value"]) < 40 < BUTTON_VALUE_LIMIT
     record = await fresh.lookup("T1", button["value"])
     assert record == FreshAnswerRecord("C1", question, "1.1", "1.2", "T1:42")

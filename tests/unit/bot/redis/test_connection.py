@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from pathlib import Path
 
+import pytest
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError
 
 from bot.config import Settings
 from bot.redis.connection import connection_pool
+from bot.redis.embedded import RedisServerProcess
 
 
 async def test_a_burst_larger_than_the_pool_waits_instead_of_failing(redis_url: str) -> None:
@@ -20,3 +25,37 @@ async def test_a_burst_larger_than_the_pool_waits_instead_of_failing(redis_url: 
         assert len(await client.client_list()) <= 4 + 1
     finally:
         await client.aclose()
+
+
+async def test_a_command_waits_for_redis_to_come_back_within_the_retry_budget(tmp_path: Path) -> None:
+    server = RedisServerProcess(data_dir=tmp_path / "redis").start()
+    client = aioredis.Redis.from_pool(connection_pool(server.url, Settings(redis_retry_s=30.0)))
+    try:
+        await client.set("k", "before")
+        server.stop()
+        pending = asyncio.create_task(client.set("k", "during"))
+        await asyncio.sleep(1.0)
+        assert not pending.done(), "the command waits for Redis instead of failing"
+        server.start()
+        assert await asyncio.wait_for(pending, timeout=30) is True
+        assert await client.get("k") == b"during"
+    finally:
+        await client.aclose()
+        server.stop()
+
+
+async def test_an_outage_longer_than_the_budget_fails_once_the_budget_is_spent(tmp_path: Path) -> None:
+    """redis-py nests its retry loops (command, then connect); the budget is shared, not multiplied."""
+    server = RedisServerProcess(data_dir=tmp_path / "redis").start()
+    client = aioredis.Redis.from_pool(connection_pool(server.url, Settings(redis_retry_s=1.0)))
+    try:
+        await client.ping()
+        server.stop()
+        started = time.monotonic()
+        with pytest.raises(ConnectionError):
+            await client.set("k", "v")
+        # With 12 counted retries per loop the nested loops waited about 107 s; a 1 s budget must not take 20.
+        assert time.monotonic() - started < 20
+    finally:
+        await client.aclose()
+        server.stop()

@@ -51,3 +51,30 @@ async def test_claims_are_scoped_by_team(redis_url: str) -> None:
     assert (await claims.claim("T1", "Ev4")).status is ClaimStatus.WON
     assert (await claims.claim("T2", "Ev4")).status is ClaimStatus.WON
     await client.aclose()
+
+
+async def test_a_claim_re_sent_after_a_lost_reply_is_still_won_by_its_owner(redis_url: str) -> None:
+    """redis-py re-sends a command after a connection error even when Redis ran it: same arguments, twice."""
+    client = aioredis.Redis.from_url(redis_url)
+    claims = EventClaims(client, lease_s=5, record_ttl_s=60)
+    first = await claims.claim("T1", "Ev5", owner="worker-a")
+    again = await claims.claim("T1", "Ev5", owner="worker-a")
+    assert first.status is again.status is ClaimStatus.WON
+    assert (await claims.claim("T1", "Ev5", owner="worker-b")).status is ClaimStatus.BUSY
+    await again.finish()
+    assert (await claims.claim("T1", "Ev5", owner="worker-b")).status is ClaimStatus.DONE
+    await client.aclose()
+
+
+async def test_a_re_sent_takeover_is_still_a_takeover_with_the_placeholder(redis_url: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    claims = EventClaims(client, lease_s=0.2, record_ttl_s=60)
+    crashed = await claims.claim("T1", "Ev6", owner="worker-a")
+    await crashed.remember_reply("111.222")
+    await asyncio.sleep(0.3)
+    taken = await claims.claim("T1", "Ev6", owner="worker-b")
+    await crashed.remember_reply("999.999")  # a zombie's late write must not change what was granted
+    resent = await claims.claim("T1", "Ev6", owner="worker-b")
+    assert taken.status is resent.status is ClaimStatus.TAKEOVER
+    assert taken.previous_reply_ts == resent.previous_reply_ts == "111.222"
+    await client.aclose()

@@ -1,66 +1,71 @@
-"""The workspace-wide chat.update budget: many concurrent streams share it; final edits are never dropped."""
+"""The workspace's Slack budget: a sliding minute per method, and a place held for every reply's final call."""
+
+from __future__ import annotations
 
 import asyncio
 import time
 
 import redis.asyncio as aioredis
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.replies import PLACEHOLDER_TEXT
-from bot.slack.streamer import MessageStreamer
-from bot.slack.update_budget import UpdateBudget
-from tests.harness.slack_emulator import SlackEmulator
+from bot.slack.update_budget import APPEND, UPDATE, UpdateBudget
+from tests.unit.bot.slack.conftest import Room
 
 
-async def test_bucket_grants_burst_then_rate(redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
-    budget = UpdateBudget(client, per_minute=60, burst=3)
-    grants = [await budget.try_take("T1") for _ in range(5)]
-    assert grants == [True, True, True, False, False]
-    assert await budget.try_take("T2"), "budgets are per workspace"
-    await asyncio.sleep(1.05)
-    assert await budget.try_take("T1"), "one token a second comes back"
-    await client.aclose()
-
-
-async def test_concurrent_streams_stay_within_the_workspace_budget(redis_url: str) -> None:
+async def test_a_window_grants_its_limit_then_waits_for_the_oldest_call(redis_url: str) -> None:
     redis = aioredis.Redis.from_url(redis_url)
-    budget = UpdateBudget(redis, per_minute=120, burst=2)  # 2 edits/s for the whole workspace
-    with SlackEmulator() as slack:
-        alice = slack.add_user("alice")
-        channel = slack.add_channel("general", members=[alice.id]).id
-        client = AsyncWebClient(token=slack.bot_token, base_url=slack.base_url)
-
-        async def stream(n: int) -> tuple[str, str]:
-            question = slack.post_user_message(channel, alice.id, f"q{n}")
-            streamer = MessageStreamer(
-                client, channel, question.ts, interval_s=0.1, budget=budget.for_team(slack.team_id)
-            )
-            await streamer.open(PLACEHOLDER_TEXT)
-            words = [f"w{n}-{i} " for i in range(30)]
-            for word in words:
-                streamer.append(word)
-                await asyncio.sleep(0.07)
-            await streamer.finish()
-            return question.ts, "".join(words)
-
-        started = time.monotonic()
-        results = await asyncio.gather(*(stream(n) for n in range(4)))
-        elapsed = time.monotonic() - started
-        for question_ts, text in results:
-            assert slack.bot_replies(channel, question_ts)[0].text == text, "every final edit landed"
-        updates = len(slack.calls("chat.update"))
-        allowed = 2 + 2 * elapsed + 1  # burst + rate x time (+1 for timing slack)
-        assert updates <= allowed, f"{updates} chat.update calls in {elapsed:.1f}s, budget allows {allowed:.0f}"
-        assert updates >= 4, "at least the final edits"
+    budget = UpdateBudget(redis, per_minute={UPDATE: 3}, window_s=1.0)
+    assert [await budget.try_take("T1", UPDATE) for _ in range(4)] == [True, True, True, False]
+    assert await budget.try_take("T2", UPDATE), "budgets are per workspace"
+    assert await budget.try_take("T1", APPEND), "and per method (no limit configured: always)"
+    started = time.monotonic()
+    assert await budget.take("T1", UPDATE)
+    assert 0.8 <= time.monotonic() - started <= 1.6, "a final waits until the oldest call leaves the window"
     await redis.aclose()
 
 
-async def test_progress_edits_leave_a_reserve_for_first_words_and_final_edits(redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
-    budget = UpdateBudget(client, per_minute=1, burst=4, progress_reserve=2)
-    progress = [await budget.try_take("T1", progress=True) for _ in range(4)]
-    assert progress == [True, True, False, False], "two tokens stay for edits that matter more"
-    assert await budget.try_take("T1") and await budget.try_take("T1"), "first words still get through"
-    assert not await budget.try_take("T1")
-    await client.aclose()
+async def test_progress_leaves_a_slot_for_every_reply_in_flight(redis_url: str) -> None:
+    redis = aioredis.Redis.from_url(redis_url)
+    budget = UpdateBudget(redis, per_minute={UPDATE: 5})
+    for reply in ("r1", "r2", "r3"):
+        await budget.hold("T1", UPDATE, reply)
+    progress = [await budget.try_take("T1", UPDATE, progress=True) for _ in range(4)]
+    assert progress == [True, True, False, False], "5 slots minus 3 held for finals"
+    assert all([await budget.try_take("T1", UPDATE) for _ in range(3)]), "every final still finds its slot"
+    await budget.release("T1", UPDATE, "r1")
+    assert not await budget.try_take("T1", UPDATE, progress=True), "the window is full now"
+    await redis.aclose()
+
+
+async def test_a_held_place_expires_when_its_worker_died(redis_url: str) -> None:
+    redis = aioredis.Redis.from_url(redis_url)
+    budget = UpdateBudget(redis, per_minute={UPDATE: 2}, inflight_ttl_s=0.2)
+    await budget.hold("T1", UPDATE, "dead")
+    await budget.hold("T1", UPDATE, "dead-too")
+    assert not await budget.try_take("T1", UPDATE, progress=True)
+    await asyncio.sleep(0.3)
+    assert await budget.try_take("T1", UPDATE, progress=True)
+    await redis.aclose()
+
+
+async def test_twenty_replies_finish_together_without_a_single_429(room: Room, redis_url: str) -> None:
+    """Slack's own limit (sliding minute, 30 edits) and the budget agree: finals never wait on Slack."""
+    redis = aioredis.Redis.from_url(redis_url)
+    room.slack.set_rate_limit("chat.update", per_minute=30)
+    budget = UpdateBudget(redis, per_minute={UPDATE: 30})
+
+    async def reply(n: int) -> None:
+        streamer = room.streamer(interval_s=0.1, budget=budget)
+        await streamer.open(PLACEHOLDER_TEXT)
+        for i in range(40):
+            streamer.append(f"word{n}-{i} ")
+            await asyncio.sleep(0.02)
+        await streamer.finish()
+
+    started = time.monotonic()
+    await asyncio.gather(*(reply(n) for n in range(20)))
+    assert time.monotonic() - started < 5.0, "no final waited for the window"
+    assert not [c for c in room.slack.calls("chat.update") if c.status == 429]
+    finals = [r.text for r in room.replies()]
+    assert len(finals) == 20 and all(t.endswith("-39") for t in finals)
+    await redis.aclose()

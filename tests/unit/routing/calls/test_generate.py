@@ -233,3 +233,52 @@ async def test_overall_deadline_ends_the_request(server: OpenAIServer, redis: ai
         assert [a.error for a in outcome.attempts] == ["ttft_timeout", "ttft_timeout", "overall_timeout"]
     finally:
         await client.close()
+
+
+async def test_an_answer_cut_at_its_length_limit_is_continued_once(routing: Routing, server: OpenAIServer) -> None:
+    server.inject(GLM, Fault.reply(ANSWER[:60], finish_reason="length"))
+    text, outcome, _ = await ask(routing)
+    assert text == ANSWER and no_repeated_words(text), "the continuation joins without repeating"
+    assert server.models_called() == [GLM, GLM]
+    assert server.chat_requests()[1].messages[-1]["content"] == CONTINUE_PROMPT
+    assert outcome.ok and outcome.finish_reason == "stop" and outcome.cut_short is None
+
+
+async def test_a_continuation_that_also_hits_the_limit_keeps_the_text_and_says_so(
+    routing: Routing, server: OpenAIServer
+) -> None:
+    server.inject(GLM, Fault.reply(ANSWER[:60], finish_reason="length"))
+    server.inject(GLM, Fault.reply(ANSWER[40:100], finish_reason="length"))
+    text, outcome, _ = await ask(routing)
+    assert text == ANSWER[:100] and server.models_called() == [GLM, GLM], "one continuation, then it stands"
+    assert outcome.ok and outcome.cut_at_length and str(outcome.cut_short) == "length"
+
+
+async def test_no_continuation_when_the_knob_is_zero(
+    server: OpenAIServer, redis: aioredis.Redis, clock: FakeClock
+) -> None:
+    catalog = server_catalog(server, retry={"length_continuations": 0})
+    client = LLMClient(catalog)
+    try:
+        server.inject(GLM, Fault.reply(ANSWER[:60], finish_reason="length"))
+        text, outcome, _ = await ask(build_routing(catalog, redis, client=client, clock=clock))
+        assert text == ANSWER[:60] and server.models_called() == [GLM] and outcome.cut_at_length
+    finally:
+        await client.close()
+
+
+async def test_a_deadline_after_text_was_shown_keeps_the_text_as_the_answer_so_far(
+    server: OpenAIServer, redis: aioredis.Redis, clock: FakeClock
+) -> None:
+    catalog = server_catalog(
+        server, retry={"ttft_timeout_s": 0.5, "idle_timeout_s": 5, "overall_timeout_s": 1.0, "backoff_base_s": 0.01}
+    )
+    client = LLMClient(catalog)
+    try:
+        server.inject(GLM, Fault.stall(after_chars=40, seconds=5))
+        text, outcome, _ = await ask(build_routing(catalog, redis, client=client, clock=clock))
+        assert text == ANSWER[:40]
+        assert not outcome.ok and outcome.partial and str(outcome.cut_short) == "timeout"
+        assert outcome.cost > 0, "the words shown were paid for"
+    finally:
+        await client.close()

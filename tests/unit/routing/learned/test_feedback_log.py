@@ -8,7 +8,7 @@ import numpy as np
 import redis.asyncio as aioredis
 from numpy.typing import NDArray
 
-from routing.keys import feedback_log_key
+from routing.keys import feedback_counters_key, feedback_legacy_votes_key, feedback_log_key, feedback_votes_key
 from routing.learned.config import ScorerConfig
 from routing.learned.features import text_features, word_buckets
 from routing.learned.feedback_log import FeedbackLog, Vote
@@ -236,3 +236,28 @@ async def test_refresh_is_rate_limited_per_team(redis: aioredis.Redis) -> None:
     now[0] = 5.0
     await log.add(vote(request="R3", signature=sig))
     assert await sync.refresh("T1") == 1
+
+
+async def test_a_re_sent_vote_change_gets_the_same_answer_and_applies_once(redis: aioredis.Redis) -> None:
+    """redis-py re-sends a command after a connection error even when Redis ran it: the same change twice."""
+    log = FeedbackLog(redis)
+    assert await log.add(vote(), op_id="op-1")
+    assert await log.add(vote(), op_id="op-1"), "the re-sent add still says it counted the vote"
+    assert not await log.add(vote(), op_id="op-2"), "a new add of the same vote is a duplicate"
+    assert await counters(redis, "T1") == {("glm-4-plus", "qa"): QualityCount(good=1, bad=0)}
+    assert await log.remove(vote(), op_id="op-3")
+    assert await log.remove(vote(), op_id="op-3")
+    assert await counters(redis, "T1") == {("glm-4-plus", "qa"): QualityCount(good=0, bad=0)}
+    assert len(await log.events("T1")) == 2
+
+
+async def test_votes_expire_with_their_answer_and_old_votes_can_still_be_taken_back(redis: aioredis.Redis) -> None:
+    log = FeedbackLog(redis, votes_ttl_s=600)
+    assert await log.add(vote(request="R1"))
+    assert 0 < await redis.ttl(feedback_votes_key("T1", "R1")) <= 600
+    await redis.hset(feedback_legacy_votes_key("T1"), vote(request="R0").field, "1")  # counted by an old version
+    await redis.hincrby(feedback_counters_key("T1"), vote(request="R0").counter_field, 1)
+    assert not await log.add(vote(request="R0")), "an old vote is not counted twice"
+    assert await log.remove(vote(request="R0"))
+    assert not await redis.exists(feedback_legacy_votes_key("T1"))
+    assert await counters(redis, "T1") == {("glm-4-plus", "qa"): QualityCount(good=1, bad=0)}

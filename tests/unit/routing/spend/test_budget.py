@@ -6,7 +6,7 @@ import asyncio
 from decimal import Decimal
 
 from routing.policy import BudgetLimit, Budgets
-from routing.spend.budget import Budget
+from routing.spend.budget import Budget, Reservation
 
 
 def budgets(daily_hard: str | None = None, daily_soft: str | None = None, monthly_hard: str | None = None) -> Budgets:
@@ -86,3 +86,35 @@ async def test_soft_limit_state_and_note_said_once(redis, clock) -> None:
 async def test_no_caps_means_no_refusal(redis, clock) -> None:
     budget = Budget(redis, Budgets(), clock=clock)
     assert await budget.reserve("T1", Decimal("1000")) is not None
+
+
+async def test_a_re_sent_reserve_extend_and_settle_each_apply_once(redis, clock) -> None:
+    """redis-py re-sends a command after a connection error even when Redis ran it: each change twice, same id."""
+    budget = Budget(redis, budgets(daily_hard="1"), clock=clock)
+    first = await budget.reserve("T1", Decimal("0.30"), reservation_id="req-1")
+    again = await budget.reserve("T1", Decimal("0.30"), reservation_id="req-1")
+    assert first is not None and again is not None
+    assert (await budget.state("T1")).spent["day:2026-11-18"] == Decimal("0.30")
+
+    assert await budget.extend(first, Decimal("0.50"))
+    resent = Reservation("T1", first.periods, 30 * 10**7, id="req-1")  # what the re-sent command still says
+    assert await budget.extend(resent, Decimal("0.50"))
+    assert (await budget.state("T1")).spent["day:2026-11-18"] == Decimal("0.50")
+
+    await budget.settle(first, Decimal("0.12"))
+    await budget.settle(Reservation("T1", first.periods, 50 * 10**7, id="req-1"), Decimal("0.12"))
+    state = await budget.state("T1")
+    assert state.spent["day:2026-11-18"] == Decimal("0.12")
+    assert state.spent["month:2026-11"] == Decimal("0.12")
+
+
+async def test_every_budget_key_expires(redis, clock) -> None:
+    budget = Budget(redis, budgets(daily_soft="0.01", daily_hard="1"), clock=clock)
+    reservation = await budget.reserve("T1", Decimal("0.30"))
+    assert reservation is not None
+    await budget.settle(reservation, Decimal("0.02"))
+    await budget.claim_soft_note("T1", "day:2026-11-18")
+    keys = [key async for key in redis.scan_iter(match="penny:{T1}:budget:*")]
+    assert len(keys) == 4  # the day and month counters, the hold, the soft-limit note
+    ttls = [await redis.ttl(key) for key in keys]
+    assert all(0 < ttl <= 40 * 86400 for ttl in ttls), ttls
