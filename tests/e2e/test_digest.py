@@ -213,7 +213,7 @@ def test_a_real_answer_and_its_reactions_show_up_in_the_digest(
     question = slack.mention(general.id, alice.id, "what is the deploy freeze rule?")
     reply = slack.wait_for(
         lambda: next(
-            (m for m in slack.bot_replies(general.id, question.ts or "") if "16:00" in m.text and "▍" not in m.text),
+            (m for m in slack.bot_replies(general.id, question.ts or "") if "16:00" in m.text and slack.is_finished(m)),
             None,
         ),
         timeout=30,

@@ -22,7 +22,7 @@ QUESTION = "When does the office close on Fridays?"
 def _final(slack: SlackEmulator, channel: str, thread_ts: str, timeout: float = 60.0) -> Any:
     def done() -> Any:
         replies = slack.bot_replies(channel, thread_ts)
-        return replies[0] if replies and "▍" not in replies[0].text and "thinking" not in replies[0].text else None
+        return replies[0] if replies and slack.is_finished(replies[0]) else None
 
     return slack.wait_for(done, timeout=timeout, what="final reply")
 
