@@ -20,6 +20,7 @@ The same ``Verifier`` serves production lookups and the quality benchmark, so me
 
 from __future__ import annotations
 
+from cache.text import normalize_for_exact
 from cache.verification.guards import Verdict, text_guards
 from cache.verification.pair_features import pair_features
 from cache.verification.scorer import PairScorer
@@ -38,7 +39,15 @@ class Verifier:
         return self.scorer.min_cosine
 
     def verify(self, query: str, candidate: str, similarity: float) -> Verdict:
-        """``similarity`` is the two questions' embedding cosine (the FAISS score)."""
+        """``similarity`` is the two questions' embedding cosine (the FAISS score).
+
+        The same question word for word (as the exact layer compares them) is served without scoring: the scorer
+        learned from pairs that differ, and scores very short identical questions below its threshold, which would
+        make a shared entry miss in another channel for the very question that is an exact hit in its own. The
+        cosine floor still applies: the same words under a distant vector were embedded with other context.
+        """
+        if similarity >= self.min_cosine and normalize_for_exact(query) == normalize_for_exact(candidate):
+            return Verdict(True, "identical", 1.0)
         verdict = text_guards(query, candidate)
         if not verdict.ok:
             return verdict

@@ -93,3 +93,10 @@ def test_the_model_file_is_packaged() -> None:
     assert "cache.verification" in find_packages(str(root), include=config["packages"]["find"]["include"])
     patterns = config["package-data"]["cache"]
     assert any(fnmatch.fnmatch(f"verification/{MODEL_RESOURCE}", pattern) for pattern in patterns)
+
+
+def test_the_same_question_word_for_word_is_served_without_scoring() -> None:
+    """A short identical question scored below the threshold (0.835 for "New question?"): it must still be served."""
+    verifier = Verifier(threshold=1.0)  # the scorer alone could serve nothing
+    assert verifier.verify("New question?", "new  question?", 1.0).ok
+    assert not verifier.verify("New question?", "Old question?", 0.99).ok
