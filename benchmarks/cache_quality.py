@@ -2,24 +2,30 @@
 
 Every pair goes through the production ``SemanticCache`` against a real redis-server: question ``a`` is stored
 (in a channel of its own), question ``b`` is looked up, with the production policy, exact layer, FAISS search,
-Redis re-check and verification guards. Nothing here decides a hit; the script only counts. Embeddings are the
-production MiniLM vectors, passed in as the assistant passes them (``CacheQuery.vector``) and cached on disk by
-data-file hash.
+Redis re-check and verification (guards, then the learned scorer). Nothing here decides a hit; the script only
+counts. Embeddings are the production MiniLM vectors, passed in as the assistant passes them
+(``CacheQuery.vector``) and cached on disk (benchmarks/.cache) by data-file hash.
 
-The similarity threshold is the only knob tuned here, and only on the **even-numbered** fow pairs (by the number
-in ``id``): the lowest threshold whose false-hit rate stays within half the 5% goal, moved up to the most
-conservative threshold that keeps recall within one point of it. Figures are reported on the **odd-numbered**
-pairs. The lookup runs once with a floor threshold and records each hit's similarity, which gives the production
-outcome at every threshold above the floor (a hit at threshold t is a hit at the floor with similarity >= t).
+Nothing is tuned here: the verifier's operating point (minimum cosine, score threshold) ships in
+``cache/verification/verifier_model.json``, chosen by ``benchmarks/train_verifier.py`` on development pairs (qqp_dev
+and the **even-numbered** fow pairs). Figures are reported on data the scorer never saw: the **odd-numbered** fow
+pairs, CLINC150 and the fow conversations. A ``--pairs`` file the scorer *was* trained on (recognised by its digest
+in the model file) is cross-validated instead: its pairs are split into the training script's folds, and each fold
+is looked up through a cache whose scorer was retrained without that fold (the other folds plus the other
+development set), at the shipped operating point.
+
+The lookup runs once with a score threshold of 0 and records each hit's score, which gives the production
+outcome at every threshold (a hit at threshold t is a hit at 0 with score >= t): the sweep.
 
 Both questions of a pair are asked by the same user in the same channel: personal questions ("my PTO") are only
 reused for the same user, so a second figure shows the cross-user recall.
 
-    python benchmarks/cache_quality.py [--pairs FILE...] [--threshold T]
+    python benchmarks/cache_quality.py [--pairs FILE...] [--threshold T] [--report]
 
 ``--pairs`` takes JSONL (``a``, ``b``, ``same_answer`` [, ``category``]) or CSV (``text_a``, ``text_b`` and
 ``label`` or ``same_intent``; 1 = the same answer serves both). CLINC150 "same intent" positives usually need
-different answers, so for that file only false hits (hits on label-0 pairs) are meaningful.
+different answers, so for that file only false hits (hits on label-0 pairs) are meaningful. ``--report`` ends with
+one table row per data set.
 """
 
 from __future__ import annotations
@@ -49,9 +55,8 @@ EMBED_CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 FOW_PAIRS = CACHE_EVAL_DIR / "fow_pairs.jsonl"
 CLINC_PAIRS = CACHE_EVAL_DIR / "clinc150_pairs.csv"
 CONVERSATIONS_DIR = CACHE_EVAL_DIR / "fow_conversations"
-FLOOR = 0.60
-SWEEP = tuple(round(x, 2) for x in np.arange(0.60, 0.991, 0.02))
-TUNE_MAX_FALSE_HIT_RATE = 0.025
+SWEEP = tuple(round(x, 2) for x in np.arange(0.50, 0.991, 0.02))
+BASELINE_COSINE = 0.92
 NEGATION_CATEGORIES = ("negation",)
 NUMBER_CATEGORIES = ("number_date",)
 
@@ -66,6 +71,10 @@ from bot.redis.embedded import RedisServerProcess  # noqa: E402
 from cache.embedder import Embedder  # noqa: E402
 from cache.semantic import SemanticCache  # noqa: E402
 from cache.values import CacheQuery, CacheScope, CacheSettings, context_fingerprint  # noqa: E402
+from cache.verification.scorer import MODEL_RESOURCE, PairScorer  # noqa: E402
+from cache.verification.verifier import Verifier  # noqa: E402
+
+MODEL_FILE = REPO_ROOT / "cache" / "verification" / MODEL_RESOURCE
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,7 @@ class Pair:
 class PairResult:
     pair: Pair
     similarity: float  # cosine of the two questions (for the plain-cosine baseline)
-    hit_similarity: float | None  # similarity of the production hit at the floor threshold; None = miss
+    hit_score: float | None  # the verifier's score of the hit at threshold 0 (1.0 for exact hits); None = miss
     hit_kind: str | None
 
 
@@ -191,12 +200,18 @@ async def run_pairs(
     redis_url: str,
     *,
     same_user: bool = True,
+    scorer: PairScorer | None = None,
 ) -> list[PairResult]:
-    """Store ``a`` and look up ``b`` through the production cache, each pair in a channel of its own."""
+    """Store ``a`` and look up ``b`` through the production cache, each pair in a channel of its own.
+
+    The cache runs with a score threshold of 0, so every candidate the guards pass is a hit carrying its score;
+    ``scorer`` replaces the shipped one (cross-validation folds).
+    """
     client = aioredis.Redis.from_url(redis_url)
     await client.flushall()
-    settings = CacheSettings(similarity_threshold=FLOOR)
-    cache = SemanticCache(client, embedder, settings)
+    cache = SemanticCache(client, embedder, CacheSettings(verifier_threshold=0.0))
+    if scorer is not None:
+        cache.verifier = Verifier(scorer, threshold=0.0)
     await cache.start(background_sweep=False)
     outcomes = []
     try:
@@ -214,12 +229,44 @@ async def run_pairs(
                 user = "U1" if same_user else "U2"
                 hit = await cache.lookup(CacheQuery(scope, "qa", pair.b, user, None, fp_b, vb))
             outcomes.append(
-                PairResult(pair, float(va @ vb), hit.similarity if hit else None, hit.kind if hit else None)
+                PairResult(pair, float(va @ vb), hit.confidence if hit else None, hit.kind if hit else None)
             )
     finally:
         await cache.close()
         await client.aclose()
     return outcomes
+
+
+async def run_cross_validated(
+    path: Path, pairs: Sequence[Pair], vectors: dict[str, NDArray[np.float32]], embedder: Embedder, redis_url: str
+) -> list[PairResult]:
+    """A file the scorer was trained on: each of the training script's folds through a scorer trained without it."""
+    import train_verifier
+
+    qqp, fow, _provenance = train_verifier.load_dev(embedder, CacheSettings().similarity_threshold)
+    target, other = (qqp, fow) if path.name == train_verifier.QQP_DEV.name else (fow, qqp)
+    by_text = {(p.a, p.b): i for i, p in enumerate(target.pairs)}
+    outcomes: list[PairResult | None] = [None] * len(pairs)
+    shipped = PairScorer.packaged()
+    for held_out, scorer in train_verifier.fold_scorers(target, other, train_verifier.CV_FOLDS, seed=0):
+        fold = set(int(i) for i in held_out)
+        members = [j for j, p in enumerate(pairs) if by_text.get((p.a, p.b)) in fold]
+        fold_scorer = PairScorer(
+            scorer.mean, scorer.scale, scorer.coef, scorer.intercept, shipped.threshold, shipped.min_cosine
+        )
+        results = await run_pairs([pairs[j] for j in members], vectors, embedder, redis_url, scorer=fold_scorer)
+        for j, result in zip(members, results, strict=True):
+            outcomes[j] = result
+    missing = [p.pair_id for p, o in zip(pairs, outcomes, strict=True) if o is None]
+    if missing:
+        raise SystemExit(f"{path.name}: {len(missing)} pairs are in no fold (the file differs from training)")
+    return [o for o in outcomes if o is not None]
+
+
+def trained_on(path: Path) -> bool:
+    """Whether the shipped scorer was trained on this file (its digest is in the model's provenance)."""
+    digests = json.loads(MODEL_FILE.read_text()).get("trained_on", {}).values()
+    return hashlib.sha256(path.read_bytes()).hexdigest() in digests
 
 
 # ------------------------------------------------------------------------------------------------ scoring
@@ -256,10 +303,8 @@ class Score:
 def score(outcomes: Sequence[PairResult], threshold: float, *, plain_cosine: bool = False) -> Score:
     result = Score()
     for o in outcomes:
-        if plain_cosine:
-            hit = o.similarity >= threshold
-        else:
-            hit = o.hit_similarity is not None and o.hit_similarity >= threshold
+        measured = o.similarity if plain_cosine else o.hit_score
+        hit = measured is not None and measured >= threshold
         cat = result.by_category[o.pair.category]
         cat["pairs"] += 1
         if o.pair.same_answer:
@@ -276,19 +321,10 @@ def score(outcomes: Sequence[PairResult], threshold: float, *, plain_cosine: boo
     return result
 
 
-def tune(outcomes: Sequence[PairResult]) -> float:
-    """Lowest threshold within the false-hit budget, then the highest one that keeps recall within 1 point."""
-    admissible = [t for t in SWEEP if score(outcomes, t).false_hit_rate <= TUNE_MAX_FALSE_HIT_RATE]
-    if not admissible:
-        return max(SWEEP)
-    best = max(score(outcomes, t).recall for t in admissible)
-    return max(t for t in admissible if score(outcomes, t).recall >= best - 0.01)
-
-
 def print_categories(outcomes: Sequence[PairResult], threshold: float, title: str) -> None:
     result = score(outcomes, threshold)
     positive = {o.pair.category for o in outcomes if o.pair.same_answer}
-    print(f"\n{title} (threshold {threshold:.2f})")
+    print(f"\n{title} (threshold {threshold:.3f})")
     print(f"  {'category':<28}{'pairs':>6}{'hits':>6}  {'meaning':<30}")
     for category in sorted(result.by_category):
         cat = result.by_category[category]
@@ -304,7 +340,7 @@ def print_categories(outcomes: Sequence[PairResult], threshold: float, title: st
 
 
 def print_sweep(outcomes: Sequence[PairResult], title: str) -> None:
-    print(f"\n{title}: threshold sweep (production pipeline | plain cosine)")
+    print(f"\n{title}: score-threshold sweep (production pipeline) | plain cosine at the same number")
     print(
         f"  {'thr':>5} {'prec':>6} {'recall':>6} {'fhr':>6} {'neg':>4} {'num':>4} | {'prec':>6} {'recall':>6} "
         f"{'fhr':>6}"
@@ -323,39 +359,58 @@ def result_line(outcomes: Sequence[PairResult], threshold: float) -> str:
     return (
         f"RESULT cache_quality precision={s.precision:.4f} recall={s.recall:.4f} "
         f"false_hit_rate={s.false_hit_rate:.4f} negation_false_hits={s.category_false_hits(NEGATION_CATEGORIES)} "
-        f"number_false_hits={s.category_false_hits(NUMBER_CATEGORIES)} threshold={threshold:.2f}"
+        f"number_false_hits={s.category_false_hits(NUMBER_CATEGORIES)} threshold={threshold:.3f}"
     )
 
 
-async def verification_latency(outcomes: Sequence[PairResult], embedder: Embedder) -> None:
-    """The second stage's cost per candidate, cold (words never seen) and warm (word vectors cached)."""
-    from cache.verifier import Verifier
+@dataclass(frozen=True)
+class ReportRow:
+    name: str
+    how: str  # "held out", "cross-validated", "trained on"
+    outcomes: list[PairResult]
 
-    pairs = [(o.pair, o.similarity) for o in outcomes if o.similarity >= FLOOR][:200]
-    settings = CacheSettings()
-    verifier = Verifier(
-        embedder.aembed_many, word_threshold=settings.word_threshold, reworded_threshold=settings.reworded_threshold
+
+def print_report(rows: Sequence[ReportRow], threshold: float) -> None:
+    """One line per data set at the production operating point, beside the plain-cosine baseline."""
+    print(f"\nreport (verifier threshold {threshold:.3f}; baseline: plain cosine >= {BASELINE_COSINE})")
+    print(
+        f"  {'data set':<30}{'evaluated':<17}{'pairs':>6}{'same':>6}{'hits':>6}{'prec':>7}{'recall':>7}"
+        f"{'false':>6}{'neg':>4}{'num':>4} | {'cos prec':>8}{'recall':>7}"
     )
-    for label in ("cold", "warm"):  # the same verifier twice: the second pass finds its word vectors cached
-        timings = []
-        for pair, similarity in pairs:
-            start = time.perf_counter()
-            await verifier.verify(pair.b, pair.a, similarity)
-            timings.append((time.perf_counter() - start) * 1000)
+    for row in rows:
+        s, c = score(row.outcomes, threshold), score(row.outcomes, BASELINE_COSINE, plain_cosine=True)
         print(
-            f"  verification latency ({label}, {len(pairs)} candidates): p50={np.percentile(timings, 50):.2f} ms "
-            f"p99={np.percentile(timings, 99):.2f} ms"
+            f"  {row.name:<30}{row.how:<17}{len(row.outcomes):>6}{s.positives:>6}{s.hits:>6}{s.precision:>7.3f}"
+            f"{s.recall:>7.3f}{s.false_hits:>6}{s.category_false_hits(NEGATION_CATEGORIES):>4}"
+            f"{s.category_false_hits(NUMBER_CATEGORIES):>4} | {c.precision:>8.3f}{c.recall:>7.3f}"
+        )
+
+
+def verification_latency(outcomes: Sequence[PairResult]) -> None:
+    """The verifier's cost per candidate (guards, pair features, scorer): no model call, so no warm-up."""
+    verifier = Verifier()
+    pairs = [(o.pair, o.similarity) for o in outcomes if o.similarity >= CacheSettings().similarity_threshold][:200]
+    timings = []
+    for pair, similarity in pairs:
+        start = time.perf_counter()
+        verifier.verify(pair.b, pair.a, similarity)
+        timings.append((time.perf_counter() - start) * 1000)
+    if timings:
+        print(
+            f"  verification latency ({len(pairs)} candidates, first sight of each text): "
+            f"p50={np.percentile(timings, 50):.3f} ms p99={np.percentile(timings, 99):.3f} ms"
         )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", nargs="+", help="evaluate these pair files instead of the odd fow pairs")
-    parser.add_argument("--threshold", type=float, help="use this threshold instead of tuning on even fow pairs")
+    parser.add_argument("--pairs", nargs="+", help="evaluate these pair files instead of CLINC150")
+    parser.add_argument("--threshold", type=float, help="score threshold instead of the shipped one")
+    parser.add_argument("--report", action="store_true", help="end with a table: one row per data set")
     args = parser.parse_args(argv)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(30))
 
-    embedder = Embedder()
+    embedder = Embedder(onnx_dir=EMBED_CACHE_DIR / "models")
     fow = load_pairs(FOW_PAIRS)
     conversations = load_conversations(CONVERSATIONS_DIR) if CONVERSATIONS_DIR.exists() else []
     extra_files = [resolve(p) for p in args.pairs] if args.pairs else []
@@ -389,18 +444,20 @@ async def _evaluate(
     vectors: dict[str, NDArray[np.float32]],
     url: str,
 ) -> int:
+    shipped = PairScorer.packaged()
+    threshold = args.threshold if args.threshold is not None else shipped.threshold
+    print(
+        f"verifier: score threshold {threshold:.3f} ({'given' if args.threshold is not None else 'shipped'}), "
+        f"min cosine {shipped.min_cosine:.2f}, FAISS floor {CacheSettings().similarity_threshold:.2f} "
+        f"(chosen by benchmarks/train_verifier.py on qqp_dev + even fow pairs)"
+    )
     even = [p for p in fow if pair_number(p.pair_id) % 2 == 0]
     odd = [p for p in fow if pair_number(p.pair_id) % 2 == 1]
     started = time.perf_counter()
     even_out = await run_pairs(even, vectors, embedder, url)
     odd_out = await run_pairs(odd, vectors, embedder, url)
     print(f"ran {len(even) + len(odd)} fow pairs through SemanticCache in {time.perf_counter() - started:.1f}s")
-    threshold = args.threshold if args.threshold is not None else tune(even_out)
-    print(
-        f"threshold: {threshold:.2f} ({'given' if args.threshold is not None else 'tuned on even fow pairs'}; "
-        f"production default {CacheSettings().similarity_threshold:.2f})"
-    )
-    print_categories(even_out, threshold, f"even fow pairs (tuning, n={len(even)})")
+    print_categories(even_out, threshold, f"even fow pairs (the scorer was trained on these, n={len(even)})")
     print_sweep(odd_out, f"odd fow pairs (n={len(odd)})")
     print_categories(odd_out, threshold, f"odd fow pairs (held out, n={len(odd)})")
     cross = score(await run_pairs(odd, vectors, embedder, url, same_user=False), threshold)
@@ -408,32 +465,45 @@ async def _evaluate(
         f"  cross-user (personal questions not reused across users): precision={cross.precision:.3f} "
         f"recall={cross.recall:.3f} false_hit_rate={cross.false_hit_rate:.3f}"
     )
-    baseline = score(odd_out, 0.92, plain_cosine=True)
+    baseline = score(odd_out, BASELINE_COSINE, plain_cosine=True)
     print(
-        f"  baseline plain cosine 0.92: precision={baseline.precision:.3f} recall={baseline.recall:.3f} "
-        f"false_hit_rate={baseline.false_hit_rate:.3f}"
+        f"  baseline plain cosine {BASELINE_COSINE}: precision={baseline.precision:.3f} "
+        f"recall={baseline.recall:.3f} false_hit_rate={baseline.false_hit_rate:.3f}"
     )
-    await verification_latency(odd_out, embedder)
+    verification_latency(odd_out)
+    rows = [ReportRow("fow odd ids", "held out", odd_out), ReportRow("fow even ids", "trained on", even_out)]
 
     if conversations:
         conv_out = await run_pairs(conversations, vectors, embedder, url)
         print_categories(
             conv_out, threshold, f"multi-turn conversation pairs, keyed by thread context (n={len(conversations)})"
         )
+        rows.append(ReportRow("fow conversations", "held out", conv_out))
 
     last = result_line(odd_out, threshold)
+    chosen: list[PairResult] = []
     for path, pairs in extra.items():
-        outcomes = await run_pairs(pairs, vectors, embedder, url)
-        print_categories(outcomes, threshold, f"{path.name} (n={len(pairs)})")
+        if trained_on(path):
+            outcomes = await run_cross_validated(path, pairs, vectors, embedder, url)
+            how = "cross-validated"
+        else:
+            outcomes = await run_pairs(pairs, vectors, embedder, url)
+            how = "held out"
+        title = f"{path.name} ({how}, n={len(pairs)})"
+        if how == "cross-validated":
+            print_sweep(outcomes, title)
+        print_categories(outcomes, threshold, title)
         s = score(outcomes, threshold)
         print(
             f"  {path.name}: false hits on label-0 pairs: {s.false_hits} of {s.negatives}; "
             f"hits on label-1 pairs: {s.true_hits} of {s.positives}"
         )
-        if args.pairs:
-            last = result_line(outcomes, threshold) if len(extra) == 1 else last
-    if args.pairs and len(extra) > 1:
-        last = result_line([o for p in extra.values() for o in await run_pairs(p, vectors, embedder, url)], threshold)
+        rows.append(ReportRow(path.name, how, outcomes))
+        chosen += outcomes
+    if args.pairs:
+        last = result_line(chosen, threshold)
+    if args.report:
+        print_report(rows, threshold)
     print(last)
     return 0
 

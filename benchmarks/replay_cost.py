@@ -980,7 +980,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     grow = growth.build_growth(EVAL_DIR, seed=args.seed, limit=args.limit, days=args.days)
     print_workload(workload)
 
-    embedder = Embedder()
+    embedder = Embedder(onnx_dir=EMBED_CACHE_DIR / "models")
     texts = embedding_texts(workload.asks)
     t0 = time.perf_counter()
     vectors = cached_embeddings(texts, embedder)

@@ -233,7 +233,12 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     channels = ChannelDirectory(slack, ttl_s=settings.channel_info_ttl_s)
     # One model serves every user of question vectors: the cache, the learned router, pins and vote signatures.
     # PENNY_CACHE_ENABLED=false means no semantic cache, even when learned routing loads the model anyway.
-    embedder = Embedder() if settings.cache_enabled or catalog.policy.learned.enabled else None
+    # The ONNX export of the packaged model is written once under PENNY_DATA_DIR (cache/onnx_encoder.py).
+    embedder = (
+        Embedder(onnx_dir=settings.data_dir / "models")
+        if settings.cache_enabled or catalog.policy.learned.enabled
+        else None
+    )
     cache = (
         build_cache(settings, redis, embedder, channels) if embedder is not None and settings.cache_enabled else None
     )

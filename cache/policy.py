@@ -90,11 +90,11 @@ def may_reuse(
     if entry.team_id != scope.team_id or entry.expires <= now:
         return False
     if entry.channel_id != scope.channel_id:
-        if same_channel_only or not entry.shared or entry.visibility is not Visibility.PUBLIC:
+        if same_channel_only or not entry.shared or entry.visibility != Visibility.PUBLIC:
             return False
         if not may_read_shared(query, share_public=share_public):
             return False
-        if (channel_visibility or entry.visibility) is not Visibility.PUBLIC:
+        if (channel_visibility or entry.visibility) != Visibility.PUBLIC:
             return False  # the source channel turned private since: stop serving it anywhere else
     if entry.task != query.task or entry.fingerprint != query.context_fingerprint:
         return False

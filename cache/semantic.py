@@ -3,7 +3,8 @@
 A lookup goes: key plan (policy.py) → exact key in the query's channel → semantic search in the channel's FAISS
 index (and the team's shared public index when allowed) → every candidate re-checked against its Redis entry
 (policy.may_reuse: exists, not expired, same scope or still-public shared, same task, fingerprint, thread, user) →
-verification (verifier.py) → hit. A wrong hit is worse than a miss, so each step only ever says no.
+verification (verification/verifier.py: guards, then the learned scorer) → hit. A wrong hit is worse than a miss,
+so each step only ever says no.
 
 Every write goes through here: a store, and every way an entry goes (feedback, a deleted source message, the
 per-channel cap, a channel turning private, archived or deleted, the expiry sweep), each applied to Redis and this
@@ -21,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import structlog
@@ -32,7 +33,7 @@ from cache.index import IndexSet
 from cache.replica import IndexReplica
 from cache.store import EntryStore
 from cache.values import CacheHit, CacheQuery, CacheSettings, HitKind
-from cache.verifier import Verifier
+from cache.verification.verifier import Verifier
 from vocabulary import Tier, Visibility
 
 if TYPE_CHECKING:
@@ -44,8 +45,6 @@ log = structlog.get_logger(__name__)
 
 class EmbedderLike(Protocol):
     async def aembed(self, text: str) -> NDArray[np.float32]: ...
-
-    async def aembed_many(self, texts: Sequence[str]) -> NDArray[np.float32]: ...
 
 
 SourceVisibility = Callable[[str, str], Awaitable[Visibility]]
@@ -74,11 +73,7 @@ class SemanticCache:
         self._clock = clock
         self._indexes = IndexSet(ann_switch_size=self.settings.ann_switch_size, nprobe=self.settings.ann_nprobe)
         self._replica = IndexReplica(self._store, self._indexes, tail_block_seconds=self.settings.tail_block_seconds)
-        self.verifier = Verifier(
-            embedder.aembed_many,
-            word_threshold=self.settings.word_threshold,
-            reworded_threshold=self.settings.reworded_threshold,
-        )
+        self.verifier = Verifier(threshold=self.settings.verifier_threshold)
         self._sweep_task: asyncio.Task[None] | None = None
         self._closing = False
 
@@ -112,6 +107,12 @@ class SemanticCache:
             # Every lookup reports its channel's visibility (from conversations.info), so a channel that
             # turned private stops sharing even if no conversion event ever reached Penny.
             await self._note_visibility(query.scope.team_id, query.scope.channel_id, query.scope.visibility)
+        # Without the caller's vector, the embedding (milliseconds, on the embedding worker) starts now and
+        # overlaps the exact-key round trip; an exact hit leaves its result unused.
+        embedding = None
+        if plan.semantic and query.vector is None:
+            embedding = asyncio.ensure_future(self._embedder.aembed(query.question))
+            embedding.add_done_callback(_consume_error)
         exact = await self._store.resolve_exact(query.scope.team_id, plan.exact_digest)
         if exact is not None and policy.may_reuse(
             exact, query, plan, now, share_public=self.settings.share_public_workspace_wide, same_channel_only=True
@@ -120,7 +121,8 @@ class SemanticCache:
             return _hit(exact, 1.0, "exact")
         if not plan.semantic:
             return None
-        vector = query.vector if query.vector is not None else await self._embedder.aembed(query.question)
+        vector = query.vector if embedding is None else await embedding
+        assert vector is not None
         return await self._semantic(query, plan, vector, now)
 
     async def _semantic(
@@ -131,18 +133,22 @@ class SemanticCache:
         if policy.may_read_shared(query, share_public=self.settings.share_public_workspace_wide):
             keys.append(index_key(team, SHARED_CHANNEL))
         found: dict[int, float] = {}
+        # A candidate below the scorer's minimum cosine would be refused after its Redis round trip: skip it here.
+        floor = max(self.settings.similarity_threshold, self.verifier.min_cosine)
         for key in keys:
             index = self._indexes.get(key)
             if index is None:
                 continue
             for cand in index.search(vector, self.settings.candidates):
-                if cand.similarity >= self.settings.similarity_threshold:
+                if cand.similarity >= floor:
                     found[cand.vector_id] = max(found.get(cand.vector_id, -1.0), cand.similarity)
         if not found:
             return None
         ranked = sorted(found.items(), key=lambda kv: -kv[1])
         entries = await self._store.get_many(team, [vid for vid, _ in ranked])
-        current = await self._store.visibilities(team, {e.channel_id for e in entries if e is not None})
+        # Only entries shared from other channels need their channel's current visibility (policy.may_reuse).
+        others = {e.channel_id for e in entries if e is not None and e.channel_id != query.scope.channel_id}
+        current = await self._store.visibilities(team, others) if others else {}
         for (vector_id, similarity), entry in zip(ranked, entries, strict=True):
             if entry is None:
                 # Removed in Redis but still in this index: the stream will catch up; never serve it.
@@ -160,12 +166,17 @@ class SemanticCache:
                 continue
             if entry.channel_id != query.scope.channel_id and not await self._still_public(team, entry.channel_id):
                 continue
-            verdict = await self.verifier.verify(query.question, entry.question, similarity)
+            verdict = self.verifier.verify(query.question, entry.question, similarity)
             if not verdict.ok:
-                log.info("cache.candidate_refused", reason=verdict.reason, similarity=round(similarity, 3))
+                log.info(
+                    "cache.candidate_refused",
+                    reason=verdict.reason,
+                    similarity=round(similarity, 3),
+                    score=round(verdict.score, 3),
+                )
                 continue
             await self._store.touch(entry, now)
-            return _hit(entry, similarity, "semantic")
+            return _hit(entry, similarity, "semantic", verdict.score)
         return None
 
     # ---------------------------------------------------------------- store and evict
@@ -243,7 +254,10 @@ class SemanticCache:
         return removed
 
     async def on_visibility_change(self, team_id: str, channel_id: str, visibility: Visibility) -> None:
-        """A channel changed visibility (e.g. public → private): its entries stop being served elsewhere, now."""
+        """A channel changed visibility (e.g. public → private): its entries stop being served elsewhere, now.
+
+        Visibility is compared by value throughout: a caller may pass the plain string ("public").
+        """
         await self._note_visibility(team_id, channel_id, visibility, unshare_always=True)
 
     async def drop_channel(self, team_id: str, channel_id: str) -> int:
@@ -264,7 +278,7 @@ class SemanticCache:
         previous, recorded = await self._store.set_visibility(
             team_id, channel_id, visibility, quarantine_s=self.settings.visibility_quarantine_s
         )
-        if recorded is not Visibility.PUBLIC and (unshare_always or previous is not recorded):
+        if recorded != Visibility.PUBLIC and (unshare_always or previous != recorded):
             await self._unshare_channel(team_id, channel_id)
         return recorded
 
@@ -321,7 +335,13 @@ class SemanticCache:
         self._indexes.remove_everywhere(entry.vector_id, entry.index_keys())
 
 
-def _hit(entry: Entry, similarity: float, kind: HitKind) -> CacheHit:
+def _consume_error(future: asyncio.Future[Any]) -> None:
+    """An embedding nobody awaited (the exact layer answered) must not log "exception never retrieved"."""
+    if not future.cancelled():
+        future.exception()
+
+
+def _hit(entry: Entry, similarity: float, kind: HitKind, confidence: float = 1.0) -> CacheHit:
     return CacheHit(
         entry_id=entry.entry_id,
         answer=entry.answer,
@@ -330,4 +350,5 @@ def _hit(entry: Entry, similarity: float, kind: HitKind) -> CacheHit:
         created_at=entry.created,
         similarity=similarity,
         kind=kind,
+        confidence=confidence,
     )

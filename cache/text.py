@@ -97,6 +97,7 @@ def raw_words(text: str) -> list[str]:
     return re.findall(r"[A-Za-z][A-Za-z0-9_'’.-]*[A-Za-z0-9]|[A-Za-z]", unicodedata.normalize("NFKC", text))
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A deliberately small suffix stripper: enough to make 'refunds'/'refund' or 'applying'/'apply' meet.
 

@@ -247,6 +247,16 @@ async def test_private_channel_answer_stays_in_its_channel(make_cache: CacheFact
     assert await cache.lookup(query(q, team="T2", channel="G1", visibility="private", vector=vec), now=NOW) is None
 
 
+async def test_a_second_answer_in_a_public_channel_keeps_the_first_shared(make_cache: CacheFactory) -> None:
+    """Visibility given as its plain value ("public", as Redis and Slack spell it) is still public."""
+    cache = await make_cache(CacheSettings(share_public_workspace_wide=True))
+    first, second = random_unit(43), random_unit(44)
+    assert await cache.store(query("How do I book a room?", vector=first), "Robin.", model="m", tier="economy", now=NOW)
+    assert await cache.store(query("Where is the wiki?", vector=second), "Notion.", model="m", tier="economy", now=NOW)
+    shared = await cache.lookup(query("How do I book a room?", channel="C2", vector=first), now=NOW)
+    assert shared is not None and shared.answer == "Robin."
+
+
 async def test_public_entries_are_not_shared_unless_enabled(make_cache: CacheFactory) -> None:
     cache = await make_cache(CacheSettings(share_public_workspace_wide=False))
     vec = random_unit(41)

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from cache import lexicon
 from cache.text import raw_words, stem, tokens
+from cache.verification import lexicon
 
 _NUM_RE = re.compile(r"^([£$€¥]?)(\d[\d,]*(?:\.\d+)?)(?::(\d\d))?(%|[a-z]+)?$")
 _ID_RE = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9_]+(?:[-_.][a-z0-9_]+)*$")
@@ -57,12 +57,39 @@ _ONE_AS_PRONOUN = frozenset(
         "cheaper",
     }
 )
+# "How can one get rid of ...", "What should one do": after an auxiliary, "one" is the generic subject.
+_ONE_AS_SUBJECT = frozenset(
+    [
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "do",
+        "does",
+        "did",
+        "is",
+        "if",
+        "when",
+        "how",
+        "where",
+        "why",
+        "what",
+        "that",
+    ]
+)
+# Negations that ask both ways ("Why or why not?", "whether or not", "If not, then ...") and so flip nothing.
+_BOTH_WAYS_RE = re.compile(r"\b(?:or (?:why |how )?not|whether or not|if not)\b")
 _THIRD_PERSON = frozenset({"he", "she", "him", "her", "his", "hers", "himself", "herself"})
 
 
 @dataclass(frozen=True)
 class QuestionFeatures:
-    """One question as the guards see it; ``content`` is the words word alignment must match up."""
+    """One question as the guards see it; ``content`` is the words that must find a counterpart in the other."""
 
     tokens: tuple[str, ...]
     stems: frozenset[str]
@@ -108,8 +135,10 @@ def _number_features(toks: Sequence[str]) -> Counter[str]:
                 kind = lexicon.UNIT_ALIASES.get(suffix, suffix)
             if currency:
                 kind = "$"
-        elif tok == "one" and (i + 1 == len(toks) or (i > 0 and toks[i - 1] in _ONE_AS_PRONOUN)):
-            pass  # "a new one", "this one": a pronoun, not a count
+        elif tok == "one" and (
+            i + 1 == len(toks) or (i > 0 and (toks[i - 1] in _ONE_AS_PRONOUN or toks[i - 1] in _ONE_AS_SUBJECT))
+        ):
+            pass  # "a new one", "this one", "how can one ...": a pronoun, not a count
         elif tok in lexicon.NUMBER_WORDS:
             value = float(lexicon.NUMBER_WORDS[tok])
             # "twenty five", "two hundred"
@@ -145,7 +174,19 @@ def _number_features(toks: Sequence[str]) -> Counter[str]:
 
 @lru_cache(maxsize=2048)
 def _date_typo(tok: str) -> str | None:
-    return next((d for d in lexicon.DATE_WORDS if len(d) >= 5 and is_typo_of(tok, d)), None)
+    return next(
+        (
+            d
+            for d in _LONG_DATE_WORDS
+            if abs(len(d) - len(tok)) <= 2 and (d[0] == tok[0] or d[:2] == tok[1::-1]) and is_typo_of(tok, d)
+        ),
+        None,
+    )
+
+
+# Only these can be misspelt into something the typo test recognises (is_typo_of needs 4+ letters and the same
+# first letter, or its first two swapped); filtering on that first is what keeps first sight of a text cheap.
+_LONG_DATE_WORDS = tuple(sorted(d for d in lexicon.DATE_WORDS if len(d) >= 5))
 
 
 def _is_numeric_token(tok: str) -> bool:
@@ -208,7 +249,10 @@ def features(text: str) -> QuestionFeatures:
         tokens=toks,
         stems=frozenset(stem(t) for t in toks),
         content=content,
-        negations=sum(t in lexicon.NEGATORS for t in toks),
+        negations=sum(
+            t in lexicon.NEGATORS or stem(t) in lexicon.NEGATING_VERBS
+            for t in tokens(_BOTH_WAYS_RE.sub(" ", " ".join(toks)))
+        ),
         numbers=_number_features(toks),
         entities=_entities(text, toks),
         wh=_wh(toks),
@@ -232,6 +276,7 @@ def _typo_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
+@lru_cache(maxsize=65536)
 def is_typo_of(a: str, b: str) -> bool:
     """One edit for words up to 9 letters, two beyond; numbers, names and opposites never count as typos."""
     if min(len(a), len(b)) < 4 or (a[0] != b[0] and a[:2] != b[1::-1]):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cache.features import features, is_typo_of
+from cache.verification.features import features, is_typo_of
 
 
 def test_typos_but_not_different_words() -> None:

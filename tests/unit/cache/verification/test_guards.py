@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cache.guards import text_guards
+from cache.verification.guards import text_guards
 
 REFUSED = [
     ("Cancel my subscription", "Don't cancel my subscription", "negation"),

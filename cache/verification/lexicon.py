@@ -7,6 +7,7 @@ miss, so the lists err towards "these words change the answer".
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 
 def _words(text: str) -> frozenset[str]:
@@ -31,7 +32,7 @@ FUNCTION_WORDS = _words(
 # FUNCTION_WORDS because some are also time words: "morning" is filler at the start, a time of day elsewhere.
 GREETING_WORDS = frozenset({"hi", "hello", "hey", "morning", "evening", "afternoon", "good", "yo", "there"})
 
-# Prepositions are left out of word alignment (their opposites — in/out, before/after — are caught by the
+# Prepositions are left out of the content words (their opposites — in/out, before/after — are caught by the
 # opposites guard, which sees every word).
 PREPOSITIONS = _words(
     """under over above below through via during within between across around near off out up down after
@@ -46,6 +47,10 @@ RELATION_PREPOSITIONS = _words(
 )
 
 NEGATORS = frozenset({"not", "no", "never", "without", "none", "nothing", "nobody", "nowhere", "neither", "nor"})
+
+# Verbs that negate the action they govern: "Should I *stop* watering ...", "Which foods should I *avoid*": on one
+# side only they flip the question as "not" does, so they count towards its polarity (stems).
+NEGATING_VERBS = frozenset({"avoid", "stop", "quit", "skip", "ceas", "refrain"})
 
 # Prefixes and suffixes that turn a word into its opposite (safe/unsafe, refundable/non-refundable).
 NEGATING_PREFIXES = ("un", "non", "non-", "in", "im", "il", "ir", "dis", "de", "mis", "anti", "anti-")
@@ -222,9 +227,19 @@ def _synonym_stems(stem: Callable[[str], str]) -> tuple[frozenset[str], ...]:
     return _SYNONYM_STEMS[key]
 
 
+# word -> the (opposition, side) pairs it belongs to, so a lookup costs two dict reads, not a scan of the list
+# (the guards and the typo test ask about every pair of unmatched words).
+_SIDES: dict[str, frozenset[tuple[int, int]]] = {}
+for _index, _pair in enumerate(_OPPOSITES):
+    for _side, _group in enumerate(_pair):
+        for _word in _group:
+            _SIDES[_word] = _SIDES.get(_word, frozenset()) | {(_index, _side)}
+
+
 def are_opposites(a: str, b: str) -> bool:
     """True when the two words sit on opposite sides of one listed opposition."""
-    return any((a in left and b in right) or (a in right and b in left) for left, right in _OPPOSITES)
+    sides_b = _SIDES.get(b, frozenset())
+    return any((index, 1 - side) in sides_b for index, side in _SIDES.get(a, ()))
 
 
 def negated_forms(word: str) -> set[str]:
@@ -233,6 +248,7 @@ def negated_forms(word: str) -> set[str]:
     return {prefix.replace("-", "") + base for prefix in NEGATING_PREFIXES}
 
 
+@lru_cache(maxsize=65536)
 def is_morphological_opposite(a: str, b: str) -> bool:
     a2, b2 = a.replace("-", ""), b.replace("-", "")
     if len(a2) < 4 or len(b2) < 4:
