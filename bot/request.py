@@ -142,6 +142,7 @@ class Reaction:
     user_id: str
     good: bool
     added: bool
+    on_penny_message: bool = False  # Slack's ``item_user`` is Penny: worth keeping until its answer is recorded
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ GOOD = frozenset({"+1", "thumbsup"})
 BAD = frozenset({"-1", "thumbsdown"})
 
 
-def parse_reaction(body: dict[str, Any], *, added: bool) -> Reaction | None:
+def parse_reaction(body: dict[str, Any], *, added: bool, bot_user_id: str | None = None) -> Reaction | None:
     """The vote in this event, or None when it is not a thumb on a message."""
     event = body.get("event") or {}
     item = event.get("item") or {}
@@ -36,12 +36,13 @@ def parse_reaction(body: dict[str, Any], *, added: bool) -> Reaction | None:
         user_id=str(user),
         good=name in GOOD,
         added=added,
+        on_penny_message=bool(bot_user_id) and event.get("item_user") == bot_user_id,
     )
 
 
 def register(app: AsyncApp, on_reaction: ReactionFn) -> None:
     async def handle(body: dict[str, Any], context: dict[str, Any], *, added: bool) -> None:
-        reaction = parse_reaction(body, added=added)
+        reaction = parse_reaction(body, added=added, bot_user_id=context.get("bot_user_id"))
         await finishing_claim(context, on_reaction(reaction) if reaction is not None else None)
 
     @app.event("reaction_added")

@@ -9,15 +9,20 @@ part. What is kept is ids, the model and tier, the cache entry served or stored,
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from bot.redis.keys import answer_message_key
+from bot.redis.keys import answer_message_key, parked_reactions_key
+from bot.request import Reaction
 from vocabulary import RequestOutcome, TaskKind, Tier
 
 DEFAULT_TTL_S = 30 * 86400  # feedback on month-old answers is rare; the map must not grow forever
+# A thumb on a reply still being written waits this long for its answer to be recorded (a reply streams for
+# minutes at most); after that it is dropped like any reaction on a message that is not an answer.
+PARKED_TTL_S = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,28 @@ class AnswerMap:
                 pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
                 pipe.expire(key, self._ttl_s)
             await pipe.execute()
+
+    async def park(self, reaction: Reaction) -> None:
+        """Keep a thumb put on one of Penny's messages before its answer was recorded (it was still streaming)."""
+        key = parked_reactions_key(reaction.team_id, reaction.channel_id, reaction.message_ts)
+        value = json.dumps({"user": reaction.user_id, "good": reaction.good, "added": reaction.added})
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, value)
+            pipe.expire(key, PARKED_TTL_S)
+            await pipe.execute()
+
+    async def take_parked(self, team_id: str, channel_id: str, message_ts: str) -> list[Reaction]:
+        """The thumbs parked on this message, in the order they came, handed out once (read and deleted at once)."""
+        key = parked_reactions_key(team_id, channel_id, message_ts)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.lrange(key, 0, -1)
+            pipe.delete(key)
+            raw, _ = await pipe.execute()
+        parked = [json.loads(item) for item in raw]
+        return [
+            Reaction(team_id, channel_id, message_ts, str(p["user"]), bool(p["good"]), bool(p["added"]), True)
+            for p in parked
+        ]
 
     async def lookup(self, team_id: str, channel_id: str, message_ts: str) -> AnsweredMessage | None:
         """The answer behind a message of this channel, or None (not Penny's, or forgotten)."""

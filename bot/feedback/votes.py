@@ -81,6 +81,8 @@ class Feedback:
             answer = replace(answer, signature=self._signature(vector, question))
         try:
             await self._answers.remember(answer, message_ts)
+            for ts in message_ts:
+                await self._count_parked(answer, ts)
         except RedisError:
             log.warning("feedback.remember_failed", request_id=answer.request_id)
 
@@ -94,10 +96,31 @@ class Feedback:
             log.warning("feedback.scorer_refresh_failed", team_id=team_id)
 
     async def on_reaction(self, reaction: Reaction) -> bool:
-        """Count (or take back) a thumb on one of Penny's answers; False when the message is not one of them."""
+        """Count (or take back) a thumb on one of Penny's answers; False when the message is not one of them.
+
+        A thumb on Penny's message whose answer is not recorded yet (the reply is still streaming) is parked and
+        counted when the answer is recorded; the map is read again after parking, so a recording that happened
+        in between is not missed (parked thumbs are handed out once, whoever takes them).
+        """
         answer = await self._answers.lookup(reaction.team_id, reaction.channel_id, reaction.message_ts)
-        if answer is None:
+        if answer is not None:
+            await self._count(reaction, answer)
+            return True
+        if not reaction.on_penny_message:
             return False
+        await self._answers.park(reaction)
+        answer = await self._answers.lookup(reaction.team_id, reaction.channel_id, reaction.message_ts)
+        if answer is not None:
+            await self._count_parked(answer, reaction.message_ts)
+        else:
+            log.info("feedback.vote_parked", team_id=reaction.team_id, channel_id=reaction.channel_id)
+        return True
+
+    async def _count_parked(self, answer: AnsweredMessage, message_ts: str) -> None:
+        for parked in await self._answers.take_parked(answer.team_id, answer.channel_id, message_ts):
+            await self._count(parked, answer)
+
+    async def _count(self, reaction: Reaction, answer: AnsweredMessage) -> None:
         vote = Vote(
             team_id=reaction.team_id,
             channel_id=reaction.channel_id,
@@ -126,4 +149,3 @@ class Feedback:
             log.info("feedback.cache_entry_evicted", request_id=answer.request_id, entry=answer.cache_entry)
         if changed and self._scorer_sync is not None:
             await self._scorer_sync.refresh(reaction.team_id, force=True)
-        return True

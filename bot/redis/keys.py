@@ -74,6 +74,11 @@ def answer_message_key(team_id: str, channel_id: str, message_ts: str) -> str:
     return f"{_tag(team_id)}:answer:{channel_id}:{message_ts}"
 
 
+def parked_reactions_key(team_id: str, channel_id: str, message_ts: str) -> str:
+    """List of thumbs put on one of Penny's messages before its answer was recorded (while it was streaming)."""
+    return f"{_tag(team_id)}:answer:parked:{channel_id}:{message_ts}"
+
+
 def digest_lock_key(team_id: str, week: str) -> str:
     """Held by the replica that posts a workspace's digest for ISO ``week`` (``2026-W47``), so only one posts."""
     return f"{_tag(team_id)}:digest:lock:{week}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -165,3 +166,26 @@ async def test_the_map_keeps_ids_and_a_signature_never_the_question(redis: aiore
     for key in await redis.keys("penny:*answer*"):
         assert 0 < await redis.ttl(key) <= 30 * 86400
         assert not any(b"PTO" in bytes(v) for v in (await redis.hgetall(key)).values())
+
+
+async def test_a_thumb_on_an_answer_still_streaming_counts_once_it_is_recorded(redis: aioredis.Redis) -> None:
+    """People react while the words are still arriving; the answer is recorded only after its final text."""
+    feedback = _service(redis, Evictions())
+    early = replace(_thumb("200.2", good=True), on_penny_message=True)
+    taken_back = replace(_thumb("200.1", good=False, user="U3"), on_penny_message=True)
+    assert await feedback.on_reaction(early), "Penny's message: kept for its answer"
+    assert await feedback.on_reaction(taken_back)
+    assert await feedback.on_reaction(replace(taken_back, added=False))
+    assert not await feedback.on_reaction(_thumb("999.9")), "someone else's message is not kept"
+    assert await counters(redis, "T1") == {}
+    await _answered(feedback)
+    assert await counters(redis, "T1") == {("glm-4-plus", "qa"): QualityCount(good=1, bad=0)}, "in order, once"
+    await _answered(feedback)
+    assert await counters(redis, "T1") == {("glm-4-plus", "qa"): QualityCount(good=1, bad=0)}, "not replayed"
+    assert not await redis.keys("penny:{T1}:answer:parked:*")
+
+
+def test_a_reaction_on_pennys_own_message_says_so() -> None:
+    event = _event("+1")
+    assert parse_reaction(event, added=True, bot_user_id="UBOT").on_penny_message  # type: ignore[union-attr]
+    assert not parse_reaction(event, added=True, bot_user_id="UOTHER").on_penny_message  # type: ignore[union-attr]
