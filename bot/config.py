@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.crontab import crontab_trigger
@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=3000, ge=1, le=65535)
     redis_url: str | None = None
+    redis_cluster: bool = Field(
+        default=False, description="use the Redis Cluster client (also implied by a redis+cluster:// URL)"
+    )
     redis_max_connections: int = Field(default=256, ge=4, description="per process; a burst waits, never fails")
     redis_pool_timeout_s: float = Field(default=10.0, gt=0)
     redis_retry_s: float = Field(default=60.0, gt=0, description="how long a command waits for Redis to return")
@@ -125,6 +128,17 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone '{value}' (use an IANA name like Europe/Berlin)") from None
         return value
+
+    @model_validator(mode="after")
+    def _cluster_needs_a_url(self) -> Settings:
+        if self.redis_cluster_mode and not self.redis_url:
+            raise ValueError("PENNY_REDIS_CLUSTER needs PENNY_REDIS_URL (the embedded Redis is one server)")
+        return self
+
+    @property
+    def redis_cluster_mode(self) -> bool:
+        """Cluster client or not: the flag, or a ``redis+cluster://`` (``rediss+cluster://``) URL."""
+        return self.redis_cluster or (self.redis_url or "").partition("://")[0].endswith("+cluster")
 
     @property
     def digest_tz(self) -> ZoneInfo:
