@@ -61,6 +61,7 @@ async def connect_redis(settings: Settings) -> RedisHandle:
         url = embedded.url
         log.info("redis.embedded", binary=embedded.binary, data_dir=str(embedded.data_dir), port=embedded.port)
     client = redis_client(url, settings)
+    # Also loads a cluster client's slot map: redis-py 8.1 fails a MULTI sent as a fresh cluster client's first command.
     await client.ping()
     if embedded is None:
         log.info("redis.connected", url=_redact(url), cluster=settings.redis_cluster_mode)
@@ -105,6 +106,13 @@ def cluster_client(url: str, settings: Settings) -> RedisCluster:
         health_check_interval=30,
         retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=CLUSTER_RETRIES),
     )
+
+
+def plain_client(url: str, *, cluster: bool = False) -> aioredis.Redis:
+    """An unpooled async client for tools and tests, a cluster one for a cluster (``cluster`` or the URL says so)."""
+    if cluster or is_cluster_url(url):
+        return cast(aioredis.Redis, RedisCluster.from_url(plain_url(url)))
+    return aioredis.Redis.from_url(url)
 
 
 def sync_client(url: str, *, cluster: bool = False) -> redis.Redis:

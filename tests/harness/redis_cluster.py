@@ -9,15 +9,31 @@ slot map. No replicas: the tests need slots spread over nodes, not failover.
 
 from __future__ import annotations
 
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
 
-from bot.redis.embedded import RedisServerProcess
+from bot.redis.embedded import RedisServerProcess, free_port
 
 SLOTS = 16384
+BUS_OFFSET = 10000  # a node's cluster bus listens on its port + 10000
+
+
+def cluster_port() -> int:
+    """A free port whose cluster-bus port (+10000) is a valid, free port too."""
+    while True:
+        port = free_port()
+        if port + BUS_OFFSET > 65535:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port + BUS_OFFSET))
+            except OSError:
+                continue
+        return port
 
 
 def slot_ranges(nodes: int) -> list[range]:
@@ -41,6 +57,7 @@ class LocalRedisCluster:
         for i in range(self.masters):
             node = RedisServerProcess(
                 data_dir=self.data_dir / f"node{i}",
+                port=cluster_port(),
                 extra_args=("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"),
             )
             self.nodes.append(node.start())
@@ -61,11 +78,11 @@ class LocalRedisCluster:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             infos = [client.cluster("INFO") for client in clients]
-            if all(
+            agreed = all(
                 info["cluster_state"] == "ok" and int(info["cluster_known_nodes"]) == self.masters for info in infos
-            ):
-                if all(len(client.execute_command("CLUSTER", "SLOTS")) == self.masters for client in clients):
-                    return
+            )
+            if agreed and all(len(client.execute_command("CLUSTER", "SLOTS")) == self.masters for client in clients):
+                return
             time.sleep(0.1)
         raise TimeoutError(f"the cluster did not reach cluster_state:ok within {timeout}s")
 
