@@ -27,6 +27,7 @@ def _entry(request_id: str, channel: str = "C1", team: str = "T1") -> LedgerEntr
 
 async def test_a_request_is_recorded_exactly_once_under_concurrency(redis_url: str) -> None:
     client = plain_client(redis_url)
+    await client.ping()  # connected first, as Penny connects (a fresh cluster client races its slot map)
     ledger = Ledger(client)
     added = await asyncio.gather(*(ledger.record(_entry("Ev1")) for _ in range(8)))
     assert added.count(True) == 1

@@ -6,6 +6,7 @@ from bot.slack.event_claims import ClaimStatus, EventClaims
 
 async def test_first_claim_wins_and_duplicates_are_dropped(redis_url: str) -> None:
     client = plain_client(redis_url)
+    await client.ping()  # connected first, as Penny connects (a fresh cluster client races its slot map)
     claims = EventClaims(client, lease_s=5, record_ttl_s=60)
     outcomes = await asyncio.gather(*(claims.claim("T1", "Ev1") for _ in range(10)))
     assert sorted(o.status for o in outcomes).count(ClaimStatus.WON) == 1
