@@ -62,7 +62,9 @@ def redis_url(cluster_url: str) -> str:
 @pytest.fixture
 async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
     client = plain_client(redis_url)
-    await client.ping()  # loads the slot map (redis-py 8.1 fails a MULTI sent as a fresh cluster client's first command)
+    await (
+        client.ping()
+    )  # loads the slot map (redis-py 8.1 fails a MULTI sent as a fresh cluster client's first command)
     yield client
     await client.aclose()
 

@@ -71,7 +71,7 @@ async def test_penny_connects_to_the_cluster_and_a_workspace_stays_in_one_slot(c
         await client.sadd(LEDGER_TEAMS_KEY, *teams)
         found = [k async for k in client.scan_iter(match="penny:{*}:ledger", _type="STREAM")]
         assert sorted(found) == sorted(ledger_stream_key(t).encode() for t in teams), "a scan walks every node"
-        with pytest.raises(RedisClusterException, match="same key slot|same slot"):
+        with pytest.raises(RedisClusterException, match=r"same key slot|same slot"):
             await client.eval("return 1", 2, ledger_stream_key(teams[0]), ledger_stream_key(teams[1]))
     finally:
         await handle.close()
