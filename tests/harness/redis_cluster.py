@@ -54,6 +54,14 @@ class LocalRedisCluster:
         return f"redis+cluster://127.0.0.1:{self.nodes[0].port}"
 
     def start(self, timeout: float = 30.0) -> LocalRedisCluster:
+        try:
+            self._start(timeout)
+        except BaseException:
+            self.stop()  # no orphaned redis-server when a node or the handshake fails
+            raise
+        return self
+
+    def _start(self, timeout: float) -> None:
         for i in range(self.masters):
             node = RedisServerProcess(
                 data_dir=self.data_dir / f"node{i}",
@@ -72,7 +80,6 @@ class LocalRedisCluster:
         finally:
             for client in clients:
                 client.close()
-        return self
 
     def _wait_ok(self, clients: list[redis.Redis], timeout: float) -> None:
         deadline = time.monotonic() + timeout
