@@ -23,8 +23,16 @@ from tests.unit.cache.test_cache_redis import (  # re-run on the cluster (``redi
     test_ttl_expiry_removes_entry_and_vector_everywhere,
     test_two_instances_share_entries_within_one_second,
 )
+from tests.unit.cache.test_privacy_under_change import (
+    test_a_shared_answer_is_served_only_after_its_source_channel_is_asked_again,
+    test_a_stale_replica_cannot_share_a_channel_again_that_turned_private,
+    test_an_archived_or_deleted_channel_takes_its_answers_along_on_every_replica,
+)
 
 __all__ = [
+    "test_a_shared_answer_is_served_only_after_its_source_channel_is_asked_again",
+    "test_a_stale_replica_cannot_share_a_channel_again_that_turned_private",
+    "test_an_archived_or_deleted_channel_takes_its_answers_along_on_every_replica",
     "test_evict_for_feedback",
     "test_exact_hit_then_semantic_hit",
     "test_lru_cap_evicts_least_recently_used",
