@@ -25,6 +25,11 @@ class ConfigError(Exception):
     """A setting is missing or invalid; ``str(error)`` is the one line shown to the operator."""
 
 
+def is_cluster_url(url: str) -> bool:
+    """Penny's convention for a Redis Cluster URL: ``redis+cluster://`` or ``rediss+cluster://``, any node."""
+    return url.partition("://")[0].endswith("+cluster")
+
+
 class Settings(BaseSettings):
     """Everything configurable from the environment. Models, prices and policy live in the catalog YAML."""
 
@@ -138,7 +143,7 @@ class Settings(BaseSettings):
     @property
     def redis_cluster_mode(self) -> bool:
         """Cluster client or not: the flag, or a ``redis+cluster://`` (``rediss+cluster://``) URL."""
-        return self.redis_cluster or (self.redis_url or "").partition("://")[0].endswith("+cluster")
+        return self.redis_cluster or is_cluster_url(self.redis_url or "")
 
     @property
     def digest_tz(self) -> ZoneInfo:

@@ -28,7 +28,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError, TimeoutError
 
-from bot.config import Settings
+from bot.config import Settings, is_cluster_url
 from bot.redis.embedded import RedisServerProcess
 
 log = structlog.get_logger(__name__)
@@ -74,16 +74,12 @@ def redis_client(url: str, settings: Settings) -> aioredis.Redis:
     Penny is typed against ``redis.asyncio.Redis``; ``RedisCluster`` has the same command methods (redis-py types
     it as a separate class), so it is handed over under that type.
     """
-    if settings.redis_cluster_mode or is_cluster_url(url):
+    if settings.redis_cluster_mode:
         return cast(aioredis.Redis, cluster_client(url, settings))
     return aioredis.Redis.from_pool(connection_pool(url, settings))
 
 
 CLUSTER_RETRIES = 5
-
-
-def is_cluster_url(url: str) -> bool:
-    return url.split("://", 1)[0].endswith("+cluster")
 
 
 def plain_url(url: str) -> str:

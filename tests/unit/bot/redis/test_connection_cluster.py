@@ -13,8 +13,8 @@ from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 from redis.exceptions import RedisClusterException
 
-from bot.config import Settings
-from bot.redis.connection import connect_redis, is_cluster_url, plain_url, redis_client, sync_client
+from bot.config import Settings, is_cluster_url
+from bot.redis.connection import connect_redis, plain_url, redis_client, sync_client
 from bot.redis.keys import LEDGER_TEAMS_KEY, ledger_seen_key, ledger_stream_key
 from tests.harness.redis_cluster import LocalRedisCluster, slot_ranges
 
