@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.crontab import crontab_trigger
@@ -134,11 +134,12 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone '{value}' (use an IANA name like Europe/Berlin)") from None
         return value
 
-    @model_validator(mode="after")
-    def _cluster_needs_a_url(self) -> Settings:
-        if self.redis_cluster_mode and not self.redis_url:
-            raise ValueError("PENNY_REDIS_CLUSTER needs PENNY_REDIS_URL (the embedded Redis is one server)")
-        return self
+    @field_validator("redis_cluster")
+    @classmethod
+    def _cluster_needs_a_url(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and not info.data.get("redis_url"):
+            raise ValueError("it needs PENNY_REDIS_URL, any node of the cluster (the embedded Redis is one server)")
+        return value
 
     @property
     def redis_cluster_mode(self) -> bool:

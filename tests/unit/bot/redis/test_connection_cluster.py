@@ -8,12 +8,11 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 import redis.cluster
-from pydantic import ValidationError
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 from redis.exceptions import RedisClusterException
 
-from bot.config import Settings, is_cluster_url
+from bot.config import ConfigError, Settings, is_cluster_url, load_settings
 from bot.redis.connection import connect_redis, plain_url, redis_client, sync_client
 from bot.redis.keys import LEDGER_TEAMS_KEY, ledger_seen_key, ledger_stream_key
 from tests.harness.redis_cluster import LocalRedisCluster, slot_ranges
@@ -43,8 +42,12 @@ def test_cluster_urls_become_urls_redis_py_parses() -> None:
 
 
 def test_cluster_mode_without_a_url_is_refused_at_start_up() -> None:
-    with pytest.raises(ValidationError, match="PENNY_REDIS_CLUSTER needs PENNY_REDIS_URL"):
-        _settings(redis_cluster=True)
+    with pytest.raises(ConfigError) as refused:
+        load_settings(_env_file=None, redis_cluster=True)
+    assert str(refused.value) == (
+        "PENNY_REDIS_CLUSTER is invalid: Value error, it needs PENNY_REDIS_URL, any node of the cluster "
+        "(the embedded Redis is one server)"
+    )
 
 
 def test_the_cluster_has_three_masters_sharing_every_slot(redis_cluster: LocalRedisCluster) -> None:
