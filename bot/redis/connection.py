@@ -29,6 +29,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError, TimeoutError
 
 from bot.config import Settings, is_cluster_url
+from bot.redis.cluster import WaitingRedisCluster
 from bot.redis.embedded import RedisServerProcess
 
 log = structlog.get_logger(__name__)
@@ -91,12 +92,14 @@ def plain_url(url: str) -> str:
 def cluster_client(url: str, settings: Settings) -> RedisCluster:
     """redis-py's cluster client, started from any node of ``url``; it learns the others from ``CLUSTER SLOTS``.
 
-    Connections are per node (``redis_max_connections`` each). The cluster client takes a retry object only for
-    its number of attempts, each after re-reading the cluster's layout (a failover, a moved slot): it does not wait
-    out an outage the way ``DeadlineRetry`` does, so a row Redis cannot take during one is spooled by the ledger.
+    Connections are per node (``redis_max_connections`` each), and a burst waits for one up to
+    ``redis_pool_timeout_s`` (``WaitingRedisCluster``). The cluster client takes a retry object only for its number
+    of attempts, each after re-reading the cluster's layout (a failover, a moved slot): it does not wait out an
+    outage the way ``DeadlineRetry`` does, so a row Redis cannot take during one is spooled by the ledger.
     """
-    return RedisCluster.from_url(
+    return WaitingRedisCluster.from_url(
         plain_url(url),
+        wait_s=settings.redis_pool_timeout_s,
         max_connections=settings.redis_max_connections,
         decode_responses=False,
         health_check_interval=30,
