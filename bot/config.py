@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.crontab import crontab_trigger
@@ -23,6 +23,11 @@ SLACK_API_DEFAULT = "https://slack.com/api/"
 
 class ConfigError(Exception):
     """A setting is missing or invalid; ``str(error)`` is the one line shown to the operator."""
+
+
+def is_cluster_url(url: str) -> bool:
+    """Penny's convention for a Redis Cluster URL: ``redis+cluster://`` or ``rediss+cluster://``, any node."""
+    return url.partition("://")[0].endswith("+cluster")
 
 
 class Settings(BaseSettings):
@@ -37,6 +42,9 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=3000, ge=1, le=65535)
     redis_url: str | None = None
+    redis_cluster: bool = Field(
+        default=False, description="use the Redis Cluster client (also implied by a redis+cluster:// URL)"
+    )
     redis_max_connections: int = Field(default=256, ge=4, description="per process; a burst waits, never fails")
     redis_pool_timeout_s: float = Field(default=10.0, gt=0)
     redis_retry_s: float = Field(default=60.0, gt=0, description="how long a command waits for Redis to return")
@@ -125,6 +133,18 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone '{value}' (use an IANA name like Europe/Berlin)") from None
         return value
+
+    @field_validator("redis_cluster")
+    @classmethod
+    def _cluster_needs_a_url(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and not info.data.get("redis_url"):
+            raise ValueError("it needs PENNY_REDIS_URL, any node of the cluster (the embedded Redis is one server)")
+        return value
+
+    @property
+    def redis_cluster_mode(self) -> bool:
+        """Cluster client or not: the flag, or a ``redis+cluster://`` (``rediss+cluster://``) URL."""
+        return self.redis_cluster or is_cluster_url(self.redis_url or "")
 
     @property
     def digest_tz(self) -> ZoneInfo:

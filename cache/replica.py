@@ -22,6 +22,10 @@ from cache.store import Change, EntryStore
 
 log = structlog.get_logger(__name__)
 
+# On a Redis Cluster the change streams cannot be read in one blocking XREAD (they span slots), so the tail polls:
+# one pipelined read per node this often (a change reaches other replicas within it).
+CLUSTER_POLL_SECONDS = 0.2
+
 
 class IndexReplica:
     """Rebuilds ``indexes`` from Redis, then follows the change stream until stopped.
@@ -33,6 +37,9 @@ class IndexReplica:
         self._store = store
         self._indexes = indexes
         self._tail_block_seconds = tail_block_seconds
+        self._pause_seconds = (
+            tail_block_seconds if store.blocking_reads else min(tail_block_seconds, CLUSTER_POLL_SECONDS)
+        )
         self._positions: dict[str, tuple[str, int]] = {}  # team -> (last stream id, last sequence number)
         self._teams_position = "0-0"  # last team announcement read
         self._tail_task: asyncio.Task[None] | None = None
@@ -75,7 +82,8 @@ class IndexReplica:
         One blocking ``XREAD`` covers both, so an idle process makes about one Redis call per block interval,
         with or without teams (a fresh install has none). An iteration that read nothing still lasts at least
         one block interval: a Redis (or proxy) that answers at once must not turn this loop into a busy spin
-        that starves the model server on the same machine.
+        that starves the model server on the same machine. On a Redis Cluster the read does not block, and the
+        pause is ``CLUSTER_POLL_SECONDS``.
         """
         backoff = 0.1
         while not self._closing:
@@ -92,7 +100,7 @@ class IndexReplica:
                 backoff = min(backoff * 2, 5.0)
                 continue
             if not applied:
-                await asyncio.sleep(max(0.0, began + self._tail_block_seconds - time.monotonic()))
+                await asyncio.sleep(max(0.0, began + self._pause_seconds - time.monotonic()))
 
     async def _tail_once(self) -> int:
         """Read and apply one batch of changes and team announcements; returns how many there were."""

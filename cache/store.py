@@ -20,6 +20,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from redis.asyncio.cluster import RedisCluster
+from redis.crc import key_slot
+
 from cache.entry import SHARED_CHANNEL, Entry, index_key
 from vocabulary import Visibility
 
@@ -108,6 +111,11 @@ class EntryStore:
         # redis-py's stubs type replies as unions of bytes/str/awaitables; the client here always returns bytes.
         self._redis: Any = redis
         self._stream_maxlen = stream_maxlen
+
+    @property
+    def blocking_reads(self) -> bool:
+        """Whether ``read_changes`` waits in Redis for a change (one server), or returns at once (a cluster)."""
+        return not isinstance(self._redis, RedisCluster)
 
     async def next_vector_id(self) -> int:
         return int(await self._redis.incr(SEQUENCE_KEY))
@@ -261,7 +269,10 @@ class EntryStore:
         that blocks up to ``block_ms`` when there is neither (with no team yet it blocks on announcements)."""
         streams = {stream_key(t): pos for t, pos in positions.items()}
         streams[NEW_TEAMS_STREAM_KEY] = new_teams_after
-        answer = await self._redis.xread(streams, count=count, block=block_ms)
+        if self.blocking_reads:
+            answer = await self._redis.xread(streams, count=count, block=block_ms)
+        else:
+            answer = await self._read_per_slot(streams, count=count)
         batch = ChangeBatch(teams_position=new_teams_after)
         announcements = NEW_TEAMS_STREAM_KEY.encode()
         for stream, records in answer or []:
@@ -282,6 +293,18 @@ class EntryStore:
                     )
                 )
         return batch
+
+    async def _read_per_slot(self, streams: dict[str, str], *, count: int) -> list[Any]:
+        """On a cluster, one ``XREAD`` per hash slot (each team's streams share its slot; a cluster refuses a read
+        across slots), sent in one pipeline that redis-py splits per node. None blocks: a blocking read per slot
+        would hold a connection per workspace, so the tail polls instead (``IndexReplica``)."""
+        by_slot: dict[int, dict[str, str]] = {}
+        for key, position in streams.items():
+            by_slot.setdefault(key_slot(key.encode()), {})[key] = position
+        pipe = self._redis.pipeline(transaction=False)
+        for group in by_slot.values():
+            pipe.xread(group, count=count)
+        return [stream for answer in await pipe.execute() for stream in answer or []]
 
     async def scan_entries(self, batch: int = 500) -> list[Entry]:
         """Every semantic entry of every team, for a rebuild. Reads only the fields the index needs."""

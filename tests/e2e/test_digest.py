@@ -14,11 +14,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import redis.asyncio as aioredis
 
 from bot.digest.blocks import usd
 from bot.digest.report import IsoWeek
 from bot.ledger import Ledger, LedgerEntry
+from bot.redis.connection import plain_client
 from routing.catalog import load_catalog
 from routing.learned.feedback_log import FeedbackLog, Vote
 from routing.spend.cost import Usage, call_cost
@@ -53,7 +53,7 @@ def _row(
 
 async def _seed_this_week(redis_url: str) -> None:
     """This week through the real writers (ledger rows and votes are stamped now); last week with past ids."""
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     this_week = IsoWeek.containing(datetime.now(UTC), UTC_ZONE)
     last_monday, _ = this_week.previous().bounds(UTC_ZONE)
     await record_at(
@@ -177,7 +177,7 @@ def test_two_running_replicas_post_last_weeks_digest_once(
     start, _ = last_week.bounds(UTC_ZONE)
 
     async def seed() -> None:
-        client = aioredis.Redis.from_url(redis_url)
+        client = plain_client(redis_url)
         await record_at(
             client,
             _row("w1", "answered", "deepseek-v4-flash", "standard", "0.000510000", "0.004250000"),

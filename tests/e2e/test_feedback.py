@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 import redis
 
+from bot.redis.connection import sync_client
 from routing.keys import feedback_counters_key, feedback_log_key
 from tests.e2e.conftest import PennyFactory
 from tests.harness.openai_server import ANY_MODEL, OpenAIServer
@@ -49,7 +50,7 @@ def test_thumbs_count_per_model_and_task_and_can_be_taken_back(
     reply_ts = _final_reply(slack, general.id, question.ts or "", "16:00")
     model = llm.models_called()[-1]
 
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     try:
         assert slack.react(general.id, reply_ts, bob.id, "+1::skin-tone-3").final.status == 200
         assert slack.react(general.id, reply_ts, alice.id, "thumbsup").final.status == 200
@@ -81,7 +82,7 @@ def test_thumbs_down_on_an_answer_evicts_it_from_the_cache(
     cached_ts = _final_reply(slack, general.id, second.ts or "", "from cache")
     calls = len(llm.chat_requests())
 
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     try:
         slack.react(general.id, cached_ts, bob.id, "-1")
         _wait_until(
@@ -114,7 +115,7 @@ def test_thumbs_on_a_posted_summary_count_for_the_summarizing_model(
     ts = str(slack.wait_for(summary_ts, timeout=30, what="the summary"))
     model = llm.models_called()[-1]
     slack.react(general.id, ts, bob.id, "-1")
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     try:
         _wait_until(lambda: _counters(client, slack.team_id).get(f"{model}|summarize|bad") == 1, "the 👎 counted")
     finally:

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import redis
-
 from bot.ledger import LedgerEntry
+from bot.redis.connection import sync_client
 from bot.redis.keys import ledger_stream_key
 from routing.catalog import load_catalog
 from routing.spend.cost import Usage, call_cost
@@ -21,7 +20,7 @@ ANSWER = "Because the first vendor slipped twice and the second one was cheaper.
 
 
 def _ledger(redis_url: str, team_id: str) -> list[LedgerEntry]:
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     try:
         return [LedgerEntry.from_fields(fields) for _, fields in client.xrange(ledger_stream_key(team_id))]
     finally:

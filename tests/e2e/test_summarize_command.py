@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 import yaml
 
 from bot.ledger import LedgerEntry
+from bot.redis.connection import sync_client
 from bot.redis.keys import ledger_stream_key
 from bot.summarize.prompts import MAP_SYSTEM
 from routing.catalog import load_catalog
@@ -26,7 +26,7 @@ SUMMARY = "Gist: the launch moved to Thursday. Bob owns the FAQ, due Wednesday."
 
 
 def _ledger(redis_url: str, team_id: str) -> list[LedgerEntry]:
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     try:
         return [LedgerEntry.from_fields(fields) for _, fields in client.xrange(ledger_stream_key(team_id))]
     finally:

@@ -9,9 +9,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-import redis
-
 from bot.ledger import LedgerEntry
+from bot.redis.connection import sync_client
 from bot.redis.keys import ledger_stream_key, summary_partial_index_key
 from bot.summarize.prompts import MAP_SYSTEM
 from routing.catalog import load_catalog
@@ -38,7 +37,7 @@ def _is_map(request: RequestRecord) -> bool:
 
 
 def _ledger(redis_url: str, team_id: str) -> list[LedgerEntry]:
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     try:
         return [LedgerEntry.from_fields(fields) for _, fields in client.xrange(ledger_stream_key(team_id))]
     finally:
@@ -78,7 +77,7 @@ def _cost(requests: Sequence[RequestRecord]) -> Decimal:
 
 
 def _partial_keys(redis_url: str, team_id: str, channel: str) -> set[bytes]:
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     try:
         return set(client.scan_iter(match=f"penny:{{{team_id}}}:summary:partial:{channel}:*"))
     finally:
@@ -134,7 +133,7 @@ def test_an_edit_or_a_deletion_invalidates_only_the_part_that_holds_the_message(
     assert len(kept) >= 3
 
     index = summary_partial_index_key(slack.team_id, general.id, said[10])
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     try:
         assert client.exists(index)
         # same length, so the part boundaries stay where they were

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import time
 
-import redis
-
+from bot.redis.connection import sync_client
 from bot.redis.keys import event_claim_key
 from tests.e2e.conftest import PennyFactory
 from tests.harness.openai_server import ANY_MODEL, OpenAIServer
@@ -16,7 +15,7 @@ QUIET_S = 2.5  # long enough for a wrongly answered message to show up
 
 
 def _claim_status(redis_url: str, team: str, event_id: str) -> str | None:
-    client = redis.Redis.from_url(redis_url)
+    client = sync_client(redis_url)
     try:
         raw = client.hget(event_claim_key(team, event_id), "status")
         return raw.decode() if raw else None

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import redis.asyncio as aioredis
-
 from bot.app import build_penny
 from bot.config import Settings
-from bot.redis.connection import RedisHandle
+from bot.redis.connection import RedisHandle, plain_client
 from routing.catalog import load_catalog
 from tests.e2e.conftest import LLM_KEY, LLM_KEY_ENV, write_test_catalog
 
@@ -23,7 +21,7 @@ async def _penny(tmp_path: Path, redis_url: str, monkeypatch, *, cache: bool, le
         cache_enabled=cache,
         catalog=catalog_path,
     )
-    return await build_penny(settings, load_catalog(catalog_path), RedisHandle(aioredis.Redis.from_url(redis_url)))
+    return await build_penny(settings, load_catalog(catalog_path), RedisHandle(plain_client(redis_url)))
 
 
 async def test_cache_disabled_means_no_cache_even_when_learned_routing_loads_the_model(

@@ -2,9 +2,8 @@ import asyncio
 from dataclasses import replace
 from decimal import Decimal
 
-import redis.asyncio as aioredis
-
 from bot.ledger import Ledger, LedgerEntry
+from bot.redis.connection import plain_client
 from bot.redis.keys import ledger_stream_key
 
 
@@ -27,7 +26,8 @@ def _entry(request_id: str, channel: str = "C1", team: str = "T1") -> LedgerEntr
 
 
 async def test_a_request_is_recorded_exactly_once_under_concurrency(redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
+    await client.ping()  # connected first, as Penny connects (a fresh cluster client races its slot map)
     ledger = Ledger(client)
     added = await asyncio.gather(*(ledger.record(_entry("Ev1")) for _ in range(8)))
     assert added.count(True) == 1
@@ -37,7 +37,7 @@ async def test_a_request_is_recorded_exactly_once_under_concurrency(redis_url: s
 
 
 async def test_reads_are_scoped_by_workspace_and_channel(redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     ledger = Ledger(client)
     await ledger.record(_entry("a", channel="C1"))
     await ledger.record(_entry("b", channel="C2"))
@@ -49,7 +49,7 @@ async def test_reads_are_scoped_by_workspace_and_channel(redis_url: str) -> None
 
 
 async def test_cache_and_reuse_fields_round_trip_and_old_rows_read_as_zero(redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     ledger = Ledger(client)
     summary = replace(
         _entry("new"),

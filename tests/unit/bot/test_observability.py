@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 from slack_bolt.async_app import AsyncApp
@@ -19,6 +18,7 @@ from bot.bookkeeping.keeper import LedgerKeeper
 from bot.bookkeeping.spool import FileSpool
 from bot.ledger import Ledger, LedgerEntry
 from bot.observability import observe_budget, observe_generation
+from bot.redis.connection import plain_client
 from bot.slack.http_server import build_web_app
 from bot.slack.rate_limits import CountingRateLimitHandler
 from cache.values import CacheHit, CacheQuery, CacheScope
@@ -75,7 +75,7 @@ def _row(outcome: str = "answered", cost: str = "0.000250", baseline: str = "0.0
 
 
 async def test_spend_and_savings_count_by_tier_and_model_when_a_row_closes(scrape: Any, redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     ledger = Ledger(client)
     labels = {"tier": "economy", "model": "glm-4-plus"}
     before = await scrape()
@@ -165,7 +165,7 @@ async def test_slack_429s_are_counted_by_method(scrape: Any) -> None:
 
 
 async def test_budget_usage_is_published_when_the_budget_is_read(scrape: Any, redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     budgets = Budgets(daily=BudgetLimit(soft_usd=Decimal("1"), hard_usd=Decimal("2")), monthly=BudgetLimit())
     budget = Budget(client, budgets, observer=observe_budget, clock=lambda: 1_795_000_000.0)
     reservation = await budget.reserve("T9", Decimal("0.5"))
@@ -179,7 +179,7 @@ async def test_budget_usage_is_published_when_the_budget_is_read(scrape: Any, re
 
 
 async def test_the_spool_depth_follows_rows_in_and_out(scrape: Any, redis_url: str, tmp_path: Path) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     spool = FileSpool(tmp_path / "spool")
     spool.append(_row())
     spool.append(_row(cost="0.1"))

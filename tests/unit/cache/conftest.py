@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import redis.asyncio as aioredis
 
+from bot.redis.connection import plain_client
 from cache.entry import index_key, parse_entry_id
 from cache.semantic import SemanticCache, SourceVisibility
 from cache.text import tokens
@@ -86,7 +87,7 @@ async def make_cache(redis_url: str) -> AsyncIterator[CacheFactory]:
         embedder: object | None = None,
         source_visibility: SourceVisibility | None = None,
     ) -> SemanticCache:
-        client = aioredis.Redis.from_url(redis_url)
+        client = plain_client(redis_url)  # a cluster client for a redis+cluster:// URL
         cache = SemanticCache(
             client,
             embedder or HashEmbedder(),

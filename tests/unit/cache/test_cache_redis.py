@@ -6,8 +6,8 @@ import asyncio
 import time
 
 import numpy as np
-import redis.asyncio as aioredis
 
+from bot.redis.connection import plain_client
 from cache.entry import parse_entry_id
 from cache.store import entry_key
 from cache.values import CacheSettings, context_fingerprint
@@ -222,7 +222,7 @@ async def test_ghost_vector_is_never_served(make_cache: CacheFactory, redis_url:
     )
     assert entry_id is not None
     team, vector_id = parse_entry_id(entry_id)
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     await client.delete(entry_key(team, vector_id))  # behind the cache's back: no change-stream record
     await client.aclose()
     assert indexed(cache, entry_id)
@@ -297,7 +297,7 @@ async def test_shared_entry_refused_when_visibility_changed_but_not_yet_synced(
     vec = random_unit(43)
     q = "Where are the onboarding slides?"
     assert await cache.store(query(q, channel="C1", vector=vec), "Drive.", model="m", tier="economy", now=NOW)
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     from cache.store import visibility_key
 
     await client.set(visibility_key("T1", "C1"), "private")

@@ -11,8 +11,7 @@ import asyncio
 import time
 from typing import Any
 
-import redis.asyncio as aioredis
-
+from bot.redis.connection import plain_client
 from cache.store import ChangeBatch
 from cache.values import CacheSettings
 from tests.unit.cache.conftest import CacheFactory, query, random_unit
@@ -22,7 +21,7 @@ NOW = 1_000_000.0
 
 async def _commands_during(redis_url: str, seconds: float) -> dict[str, int]:
     """Calls per command that the server executed over ``seconds``, as ``INFO commandstats`` reports them."""
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     try:
         await client.config_resetstat()
         await asyncio.sleep(seconds)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-import redis.asyncio as aioredis
-
+from bot.redis.connection import plain_client
 from cache.entry import parse_entry_id
 from cache.store import entry_key, visibility_key
 from cache.values import CacheSettings
@@ -39,7 +38,7 @@ async def test_a_stale_replica_cannot_share_a_channel_again_that_turned_private(
     assert await stale.lookup(query("Who runs payroll?", vector=vec), now=NOW) is not None  # inside C1: fine
     new_id = await stale.store(query("What is the codename?", vector=other), "BLUEBIRD.", model="m", tier="economy")
     assert new_id is not None
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     try:
         assert await client.get(visibility_key("T1", "C1")) == b"private"
         _team, vector_id = parse_entry_id(new_id)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import redis.asyncio as aioredis
-
+from bot.redis.connection import plain_client
 from cache.entry import Entry
 from cache.store import EntryStore, entry_key, lru_key
 from vocabulary import TaskKind, Tier, Visibility
@@ -11,7 +10,7 @@ from vocabulary import TaskKind, Tier, Visibility
 
 async def test_touching_a_removed_entry_writes_nothing(redis_url: str) -> None:
     """Another replica may evict an entry between this one's read and its hit bookkeeping."""
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     store = EntryStore(client)
     entry = Entry(
         vector_id=await store.next_vector_id(),

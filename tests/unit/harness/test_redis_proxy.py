@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
+from bot.redis.connection import plain_client
 from tests.harness.redis_proxy import RedisFaultProxy
 
 
 async def test_a_lost_reply_makes_redis_py_send_the_command_again(redis_url: str) -> None:
     proxy = RedisFaultProxy(redis_url).start()
-    direct = aioredis.Redis.from_url(redis_url)
+    direct = plain_client(redis_url)
     through = aioredis.Redis.from_url(proxy.url, retry_on_error=[ConnectionError, OSError])
     try:
         proxy.drop_reply(b"counter")

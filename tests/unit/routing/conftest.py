@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
+from bot.redis.connection import plain_client
 from routing.catalog import Catalog
 
 BASE_CATALOG: dict[str, Any] = {
@@ -114,6 +115,6 @@ def catalog() -> Catalog:
 
 @pytest.fixture
 async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)  # a cluster client for a redis+cluster:// URL
     yield client
     await client.aclose()

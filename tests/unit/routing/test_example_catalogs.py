@@ -12,8 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 
+from bot.redis.connection import plain_client
 from routing.catalog import load_catalog
 from routing.factory import build_routing
 from routing.plan import RoutePlan
@@ -60,7 +60,7 @@ async def test_each_example_routes_through_the_real_router(
     catalog = load_catalog(path)
     for env in KEY_ENVS[path.stem]:
         monkeypatch.setenv(env, "test-key")
-    redis = aioredis.Redis.from_url(redis_url)
+    redis = plain_client(redis_url)
     routing = build_routing(catalog, redis)
 
     async def tier_of(text: str) -> Tier:

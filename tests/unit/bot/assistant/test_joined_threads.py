@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import redis.asyncio as aioredis
-
 from bot.assistant.joined_threads import JOINED_TTL_S, JoinedThreads
+from bot.redis.connection import plain_client
 
 
 async def test_a_joined_thread_is_remembered_and_expires(redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     threads = JoinedThreads(client)
     try:
         await threads.join("T1", "C1", "111.222")

@@ -19,6 +19,7 @@ from bot.assistant.orchestrator import Assistant, AssistantParts
 from bot.feedback.votes import NoFeedback
 from bot.ledger import Ledger
 from bot.lifecycle import Lifecycle
+from bot.redis.connection import plain_client
 from bot.request import Request, Scope, Surface
 from bot.slack.conversations import ConversationReader
 from bot.slack.pane import PaneApi
@@ -70,7 +71,7 @@ def build_assistant(client: AsyncWebClient, redis: aioredis.Redis, routing: Any)
 
 
 async def test_unexpected_error_replaces_the_placeholder_and_is_recorded_once(redis_url: str) -> None:
-    redis = aioredis.Redis.from_url(redis_url)
+    redis = plain_client(redis_url)
     with SlackEmulator() as slack:
         alice = slack.add_user("alice")
         channel = slack.add_channel("general", members=[alice.id]).id

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import redis.asyncio as aioredis
-
 from bot.assistant.fresh_answers import FreshAnswerRecord, FreshAnswers
 from bot.assistant.joined_threads import JoinedThreads
 from bot.assistant.manners import PENNY, ThreadState
+from bot.redis.connection import plain_client
 from bot.slack.blocks import BUTTON_VALUE_LIMIT, CacheNote, note_blocks
 
 
 async def test_joining_then_people_writing(redis_url: str) -> None:
-    redis = aioredis.Redis.from_url(redis_url)
+    redis = plain_client(redis_url)
     threads = JoinedThreads(redis, ttl_s=60)
     assert await threads.state("T1", "C1", "1.1") is None
     await threads.saw("T1", "C1", "1.1", "U0BOB")
@@ -30,7 +29,7 @@ async def test_joining_then_people_writing(redis_url: str) -> None:
 async def test_a_long_non_english_question_round_trips_through_the_fresh_answer_button(redis_url: str) -> None:
     """Before, the button's value held the question as JSON cut at 2,000 characters: 1,500 Japanese characters
     became 9,000 escaped ones, the value was cut mid-string and the click was silently refused."""
-    redis = aioredis.Redis.from_url(redis_url)
+    redis = plain_client(redis_url)
     fresh = FreshAnswers(redis)
     question = ("今週のリリース計画で、ローンチ日はいつに決まりましたか？" * 120)[:3000]
     key = await fresh.remember("T1", FreshAnswerRecord("C1", question, "1.1", "1.2", "T1:42"))

@@ -12,10 +12,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 
 from bot.bookkeeping.export import COLUMNS, parse_duration
 from bot.ledger import LedgerEntry
+from bot.redis.connection import plain_client
 from tests.harness.ledger_seed import record_at
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
@@ -38,7 +38,7 @@ def _row(request_id: str, team: str = "T1", cost: str = "0.000123457") -> Ledger
 
 
 async def _seed(redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     now = datetime.now(UTC)
     await record_at(client, _row("old"), now - timedelta(days=9))
     await record_at(client, _row("recent"), now - timedelta(days=2))

@@ -15,6 +15,7 @@ from bot.bookkeeping.retention import LedgerRetention
 from bot.digest.daily import DailyFigures
 from bot.digest.report import DigestReader, IsoWeek
 from bot.ledger import Ledger, LedgerEntry
+from bot.redis.connection import plain_client
 from bot.redis.keys import LEDGER_TEAMS_KEY, ledger_stream_key
 from routing.learned.feedback_log import FeedbackLog
 from tests.harness.ledger_seed import record_at
@@ -26,7 +27,7 @@ MODELS = [("glm-4-plus", "economy"), ("deepseek-v4-flash", "standard"), ("deepse
 
 @pytest.fixture
 async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     yield client
     await client.aclose()
 

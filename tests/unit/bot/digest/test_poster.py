@@ -22,6 +22,7 @@ from bot.digest.poster import DigestPoster, PostStatus, build_digest_poster
 from bot.digest.report import Digest, DigestReader, IsoWeek
 from bot.digest.scheduler import JOB_ID, DigestScheduler
 from bot.ledger import Ledger, LedgerEntry
+from bot.redis.connection import plain_client
 from bot.redis.keys import digest_lock_key
 from routing.learned.feedback_log import FeedbackLog
 from tests.harness.ledger_seed import record_at
@@ -45,7 +46,7 @@ def channel(slack: SlackEmulator) -> str:
 
 @pytest.fixture
 async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     start, _ = WEEK.bounds(UTC_ZONE)
     for hour, (model, tier, cost, baseline) in enumerate(
         [
@@ -86,7 +87,7 @@ def _digests(slack: SlackEmulator, channel: str) -> list[str]:
 async def test_two_scheduled_replicas_post_one_digest_with_its_chart(
     slack: SlackEmulator, redis: aioredis.Redis, redis_url: str, channel: str
 ) -> None:
-    other_redis = aioredis.Redis.from_url(redis_url)  # a second replica: its own connection, the same Redis
+    other_redis = plain_client(redis_url)  # a second replica: its own connection, the same Redis
     schedulers = [
         DigestScheduler(_poster(slack, client, channel), cron="0 9 * * mon", tz=UTC_ZONE, now=lambda: RUN_AT)
         for client in (redis, other_redis)

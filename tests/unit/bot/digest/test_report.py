@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from bot.digest.blocks import change, digest_blocks, fallback_text, usd
 from bot.digest.report import DigestReader, IsoWeek, Spend, Votes
 from bot.ledger import Ledger, LedgerEntry
+from bot.redis.connection import plain_client
 from routing.learned.feedback_log import FeedbackLog, Vote
 from tests.harness.ledger_seed import record_at
 
@@ -48,7 +49,7 @@ def _row(
 
 @pytest.fixture
 async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     yield client
     await client.aclose()
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import redis.asyncio as aioredis
-
 from bot.feedback.answer_map import AnsweredMessage, AnswerMap
 from bot.feedback.deleted_messages import DeletedMessages
+from bot.redis.connection import plain_client
 from vocabulary import RequestOutcome, TaskKind, Tier
 
 
 async def test_deleting_pennys_reply_evicts_the_entry_it_showed_and_a_source_evicts_by_source(redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     answers = AnswerMap(client)
     by_source: list[tuple[str, str, str]] = []
     evicted: list[str] = []

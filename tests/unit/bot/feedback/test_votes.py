@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 
 from bot.feedback.answer_map import AnsweredMessage, AnswerMap
 from bot.feedback.votes import Feedback
+from bot.redis.connection import plain_client
 from bot.request import Reaction
 from handlers.reactions import parse_reaction
 from routing.learned.config import ScorerConfig
@@ -63,7 +64,7 @@ def test_reactions_on_files_or_without_a_user_are_ignored() -> None:
 
 @pytest.fixture
 async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     yield client
     await client.aclose()
 

@@ -1,12 +1,12 @@
 import asyncio
 
-import redis.asyncio as aioredis
-
+from bot.redis.connection import plain_client
 from bot.slack.event_claims import ClaimStatus, EventClaims
 
 
 async def test_first_claim_wins_and_duplicates_are_dropped(redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
+    await client.ping()  # connected first, as Penny connects (a fresh cluster client races its slot map)
     claims = EventClaims(client, lease_s=5, record_ttl_s=60)
     outcomes = await asyncio.gather(*(claims.claim("T1", "Ev1") for _ in range(10)))
     assert sorted(o.status for o in outcomes).count(ClaimStatus.WON) == 1
@@ -18,7 +18,7 @@ async def test_first_claim_wins_and_duplicates_are_dropped(redis_url: str) -> No
 
 
 async def test_expired_lease_is_taken_over_with_the_placeholder(redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     claims = EventClaims(client, lease_s=0.3, record_ttl_s=60)
     first = await claims.claim("T1", "Ev2")
     await first.remember_reply("111.222")
@@ -35,7 +35,7 @@ async def test_expired_lease_is_taken_over_with_the_placeholder(redis_url: str) 
 
 
 async def test_heartbeat_keeps_a_slow_worker_owner(redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     claims = EventClaims(client, lease_s=0.3, record_ttl_s=60)
     claim = await claims.claim("T1", "Ev3")
     claim.start_heartbeat()
@@ -46,7 +46,7 @@ async def test_heartbeat_keeps_a_slow_worker_owner(redis_url: str) -> None:
 
 
 async def test_claims_are_scoped_by_team(redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     claims = EventClaims(client, lease_s=5, record_ttl_s=60)
     assert (await claims.claim("T1", "Ev4")).status is ClaimStatus.WON
     assert (await claims.claim("T2", "Ev4")).status is ClaimStatus.WON
@@ -55,7 +55,7 @@ async def test_claims_are_scoped_by_team(redis_url: str) -> None:
 
 async def test_a_claim_re_sent_after_a_lost_reply_is_still_won_by_its_owner(redis_url: str) -> None:
     """redis-py re-sends a command after a connection error even when Redis ran it: same arguments, twice."""
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     claims = EventClaims(client, lease_s=5, record_ttl_s=60)
     first = await claims.claim("T1", "Ev5", owner="worker-a")
     again = await claims.claim("T1", "Ev5", owner="worker-a")
@@ -67,7 +67,7 @@ async def test_a_claim_re_sent_after_a_lost_reply_is_still_won_by_its_owner(redi
 
 
 async def test_a_re_sent_takeover_is_still_a_takeover_with_the_placeholder(redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     claims = EventClaims(client, lease_s=0.2, record_ttl_s=60)
     crashed = await claims.claim("T1", "Ev6", owner="worker-a")
     await crashed.remember_reply("111.222")

@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 
-import redis.asyncio as aioredis
-
+from bot.redis.connection import plain_client
 from bot.replies import PLACEHOLDER_TEXT
 from bot.slack.update_budget import APPEND, UPDATE, UpdateBudget
 from tests.unit.bot.slack.conftest import Room
 
 
 async def test_a_window_grants_its_limit_then_waits_for_the_oldest_call(redis_url: str) -> None:
-    redis = aioredis.Redis.from_url(redis_url)
+    redis = plain_client(redis_url)
     budget = UpdateBudget(redis, per_minute={UPDATE: 3}, window_s=1.0)
     assert [await budget.try_take("T1", UPDATE) for _ in range(4)] == [True, True, True, False]
     assert await budget.try_take("T2", UPDATE), "budgets are per workspace"
@@ -25,7 +24,7 @@ async def test_a_window_grants_its_limit_then_waits_for_the_oldest_call(redis_ur
 
 
 async def test_progress_leaves_a_slot_for_every_reply_in_flight(redis_url: str) -> None:
-    redis = aioredis.Redis.from_url(redis_url)
+    redis = plain_client(redis_url)
     budget = UpdateBudget(redis, per_minute={UPDATE: 5})
     for reply in ("r1", "r2", "r3"):
         await budget.hold("T1", UPDATE, reply)
@@ -38,7 +37,7 @@ async def test_progress_leaves_a_slot_for_every_reply_in_flight(redis_url: str) 
 
 
 async def test_a_held_place_expires_when_its_worker_died(redis_url: str) -> None:
-    redis = aioredis.Redis.from_url(redis_url)
+    redis = plain_client(redis_url)
     budget = UpdateBudget(redis, per_minute={UPDATE: 2}, inflight_ttl_s=0.2)
     await budget.hold("T1", UPDATE, "dead")
     await budget.hold("T1", UPDATE, "dead-too")
@@ -50,7 +49,7 @@ async def test_a_held_place_expires_when_its_worker_died(redis_url: str) -> None
 
 async def test_twenty_replies_finish_together_without_a_single_429(room: Room, redis_url: str) -> None:
     """Slack's own limit (sliding minute, 30 edits) and the budget agree: finals never wait on Slack."""
-    redis = aioredis.Redis.from_url(redis_url)
+    redis = plain_client(redis_url)
     room.slack.set_rate_limit("chat.update", per_minute=30)
     budget = UpdateBudget(redis, per_minute={UPDATE: 30})
 

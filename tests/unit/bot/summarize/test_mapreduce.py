@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
+from bot.redis.connection import plain_client
 from bot.summarize.calls import Answered, SummaryStopped
 from bot.summarize.chunks import Line
 from bot.summarize.mapreduce import MapReduce, MapReduceSettings, Source
@@ -113,7 +114,7 @@ def channel(days: int = 3, per_day: int = 30) -> list[Line]:
 
 @pytest.fixture
 async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     yield client
     await client.aclose()
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-import redis.asyncio as aioredis
-
+from bot.redis.connection import plain_client
 from routing.calls.health import Health, ModelState
 
 
@@ -75,7 +74,7 @@ async def test_model_threshold_is_its_own(redis, catalog, clock) -> None:
 
 
 async def test_two_instances_sharing_redis_agree(redis_url, catalog, clock) -> None:
-    a_client, b_client = aioredis.Redis.from_url(redis_url), aioredis.Redis.from_url(redis_url)
+    a_client, b_client = plain_client(redis_url), plain_client(redis_url)
     try:
         a, b = Health(a_client, catalog, clock=clock), Health(b_client, catalog, clock=clock)
         for i in range(5):  # calls land on alternating replicas

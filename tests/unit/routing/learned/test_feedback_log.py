@@ -8,6 +8,7 @@ import numpy as np
 import redis.asyncio as aioredis
 from numpy.typing import NDArray
 
+from bot.redis.connection import plain_client
 from routing.keys import feedback_counters_key, feedback_legacy_votes_key, feedback_log_key, feedback_votes_key
 from routing.learned.config import ScorerConfig
 from routing.learned.features import text_features, word_buckets
@@ -152,7 +153,7 @@ async def test_replicas_agree_and_the_scorer_escalates_prompts_like_badly_rated_
     await _vote_cluster(log, config, bad_topic, rng, 60, good_economy=False, prefix="bad")
     await _vote_cluster(log, config, good_topic, rng, 60, good_economy=True, prefix="good")
 
-    other = aioredis.Redis.from_url(redis_url)
+    other = plain_client(redis_url)
     try:
         replicas = [WorkspaceScorers(config), WorkspaceScorers(config)]
         syncs = [ScorerSync(FeedbackLog(redis), replicas[0]), ScorerSync(FeedbackLog(other), replicas[1])]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+from bot.redis.connection import plain_client
 from routing.policy import BudgetLimit, Budgets
 from routing.spend.budget import Budget, Reservation
 
@@ -29,10 +30,11 @@ async def test_twenty_concurrent_reservations_never_overshoot(redis, clock) -> N
 
 async def test_twenty_concurrent_budget_instances_never_overshoot(redis, redis_url, clock) -> None:
     """Replicas: separate clients and Budget objects on the same Redis."""
-    import redis.asyncio as aioredis
-
-    clients = [aioredis.Redis.from_url(redis_url) for _ in range(4)]
+    clients = [plain_client(redis_url) for _ in range(4)]
     try:
+        # Connected first, as Penny connects (``connect_redis`` pings): a fresh redis-py cluster client that gets
+        # concurrent first commands loads its slot map under them and can drop their connections.
+        await asyncio.gather(*(c.ping() for c in clients))
         instances = [Budget(c, budgets(monthly_hard="0.05"), clock=clock) for c in clients]
         results = await asyncio.gather(*(instances[i % 4].reserve("T1", Decimal("0.01")) for i in range(20)))
         assert sum(r is not None for r in results) == 5

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import redis.asyncio as aioredis
-
+from bot.redis.connection import plain_client
 from bot.replies import PLACEHOLDER_TEXT
 from bot.slack.formatting import to_mrkdwn
 from bot.slack.streamer import StreamMode
@@ -23,7 +22,7 @@ async def test_a_start_that_landed_before_failing_is_adopted_not_orphaned(room: 
 
 
 async def test_no_start_slot_means_edits_for_this_reply(room: Room, redis_url: str) -> None:
-    redis = aioredis.Redis.from_url(redis_url)
+    redis = plain_client(redis_url)
     budget = UpdateBudget(redis, per_minute={START: 1})
     first = room.streamer(mode=StreamMode.AUTO, budget=budget)
     second = room.streamer(mode=StreamMode.AUTO, budget=budget)
