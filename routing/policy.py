@@ -153,8 +153,8 @@ class QualityPolicy(BaseModel):
     loop_min_chars: int = Field(default=120, gt=0)  # an exact loop: this many repeated characters...
     loop_min_copies: int = Field(default=3, ge=2)  # ...in at least this many back-to-back copies
     loop_max_period: int = Field(default=400, gt=0)  # the longest repeated unit looked for, in characters
-    ngram_window_words: int = Field(default=80, ge=8)  # a loop with variations: the last words of prose...
-    ngram_min_distinct: float = Field(default=0.35, gt=0, le=1)  # ...must be at least this share new 4-grams
+    ngram_window_words: int = Field(default=60, ge=8)  # a loop with variations: the last words of prose...
+    ngram_min_distinct: float = Field(default=0.5, gt=0, le=1)  # ...must be at least this share new 4-grams
     leaked_tokens_max: int = Field(default=4, ge=0)  # template markers tolerated (stripped) in one answer
     refusal_max_chars: int = Field(default=300, ge=0)  # a grounded "I don't know" this short is a failed attempt
 

@@ -77,6 +77,22 @@ class QualityGate:
         self._opened = True
         return self._release(len(self._text))
 
+    def abandon(self) -> str:
+        """The stream broke (cut, stalled, out of time): what arrived and passes the checks so far is shown, so the
+        resume continues from it as it would without a gate. A possible refusal stays held (it is dropped)."""
+        if self.finding is not None:
+            return ""
+        if not self._policy.enabled:
+            return self._release(len(self._text))
+        self.finding = leaked_tokens(self._markers, self._policy) or repetition(self._text, self._policy)
+        if self.finding is not None:
+            return self._cut()
+        text = self._text
+        if self._grounded and len(text.strip()) <= self._policy.refusal_max_chars and refusal_start(text):
+            return ""
+        self._opened = True
+        return self._release(len(text))
+
     def _may_open(self) -> bool:
         text = self._text
         if len(text) < self._policy.hold_chars:

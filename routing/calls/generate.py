@@ -293,6 +293,12 @@ class Generator:
                     error = gate.finding.kind
                 if ended:
                     break
+            if error is not None and gate.finding is None:  # the stream broke: keep what passed the checks
+                out = joiner.feed(gate.abandon())
+                if out:
+                    new_chars += len(out)
+                    yield TextDelta(out)
+                error = gate.finding.kind if gate.finding is not None else error
         finally:
             await events.aclose()  # type: ignore[attr-defined]
         if usage is None and received:

@@ -105,7 +105,7 @@ def ngram_loop(text: str, policy: QualityPolicy) -> Finding | None:
     words = _prose_words(text)
     if len(words) < window:
         return None
-    folded = [_NUMBER.sub("0", m.group().lower()) for m in words]
+    folded = ["0" if m.group().isdigit() else m.group().lower() for m in words]
     grams = [tuple(folded[i : i + _NGRAM]) for i in range(len(folded) - _NGRAM + 1)]
     start = len(grams) - (window - _NGRAM + 1)
     counted = [i for i in range(start, len(grams)) if any(not w.isdigit() for w in grams[i])]
