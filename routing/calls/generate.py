@@ -304,7 +304,7 @@ class Generator:
         if usage is None and received:
             usage = estimate_usage(messages, received)  # a cut stream never reports usage
         cost = call_cost(model, usage) if usage is not None else Decimal(0)
-        kind = None if error is None else error if isinstance(error, str) else str(error.kind)
+        kind = None if error is None else str(error) if isinstance(error, str) else str(error.kind)
         probe_token = probes.pop(model.id, None)
         elapsed = self._monotonic() - t0
         await self._record_health(model, error, ttft, elapsed, probe_token)
