@@ -73,6 +73,8 @@ async def test_a_loop_in_the_first_phrase_is_never_shown_and_the_next_tier_answe
     assert outcome.escalations == ((GLM, "repetition"),)
     assert outcome.attempts[0].cost > 0 and outcome.cost == sum(a.cost for a in outcome.attempts)
     assert outcome.attempts[0].chars_shown == 0 and not outcome.attempts[1].resumed
+    glm, flash = await routing.health.stats(GLM), await routing.health.stats(FLASH)
+    assert (glm.calls, glm.errors, flash.errors) == (1, 1, 0), "a degenerate answer counts against its model"
 
 
 async def test_leaked_tokens_with_a_made_up_turn_escalate(routing: Routing, server: OpenAIServer) -> None:
