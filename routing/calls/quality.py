@@ -48,7 +48,6 @@ class Finding:
 # ---- repetition ---------------------------------------------------------------------------------------------
 
 _WORD = re.compile(r"\w+")
-_NUMBER = re.compile(r"\d+")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _NGRAM = 4  # word 4-grams: short enough to catch a loop early, long enough that prose rarely repeats one
 
@@ -183,7 +182,7 @@ _SUBSTANCE = re.compile(r"\b(?:but|however|although|though|that\s+said|the\s+thr
 
 
 def _refusal_body(text: str) -> str:
-    stripped = text.strip()
+    stripped = text.strip().replace("\u2019", "'")  # models write typographic apostrophes as often as plain ones
     return _APOLOGY.sub("", stripped, count=1).lstrip()
 
 
