@@ -347,6 +347,11 @@ class Call:
         return self.messages[0]["content"] == MAP_SYSTEM
 
 
+def _filler(chars: int) -> str:
+    """An answer of ``chars`` characters that is no loop (the quality checks would rightly fail "lorem lorem…")."""
+    return " ".join(f"point{i}" for i in range(chars // 6 + 1))[:chars]
+
+
 class ScriptedModels:
     """A ``StreamingClient`` that answers from the data, reports usage like a provider and takes modelled time."""
 
@@ -577,7 +582,7 @@ class GrowthReplay:
         question = SlackMessage(ask.user, f"<@{PENNY}> {ask.question}", _ts(ask.at), from_bot=False)
         messages = chat_messages(ask.question, [*visible, question], current_ts=question.ts, names=PEOPLE)
         tokens = ask.answer_tokens
-        self._script.final = thread.dialogue.summary if tokens == 0 else ("lorem " * tokens)[: tokens * CHARS_PER_TOKEN]
+        self._script.final = thread.dialogue.summary if tokens == 0 else _filler(tokens * CHARS_PER_TOKEN)
         request = self._request(thread.channel, ask.user, ask.question, ask.at, None)
         plan = await self._routing.router.plan(
             RouteRequest(TEAM, thread.channel, ask.user, ask.question, messages, command=None)

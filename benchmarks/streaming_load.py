@@ -44,15 +44,18 @@ from tests.harness.openai_server import ANY_MODEL, OpenAIServer
 from tests.harness.slack_emulator import SlackEmulator
 from tests.harness.slack_emulator.models import Delivery
 
+# Eight points that say different things (the quality checks would rightly fail eight copies of one sentence).
+_REGIONS = ("Nordics", "Iberia", "Benelux", "Canada", "Brazil", "Japan", "India", "Australia")
+_OWNERS = ("Ana", "Ben", "Chen", "Dara", "Eli", "Femi", "Gus", "Hana")
 ANSWER = "\n\n".join(
     [
         "**Short version:** the rollout moves by one week per region, and owners confirm by Friday.",
         *(
-            f"Point {i}: the rollout for region {i % 7} moves to week {i % 4 + 1}, owners confirm by Friday."
+            f"Point {i}: the {_REGIONS[i]} rollout moves to week {i % 4 + 1}; {_OWNERS[i]} confirms by Friday."
             for i in range(4)
         ),
         "- EU and UK go first\n- the US follows on the Monday after\n- APAC last, with `rollout.sh --region apac`",
-        *(f"Point {i}: the rollout for region {i % 7} moves to week {i % 4 + 1}." for i in range(4, 8)),
+        *(f"Point {i}: {_OWNERS[i]} moves {_REGIONS[i]} to week {i % 4 + 1}." for i in range(4, 8)),
     ]
 )
 EXPECTED = {to_mrkdwn(ANSWER), to_markdown(ANSWER)}  # the answer as edits show it, or as a native stream does

@@ -12,6 +12,7 @@ so a row that did reach Redis before the connection broke is still counted once.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
@@ -50,7 +51,8 @@ class LedgerEntry:
     cached price). A memoized summary says how many of its ``summary_chunks`` it took from earlier summaries
     (``chunks_reused``), what making those again would have cost (``reuse_saved_usd``) and taken
     (``reuse_saved_ms``); their baseline cost is part of ``baseline_cost_usd``. Rows written before these fields
-    existed read them as zero.
+    existed read them as zero. ``escalations`` lists (model, why) for each answer that failed its quality check
+    (a loop, leaked template tokens, an empty refusal) so a dearer tier answered instead; stored as JSON.
     """
 
     request_id: str
@@ -75,6 +77,7 @@ class LedgerEntry:
     chunks_reused: int = 0
     reuse_saved_usd: Decimal = Decimal(0)
     reuse_saved_ms: int = 0
+    escalations: tuple[tuple[str, str], ...] = ()
 
     def to_fields(self) -> dict[str, str]:
         def text(value: object) -> str:
@@ -82,7 +85,9 @@ class LedgerEntry:
                 return ""
             return str(int(value)) if isinstance(value, bool) else str(value)
 
-        return {key: text(value) for key, value in asdict(self).items()}
+        fields = {key: text(value) for key, value in asdict(self).items()}
+        fields["escalations"] = json.dumps([list(pair) for pair in self.escalations]) if self.escalations else ""
+        return fields
 
     @classmethod
     def from_fields(cls, fields: Any) -> LedgerEntry:
@@ -112,6 +117,7 @@ class LedgerEntry:
             chunks_reused=int(raw.get("chunks_reused") or 0),
             reuse_saved_usd=Decimal(raw.get("reuse_saved_usd") or 0),
             reuse_saved_ms=int(raw.get("reuse_saved_ms") or 0),
+            escalations=tuple((str(m), str(k)) for m, k in json.loads(raw.get("escalations") or "[]")),
         )
 
 

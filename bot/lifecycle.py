@@ -65,6 +65,7 @@ class LedgerRow:
             estimated=any(g.estimated for g in done),
             attempts=sum(len(g.attempts) for g in done),
             cached_tokens=sum(g.cached_tokens for g in done),
+            escalations=tuple(pair for g in done for pair in g.escalations),
         )
 
     def reused(self, *, chunks: int, reused: int, saved: Decimal, saved_ms: int, baseline: Decimal) -> None:

@@ -51,6 +51,11 @@ FALLBACKS = Counter(
     "penny_llm_fallbacks_total", "Moves to another model after a failed call", ["from_model", "to_model"]
 )
 
+ESCALATIONS = Counter(
+    "penny_quality_escalations_total",
+    "Answers that failed a quality check (loop, leaked template tokens, empty refusal), by model and reason",
+    ["model", "reason"],
+)
 SLACK_RATE_LIMITED = Counter("penny_slack_rate_limited_total", "HTTP 429 answers from Slack, by method", ["method"])
 
 BUDGET_SPENT_USD = Gauge("penny_budget_spent_usd", "Spent (settled and reserved) this period, USD", ["team", "period"])
@@ -110,6 +115,8 @@ def observe_generation(generation: Generation) -> None:
         LLM_CALL_SECONDS.labels(model=attempt.model).observe(attempt.duration_s)
         if attempt.ttft_s is not None:
             LLM_TTFT_SECONDS.labels(model=attempt.model).observe(attempt.ttft_s)
+    for model, reason in generation.escalations:
+        ESCALATIONS.labels(model=model, reason=reason).inc()
 
 
 def observe_cache_lookup(kind: str | None) -> None:

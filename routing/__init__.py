@@ -11,6 +11,7 @@ The assistant's API (built once by ``routing.factory.build_routing(catalog, redi
 - ``Budget`` / ``Health`` for admin views; ``classify`` and ``cost`` are pure functions.
 
 Modules: ``catalog`` + ``policy`` (YAML config), ``classify``, ``router`` (+ ``chain``, ``context``),
-``budget``, ``limits``, ``health``, ``generate`` (+ ``overlap``, ``generation``), ``llm`` (one SDK call),
+``budget``, ``limits``, ``health``, ``generate`` (+ ``overlap``, ``generation``, ``quality`` and its ``gate``),
+``llm`` (one SDK call),
 ``cost``, ``keys`` (Redis key names), ``learned`` (kNN scorer, plugged in through ``router.Escalator``).
 """

@@ -43,3 +43,9 @@ def order_chain(target: Tier, candidates: Iterable[ModelSpec], *, ceiling: Tier 
     for tier in tier_order(target, ceiling=ceiling):
         ordered += sorted((m for m in pool if m.tier == tier), key=_price_key)
     return spread_families(ordered)
+
+
+def escalated(rest: Sequence[ModelSpec], failed: Tier) -> list[ModelSpec]:
+    """The rest of a chain after a model of tier ``failed`` gave a degenerate answer: dearer tiers first (the
+    cascade steps up; a sibling of the same size tends to fail the same way), then the others in their order."""
+    return [m for m in rest if m.tier.rank > failed.rank] + [m for m in rest if m.tier.rank <= failed.rank]

@@ -72,3 +72,4 @@ class RoutePlan:
     notes: list[PlanNote] = field(default_factory=list)
     probes: dict[str, str] = field(default_factory=dict)  # model id → probe-lock token
     trimmed_messages: int = 0
+    grounded: bool = False  # the prompt carries context to answer from (thread, pins, a transcript)

@@ -140,6 +140,25 @@ class RetryPolicy(BaseModel):
     length_continuations: int = Field(default=1, ge=0)  # asks for the rest of an answer cut at its token limit
 
 
+class QualityPolicy(BaseModel):
+    """The cascade's quality checks (``routing/calls/quality.py``, ``gate.py``): what makes an answer degenerate,
+    and how much of it is held back so the check runs before the user sees it. Defaults were chosen against the
+    corpus in ``tests/unit/routing/calls/quality_corpus.yaml``."""
+
+    model_config = _STRICT
+
+    enabled: bool = True
+    hold_chars: int = Field(default=200, ge=0)  # an answer's first characters wait for the checks before showing
+    lag_chars: int = Field(default=120, ge=0)  # then text shows this far behind the model, so a loop is cut unseen
+    loop_min_chars: int = Field(default=120, gt=0)  # an exact loop: this many repeated characters...
+    loop_min_copies: int = Field(default=3, ge=2)  # ...in at least this many back-to-back copies
+    loop_max_period: int = Field(default=400, gt=0)  # the longest repeated unit looked for, in characters
+    ngram_window_words: int = Field(default=60, ge=8)  # a loop with variations: the last words of prose...
+    ngram_min_distinct: float = Field(default=0.5, gt=0, le=1)  # ...must be at least this share new 4-grams
+    leaked_tokens_max: int = Field(default=4, ge=0)  # template markers tolerated (stripped) in one answer
+    refusal_max_chars: int = Field(default=300, ge=0)  # a grounded "I don't know" this short is a failed attempt
+
+
 class LearnedPolicy(BaseModel):
     """The learned scorer's seat in routing. ``enabled`` is read by the router; ``min_votes`` is for whoever
     builds the scorer (its own config decides when it turns on and how sure it must be to move a prompt up)."""
@@ -166,6 +185,7 @@ class Policy(BaseModel):
     health: HealthPolicy = Field(default_factory=HealthPolicy)
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     learned: LearnedPolicy = Field(default_factory=LearnedPolicy)
+    quality: QualityPolicy = Field(default_factory=QualityPolicy)
 
     @field_validator("tiers", mode="before")
     @classmethod

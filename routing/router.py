@@ -52,6 +52,7 @@ class RouteRequest:
     command: str | None = None
     prompt_vector: Vector | None = None  # the request's one embedding, shared with the cache; optional
     answer_tokens: int | None = None  # None: the policy's budget for the classified task
+    grounded: bool = False  # the prompt carries context to answer from: an empty "I don't know" is then a failure
 
 
 class Router:
@@ -148,6 +149,7 @@ class Router:
             notes,
             probes,
             trimmed,
+            grounded=request.grounded,
         )
 
     def _tier_for(self, request: RouteRequest, classification: Classification) -> Tier:

@@ -90,6 +90,10 @@ class Gathered:
         """Every message the answer was built from: deleting any of them evicts the cached answer."""
         return [m.ts for m in self.thread] + self.pins.message_ts
 
+    def grounded(self, current_ts: str) -> bool:
+        """The prompt carries something to answer from (earlier messages, pins): "I don't know" is then a failure."""
+        return bool(self.pins.pins) or bool(self.earlier(current_ts))
+
     def earlier(self, current_ts: str) -> Sequence[SlackMessage]:
         return before(self.thread, current_ts)
 

@@ -208,6 +208,7 @@ class Assistant:
                 messages=gathered.messages,
                 command=request.command,
                 prompt_vector=gathered.vector,
+                grounded=gathered.grounded(request.message_ts),
             )
         )
         if isinstance(plan, Refusal):

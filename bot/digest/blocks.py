@@ -15,6 +15,7 @@ from bot.digest.report import Digest, Spend, Votes, WeekFigures
 from vocabulary import Tier
 
 SHOWN = Decimal("0.0001")
+_ESCALATION_LABELS = {"repetition": "looped", "leaked_tokens": "leaked template tokens", "refusal": "empty refusal"}
 _OUTCOME_LABELS = {
     "answered": "answered",
     "cache_hit": "from cache",
@@ -147,6 +148,8 @@ def digest_blocks(digest: Digest) -> list[dict[str, Any]]:
                 f"instead of summarized again, {usd(now.reuse_saved_usd)} not spent twice."
             )
         )
+    if now.escalations:
+        blocks.append(_section(_escalations(now.escalations)))
     problems = [f"{now.outcomes.get(name, 0)} {name}" for name in ("failed", "refused") if now.outcomes.get(name)]
     if problems:
         blocks.append(_context("⚠️ " + " · ".join(problems)))
@@ -158,6 +161,16 @@ def digest_blocks(digest: Digest) -> list[dict[str, Any]]:
         )
     )
     return blocks
+
+
+def _escalations(by_model: dict[str, dict[str, int]]) -> str:
+    """Answers a model gave that failed the quality checks, so a dearer tier answered (or finished) instead."""
+    lines = ["*Escalations* answers that failed a quality check and went a tier up"]
+    for model in sorted(by_model, key=lambda name: (-sum(by_model[name].values()), name)):
+        reasons = by_model[model]
+        detail = " · ".join(f"{count} {_ESCALATION_LABELS.get(reason, reason)}" for reason, count in reasons.items())
+        lines.append(f"• `{model}` {sum(reasons.values())} ({detail})")
+    return "\n".join(lines)
 
 
 def _quality(now: WeekFigures) -> dict[str, Any]:

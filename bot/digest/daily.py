@@ -50,6 +50,8 @@ def encode(figures: WeekFigures, *, tz: str, rows: int) -> dict[str, str]:
             fields[f"{kind}|{name}|requests"] = str(spend.requests)
             fields[f"{kind}|{name}|cost"] = str(spend.cost_usd)
             fields[f"{kind}|{name}|baseline"] = str(spend.baseline_usd)
+    for model, reasons in figures.escalations.items():
+        fields.update({f"escalation|{model}|{reason}": str(count) for reason, count in reasons.items()})
     return fields
 
 
@@ -58,10 +60,14 @@ def decode(raw: Mapping[Any, Any]) -> tuple[WeekFigures, str]:
     fields = {_text(k): _text(v) for k, v in raw.items()}
     outcomes: dict[str, int] = {}
     groups: dict[str, dict[str, dict[str, str]]] = {"tier": {}, "model": {}}
+    escalations: dict[str, dict[str, int]] = {}
     for key, value in fields.items():
         kind, _, rest = key.partition("|")
         if kind == "outcome":
             outcomes[rest] = int(value)
+        elif kind == "escalation":
+            model, _, reason = rest.rpartition("|")
+            escalations.setdefault(model, {})[reason] = int(value)
         elif kind in groups:
             name, _, stat = rest.rpartition("|")
             groups[kind].setdefault(name, {})[stat] = value
@@ -80,6 +86,7 @@ def decode(raw: Mapping[Any, Any]) -> tuple[WeekFigures, str]:
         by_model=spends("model"),
         cache_hits=int(fields["cache_hits"]),
         cache_baseline_usd=Decimal(fields["cache_baseline"]),
+        escalations=escalations,
     )
     return figures, fields.get("tz", "")
 

@@ -132,6 +132,8 @@ class WeekFigures:
     summary_chunks: int = 0
     chunks_reused: int = 0  # summary parts taken from earlier summaries instead of summarized again
     reuse_saved_usd: Decimal = Decimal(0)
+    # model → reason → answers that failed a quality check (loop, leaked tokens, empty refusal) and went a tier up
+    escalations: dict[str, dict[str, int]] = field(default_factory=dict)
     votes: Votes = Votes()
     votes_by_model: dict[str, Votes] = field(default_factory=dict)
     votes_by_tier: dict[str, Votes] = field(default_factory=dict)
@@ -182,7 +184,10 @@ def aggregate(
     by_model: dict[str, Spend] = {}
     prompt_tokens = cached_tokens = summary_chunks = chunks_reused = 0
     reuse_saved = Decimal(0)
+    escalations: dict[str, Counter[str]] = {}
     for entry in entries:
+        for model, reason in entry.escalations:
+            escalations.setdefault(model, Counter())[reason] += 1
         outcomes[entry.outcome] += 1
         cost += entry.cost_usd
         baseline += entry.baseline_cost_usd
@@ -211,6 +216,8 @@ def aggregate(
             by_tier[tier] = by_tier.get(tier, Spend()).merged(spend)
         for model, spend in day.by_model.items():
             by_model[model] = by_model.get(model, Spend()).merged(spend)
+        for model, reasons in day.escalations.items():
+            escalations.setdefault(model, Counter()).update(reasons)
     votes = Votes()
     votes_by_model: dict[str, Votes] = {}
     votes_by_tier: dict[str, Votes] = {}
@@ -234,6 +241,7 @@ def aggregate(
         summary_chunks=summary_chunks,
         chunks_reused=chunks_reused,
         reuse_saved_usd=reuse_saved,
+        escalations={model: dict(sorted(reasons.items())) for model, reasons in sorted(escalations.items())},
         votes=votes,
         votes_by_model=votes_by_model,
         votes_by_tier=votes_by_tier,

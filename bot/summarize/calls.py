@@ -67,6 +67,7 @@ class ModelCalls:
                 messages=messages,
                 command=request.command or "/summarize",
                 answer_tokens=answer_tokens,
+                grounded=True,  # a transcript to summarize: "I don't know" is never the answer
             )
         )
         if isinstance(plan, Refusal):

@@ -62,6 +62,27 @@ _PATTERN = re.compile("|".join(re.escape(token) for token in _REMOVABLE))
 _LONGEST = max(len(token) for token in _REMOVABLE)
 
 
+# Markers that begin a turn other than the answer's own: after answer text they mean a made-up turn follows (a
+# Llama 3 header leaves its role name in the text, so any header after text counts).
+_OTHER_TURN = ("user", "system", "User", "<|start_header_id|>", "<|observation|>", "tool")
+
+
+def opens_another_turn(marker: str) -> bool:
+    """``marker`` (a removed string) opens a user, system, tool or header turn: not the assistant's answer."""
+    return any(word in marker for word in _OTHER_TURN)
+
+
+def split_control_tokens(text: str) -> list[tuple[str, str]]:
+    """``text`` as (text, marker that follows it) pairs; the last pair's marker is "" (for whole texts)."""
+    parts: list[tuple[str, str]] = []
+    last = 0
+    for match in _PATTERN.finditer(text):
+        parts.append((text[last : match.start()], match.group()))
+        last = match.end()
+    parts.append((text[last:], ""))
+    return parts
+
+
 def strip_control_tokens(text: str) -> str:
     """``text`` without any known control token (for whole texts; streams use ``ControlTokenFilter``)."""
     return _PATTERN.sub("", text)
@@ -84,12 +105,20 @@ class ControlTokenFilter:
 
     def feed(self, piece: str) -> str:
         """The text that is certain now; a tail that may still become a marker waits for the next piece."""
-        text = self._pending + piece
-        keep = _open_tail(text)
-        self._pending = text[len(text) - keep :] if keep else ""
-        return strip_control_tokens(text[: len(text) - keep])
+        return "".join(text for text, _ in self.feed_parts(piece))
 
     def finish(self) -> str:
         """Whatever was held back, once the stream has ended."""
+        return "".join(text for text, _ in self.finish_parts())
+
+    def feed_parts(self, piece: str) -> list[tuple[str, str]]:
+        """Like ``feed``, as (text, the marker removed after it) pairs, so a caller can see where markers were
+        (the quality check counts them: ``routing/calls/quality.py``)."""
+        text = self._pending + piece
+        keep = _open_tail(text)
+        self._pending = text[len(text) - keep :] if keep else ""
+        return split_control_tokens(text[: len(text) - keep])
+
+    def finish_parts(self) -> list[tuple[str, str]]:
         text, self._pending = self._pending, ""
-        return strip_control_tokens(text)
+        return split_control_tokens(text)

@@ -9,7 +9,10 @@ deadline; empty or whitespace-only answers and streams without a ``finish_reason
 - ``cut`` after text was shown: resume — ask the same model (then the next ones) to continue from the text so
   far, and join with ``OverlapJoiner`` so nothing is shown twice;
 - ``finish_reason=length``: the answer stands, and is continued the same way up to ``length_continuations``
-  times while the deadline and the budget reservation allow (else the bot says it was cut at its limit).
+  times while the deadline and the budget reservation allow (else the bot says it was cut at its limit);
+- a degenerate answer (a loop, leaked template tokens, an empty refusal: ``quality.py``, held back by
+  ``gate.py``): a failed attempt, and the cascade's step up — the next model tried is from a dearer tier than
+  the one that failed, starting afresh when nothing was shown, else continuing from the clean part.
 
 When the overall deadline passes after text was shown, that text is the answer so far: the ``Generation`` is
 ``partial`` with ``cut_short`` saying why, and the bot keeps the words on screen with a note.
@@ -33,16 +36,19 @@ from typing import Protocol
 
 import structlog
 
-from routing.calls.generation import OVERALL_TIMEOUT, Attempt, Generation
+from routing.calls.gate import QualityGate
+from routing.calls.generation import OVERALL_TIMEOUT, Attempt, Generation, outcome_of
 from routing.calls.health import Health
-from routing.calls.llm import ErrorKind, LLMError, StreamEnd, StreamEvent, TextDelta
+from routing.calls.llm import ControlToken, ErrorKind, LLMError, StreamEnd, StreamEvent, TextDelta
 from routing.calls.overlap import OverlapJoiner
+from routing.calls.quality import Degeneracy
 from routing.catalog import Catalog, ModelSpec
+from routing.chain import escalated
 from routing.chat import ChatMessage
 from routing.plan import RESERVE_PROMPT_MARGIN, RoutePlan
 from routing.policy import RetryPolicy
 from routing.spend.budget import Budget
-from routing.spend.cost import Usage, add_usage, call_cost, estimate_prompt_tokens, estimate_tokens, estimate_usage
+from routing.spend.cost import Usage, call_cost, estimate_usage
 
 log = structlog.get_logger(__name__)
 
@@ -76,6 +82,12 @@ def continuation(messages: Sequence[ChatMessage], shown: str) -> list[ChatMessag
     return [*messages, {"role": "assistant", "content": shown}, {"role": "user", "content": CONTINUE_PROMPT}]
 
 
+def _nothing_to_add(error: LLMError | str, attempts: list[Attempt]) -> bool:
+    """An empty continuation of an answer cut for its quality: the clean part shown was already all of it."""
+    cut_for_quality = any(a.error in Degeneracy.kinds() for a in attempts[:-1])
+    return isinstance(error, LLMError) and error.kind is ErrorKind.EMPTY and cut_for_quality and attempts[-1].resumed
+
+
 @dataclass
 class _AttemptEnd:
     attempt: Attempt
@@ -103,6 +115,7 @@ class Generator:
         self._health = health
         self._budget = budget
         self._retry = retry or catalog.policy.retry
+        self._quality = catalog.policy.quality
         self._monotonic = monotonic
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -126,9 +139,11 @@ class Generator:
         finish_reason: str | None = None
         answered_by: ModelSpec | None = None
         settled = False
+        chain = list(plan.chain)
         try:
             continuations = 0
-            for model in plan.chain:
+            while chain:
+                model = chain.pop(0)
                 if not await self._cover(plan, model, attempts):
                     attempts.append(Attempt(model.id, BUDGET, None, 0.0, 0, None, Decimal(0)))
                     continue
@@ -156,6 +171,12 @@ class Generator:
                         break
                     if answered_by is not None:
                         break  # a continuation failed: the answer so far stands, cut at its length limit
+                    if isinstance(end.error, Degeneracy):
+                        chain = escalated(chain, model.tier)  # the cascade: a dearer tier tries next
+                        break
+                    if _nothing_to_add(end.error, attempts):
+                        finish_reason, answered_by = "stop", model  # the clean part was the whole answer
+                        break
                     waited = self._next_wait(end.error, tries, shown, deadline)
                     if waited < 0:
                         break
@@ -163,7 +184,9 @@ class Generator:
                         await self._sleep(waited)
                 if answered_by is not None or self._monotonic() >= deadline:
                     break
-            outcome = self._outcome(plan, prompt, shown, attempts, answered_by, finish_reason, started)
+            baseline_model = self._catalog.baseline_model
+            latency = self._monotonic() - started
+            outcome = outcome_of(plan, baseline_model, prompt, shown, attempts, answered_by, finish_reason, latency)
             settled = True
             await self._settle(plan, outcome.cost)
             await self._release_probes(probes)
@@ -222,6 +245,7 @@ class Generator:
         policy = self._retry
         messages = continuation(prompt, shown) if shown else prompt
         joiner = OverlapJoiner(shown)
+        gate = QualityGate(self._quality, grounded=plan.grounded)
         t0 = self._monotonic()
         ttft: float | None = None
         received = ""
@@ -249,28 +273,38 @@ class Generator:
                 except LLMError as exc:
                     error = exc
                     break
+                if ttft is None:
+                    ttft = self._monotonic() - t0
                 if isinstance(event, TextDelta):
-                    if ttft is None:
-                        ttft = self._monotonic() - t0
                     received += event.text
-                    out = joiner.feed(event.text)
-                    if out:
-                        new_chars += len(out)
-                        yield TextDelta(out)
+                    passed = gate.feed(event.text)
+                elif isinstance(event, ControlToken):
+                    passed = gate.marker(event.marker)
                 else:
                     assert isinstance(event, StreamEnd)
                     usage, finish = event.usage, event.finish_reason
-                    tail = joiner.finish()
-                    if tail:
-                        new_chars += len(tail)
-                        yield TextDelta(tail)
+                    passed = gate.finish()
+                ended = gate.finding is not None or isinstance(event, StreamEnd)
+                out = joiner.feed(passed) + (joiner.finish() if ended else "")
+                if out:
+                    new_chars += len(out)
+                    yield TextDelta(out)
+                if gate.finding is not None:
+                    error = gate.finding.kind
+                if ended:
                     break
+            if error is not None and gate.finding is None:  # the stream broke: keep what passed the checks
+                out = joiner.feed(gate.abandon())
+                if out:
+                    new_chars += len(out)
+                    yield TextDelta(out)
+                error = gate.finding.kind if gate.finding is not None else error
         finally:
             await events.aclose()  # type: ignore[attr-defined]
         if usage is None and received:
             usage = estimate_usage(messages, received)  # a cut stream never reports usage
         cost = call_cost(model, usage) if usage is not None else Decimal(0)
-        kind = None if error is None else error if isinstance(error, str) else str(error.kind)
+        kind = None if error is None else str(error) if isinstance(error, str) else str(error.kind)
         probe_token = probes.pop(model.id, None)
         elapsed = self._monotonic() - t0
         await self._record_health(model, error, ttft, elapsed, probe_token)
@@ -338,45 +372,3 @@ class Generator:
             except Exception:
                 log.warning("generate.probe_release_failed", model=model_id, exc_info=True)
         probes.clear()
-
-    def _outcome(
-        self,
-        plan: RoutePlan,
-        prompt: list[ChatMessage],
-        shown: str,
-        attempts: list[Attempt],
-        answered_by: ModelSpec | None,
-        finish_reason: str | None,
-        started: float,
-    ) -> Generation:
-        usage = Usage(0, 0)
-        for attempt in attempts:
-            if attempt.usage is not None:
-                usage = add_usage(usage, attempt.usage)
-        cost = sum((a.cost for a in attempts), Decimal(0))
-        ok = answered_by is not None
-        baseline = Decimal(0)
-        baseline_estimated = False
-        if ok:
-            last = attempts[-1]
-            if not last.resumed and last.usage is not None:
-                baseline_usage = last.usage  # the exact tokens of a clean single answer
-            else:
-                baseline_usage = Usage(estimate_prompt_tokens(prompt), estimate_tokens(shown), estimated=True)
-            baseline_estimated = baseline_usage.estimated
-            baseline = call_cost(self._catalog.baseline_model, baseline_usage)
-        return Generation(
-            ok=ok,
-            model=answered_by.id if answered_by else None,
-            tier=plan.tier,
-            task=plan.classification.task,
-            complexity=plan.classification.complexity,
-            attempts=tuple(attempts),
-            usage=usage,
-            cost=cost,
-            baseline_cost=baseline,
-            estimated=usage.estimated or baseline_estimated,
-            text_chars=len(shown),
-            finish_reason=finish_reason,
-            latency_s=self._monotonic() - started,
-        )

@@ -11,8 +11,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from routing.calls.quality import Degeneracy
+from routing.catalog import ModelSpec
+from routing.chat import ChatMessage
+from routing.plan import RoutePlan
 from routing.policy import Complexity
-from routing.spend.cost import Usage
+from routing.spend.cost import Usage, add_usage, call_cost, estimate_prompt_tokens, estimate_tokens
 from vocabulary import TaskKind, Tier
 
 OVERALL_TIMEOUT = "overall_timeout"  # an attempt's error kind when the request's own deadline ran out
@@ -82,6 +86,12 @@ class Generation:
         return CutShort.BROKEN
 
     @property
+    def escalations(self) -> tuple[tuple[str, str], ...]:
+        """(model, why) for each attempt whose answer failed its quality check: the cascade's steps up."""
+        kinds = Degeneracy.kinds()
+        return tuple((a.model, a.error) for a in self.attempts if a.error in kinds and a.error is not None)
+
+    @property
     def prompt_tokens(self) -> int:
         return self.usage.prompt_tokens
 
@@ -93,3 +103,47 @@ class Generation:
     def cached_tokens(self) -> int:
         """Prompt tokens the provider read from its prefix cache (billed at the cached price)."""
         return self.usage.cached_tokens
+
+
+def outcome_of(
+    plan: RoutePlan,
+    baseline_model: ModelSpec,
+    prompt: list[ChatMessage],
+    shown: str,
+    attempts: list[Attempt],
+    answered_by: ModelSpec | None,
+    finish_reason: str | None,
+    latency_s: float,
+) -> Generation:
+    """The ``Generation`` of a finished loop: attempts summed, and the baseline model's price for the answer."""
+    usage = Usage(0, 0)
+    for attempt in attempts:
+        if attempt.usage is not None:
+            usage = add_usage(usage, attempt.usage)
+    cost = sum((a.cost for a in attempts), Decimal(0))
+    ok = answered_by is not None
+    baseline = Decimal(0)
+    baseline_estimated = False
+    if ok:
+        last = attempts[-1]
+        if not last.resumed and last.usage is not None:
+            baseline_usage = last.usage  # the exact tokens of a clean single answer
+        else:
+            baseline_usage = Usage(estimate_prompt_tokens(prompt), estimate_tokens(shown), estimated=True)
+        baseline_estimated = baseline_usage.estimated
+        baseline = call_cost(baseline_model, baseline_usage)
+    return Generation(
+        ok=ok,
+        model=answered_by.id if answered_by else None,
+        tier=plan.tier,
+        task=plan.classification.task,
+        complexity=plan.classification.complexity,
+        attempts=tuple(attempts),
+        usage=usage,
+        cost=cost,
+        baseline_cost=baseline,
+        estimated=usage.estimated or baseline_estimated,
+        text_chars=len(shown),
+        finish_reason=finish_reason,
+        latency_s=latency_s,
+    )

@@ -36,7 +36,15 @@ class StreamEnd:
     usage: Usage | None
 
 
-StreamEvent = TextDelta | StreamEnd
+@dataclass(frozen=True)
+class ControlToken:
+    """A chat-template marker removed from the text at this point (``control_tokens.py``): never shown, but the
+    quality check (``routing/calls/quality.py``) counts them — many, or a made-up turn, mean a degenerate answer."""
+
+    marker: str
+
+
+StreamEvent = TextDelta | ControlToken | StreamEnd
 
 
 class ErrorKind(StrEnum):
@@ -220,7 +228,8 @@ class LLMClient:
         """Yield ``TextDelta``s then exactly one ``StreamEnd``; every failure is raised as an ``LLMError``.
 
         Usage is requested with ``include_usage`` so cost comes from the provider, not from a guess. Leaked
-        chat-template control tokens (``routing/calls/control_tokens.py``) are removed before anything else. Leading
+        chat-template control tokens (``routing/calls/control_tokens.py``) are removed before anything else (each one is
+        reported as a ``ControlToken`` where it stood, for the quality check). Leading
         whitespace is held back until real text arrives, so a whitespace-only answer never reaches a user;
         it raises ``EmptyCompletion``. A stream that breaks, or ends without a ``finish_reason``, raises
         ``TruncatedStream`` (its ``partial_usage`` is None: a cut stream never reports usage).
@@ -246,24 +255,30 @@ class LLMClient:
                 if chunk.usage is not None:
                     usage = reported_usage(chunk.usage)
                 for choice in chunk.choices:
-                    text = tokens.feed(choice.delta.content or "") if choice.delta else ""
-                    if text:
-                        if not produced_text and not text.strip():
-                            held += text
-                        else:
-                            produced_text = True
-                            yield TextDelta(held + text)
-                            held = ""
+                    parts = tokens.feed_parts(choice.delta.content or "") if choice.delta else []
+                    for text, marker in parts:
+                        if text:
+                            if not produced_text and not text.strip():
+                                held += text
+                            else:
+                                produced_text = True
+                                yield TextDelta(held + text)
+                                held = ""
+                        if marker:
+                            yield ControlToken(marker)
                     if choice.finish_reason:
                         finish_reason = choice.finish_reason
         except Exception as exc:
             raise classify_stream_error(exc, model.id) from exc
         finally:
             await stream.close()
-        tail = tokens.finish()
-        if tail and (produced_text or tail.strip()):
-            produced_text = True
-            yield TextDelta(held + tail)
+        for text, marker in tokens.finish_parts():
+            if text and (produced_text or text.strip()):
+                produced_text = True
+                yield TextDelta(held + text)
+                held = ""
+            if marker:
+                yield ControlToken(marker)
         if not produced_text:
             raise EmptyCompletion("the model returned an empty completion", model=model.id)
         if finish_reason is None:

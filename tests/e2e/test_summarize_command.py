@@ -135,6 +135,11 @@ def _read_markers(requests: Sequence[Any]) -> list[str]:
     return seen
 
 
+def _pad(words: int) -> str:
+    """Filler of ``words`` four-character words that is no loop (Penny's quality checks fail "pad pad pad…")."""
+    return "".join(f" {chr(97 + i % 26)}{chr(97 + i // 26 % 26)}d" for i in range(words))
+
+
 def _scripted(padding: int) -> Any:
     """Map calls answer with the markers they were shown; reduce calls list the partials they were given."""
 
@@ -143,9 +148,9 @@ def _scripted(padding: int) -> Any:
         if messages[0]["content"] == MAP_SYSTEM:
             markers = _MARKER.findall(prompt)
             first = markers[0][7:] if markers else "none"
-            return f"partial-{first} saw " + " ".join(markers) + " pad" * padding
+            return f"partial-{first} saw " + " ".join(markers) + _pad(padding)
         kind = "INTERMEDIATE" if "intermediate summary" in prompt else "FINAL"
-        return f"{kind} combined " + " ".join(_PARTIAL_ID.findall(prompt)) + " pad" * padding
+        return f"{kind} combined " + " ".join(_PARTIAL_ID.findall(prompt)) + _pad(padding)
 
     return answer
 

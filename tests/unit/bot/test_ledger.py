@@ -72,4 +72,18 @@ async def test_cache_and_reuse_fields_round_trip_and_old_rows_read_as_zero(redis
     await client.aclose()
 
 
-_NEW_FIELDS = {"cached_tokens", "summary_chunks", "chunks_reused", "reuse_saved_usd", "reuse_saved_ms"}
+_NEW_FIELDS = {"cached_tokens", "summary_chunks", "chunks_reused", "reuse_saved_usd", "reuse_saved_ms", "escalations"}
+
+
+async def test_escalations_round_trip_per_model_and_old_rows_have_none(redis_url: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    ledger = Ledger(client)
+    steps = (("llama3.1:8b", "repetition"), ("glm-4-plus", "leaked_tokens"))  # a model id may hold a colon
+    await ledger.record(replace(_entry("up"), escalations=steps))
+    await ledger.record(_entry("plain"))
+    old = {k: v for k, v in _entry("old").to_fields().items() if k != "escalations"}
+    await client.xadd(ledger_stream_key("T1"), old)
+    rows = {e.request_id: e for e in await ledger.entries("T1")}
+    assert rows["up"].escalations == steps
+    assert rows["plain"].escalations == () and rows["old"].escalations == ()
+    await client.aclose()

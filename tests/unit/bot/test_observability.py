@@ -126,6 +126,32 @@ async def test_each_model_call_times_and_fallbacks_are_observed(scrape: Any) -> 
     assert delta("penny_llm_call_seconds_count", model="glm-4-plus") == 1
 
 
+async def test_a_degenerate_answer_counts_as_an_escalation_of_its_model(scrape: Any) -> None:
+    looped = Attempt("glm-4-plus", "repetition", 0.2, 1.1, 0, Usage(100, 400), Decimal("0.00004"))
+    answered = Attempt("deepseek-v4-flash", None, 0.4, 2.5, 120, Usage(100, 30), Decimal("0.0001"))
+    generation = Generation(
+        ok=True,
+        model="deepseek-v4-flash",
+        tier=Tier.ECONOMY,
+        task=TaskKind.QA,
+        complexity=Complexity.SIMPLE,
+        attempts=(looped, answered),
+        usage=Usage(200, 430),
+        cost=Decimal("0.00014"),
+        baseline_cost=Decimal("0.001"),
+        estimated=False,
+        text_chars=120,
+        finish_reason="stop",
+        latency_s=3.6,
+    )
+    name, labels = "penny_quality_escalations_total", {"model": "glm-4-plus", "reason": "repetition"}
+    before = await scrape()
+    observe_generation(generation)
+    after = await scrape()
+    assert value(after, name, **labels) - value(before, name, **labels) == 1
+    assert value(after, "penny_llm_calls_total", model="glm-4-plus", result="repetition") >= 1
+
+
 class _Cache:
     def __init__(self, hit: CacheHit | None) -> None:
         self.hit = hit

@@ -12,6 +12,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.digest.blocks import change, digest_blocks, fallback_text, usd
+from bot.digest.daily import decode, encode
 from bot.digest.report import DigestReader, IsoWeek, Spend, Votes
 from bot.ledger import Ledger, LedgerEntry
 from bot.redis.connection import plain_client
@@ -269,3 +270,30 @@ async def test_a_week_without_cached_tokens_or_reuse_says_nothing_about_them(red
     await _seed_two_weeks(redis)
     text = str(digest_blocks(await _reader(redis).digest("T1", WEEK)))
     assert "Prompt cache" not in text and "parts were reused" not in text
+
+
+async def test_escalations_are_counted_per_model_and_reason_and_survive_day_totals(redis: aioredis.Redis) -> None:
+    up = replace(
+        _row("e1", "answered", "deepseek-v4-flash", "standard", "0.0002", "0.002"),
+        escalations=(("glm-4-plus", "repetition"),),
+    )
+    twice = replace(
+        _row("e2", "answered", "deepseek-v4-pro", "premium", "0.0004", "0.002"),
+        escalations=(("glm-4-plus", "leaked_tokens"), ("deepseek-v4-flash", "repetition")),
+    )
+    await record_at(redis, _row("e3", "answered", "glm-4-plus", "economy", "0.0001", "0.001"), MONDAY)
+    await record_at(redis, up, MONDAY + timedelta(hours=1))
+    await record_at(redis, twice, MONDAY + timedelta(hours=2))
+    digest = await _reader(redis).digest("T1", WEEK)
+    expected = {"deepseek-v4-flash": {"repetition": 1}, "glm-4-plus": {"leaked_tokens": 1, "repetition": 1}}
+    assert digest.current.escalations == expected
+    text = str(digest_blocks(digest))
+    assert "*Escalations*" in text
+    assert "`glm-4-plus` 2 (1 leaked template tokens · 1 looped)" in text and "`deepseek-v4-flash` 1 (1 looped)" in text
+    kept, _ = decode(encode(digest.current, tz="UTC", rows=3))
+    assert kept.escalations == expected, "a trimmed day keeps its escalations"
+
+
+async def test_a_week_without_escalations_does_not_mention_them(redis: aioredis.Redis) -> None:
+    await _seed_two_weeks(redis)
+    assert "Escalations" not in str(digest_blocks(await _reader(redis).digest("T1", WEEK)))
