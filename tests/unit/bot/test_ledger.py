@@ -76,7 +76,7 @@ _NEW_FIELDS = {"cached_tokens", "summary_chunks", "chunks_reused", "reuse_saved_
 
 
 async def test_escalations_round_trip_per_model_and_old_rows_have_none(redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     ledger = Ledger(client)
     steps = (("llama3.1:8b", "repetition"), ("glm-4-plus", "leaked_tokens"))  # a model id may hold a colon
     await ledger.record(replace(_entry("up"), escalations=steps))
