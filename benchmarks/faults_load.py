@@ -48,7 +48,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import apply_slack_tiers, machine_line, metric, pct, proc_usage, start_penny
+from benchmarks.common import SLACK_TIERS, apply_slack_tiers, machine_line, metric, pct, proc_usage, start_penny
 from bot.redis.embedded import RedisServerProcess
 from bot.redis.keys import ledger_stream_key
 from bot.slack.formatting import to_markdown, to_mrkdwn
@@ -60,6 +60,11 @@ from tests.harness.slack_emulator import SlackEmulator
 from tests.harness.slack_emulator.models import Delivery
 
 QUESTION = re.compile(r"question (\d+):")
+UNLIMITED = {  # Penny's own Slack budget, when the emulator enforces no limits
+    "PENNY_SLACK_UPDATES_PER_MINUTE": "100000",
+    "PENNY_SLACK_APPENDS_PER_MINUTE": "100000",
+    "PENNY_SLACK_STREAM_STARTS_PER_MINUTE": "100000",
+}
 PHASES = ("before the kill", "redis down", "after the restart")
 
 
@@ -231,6 +236,11 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--redis-down-s", type=float, default=10.0)
     parser.add_argument("--redis-retry-s", type=float, default=60.0, help="PENNY_REDIS_RETRY_S")
     parser.add_argument("--mode", choices=["auto", "native", "edit"], default="auto", help="PENNY_STREAM_MODE")
+    parser.add_argument(
+        "--no-slack-limits",
+        action="store_true",
+        help="lift the emulator's limits (Penny's own behaviour under faults, apart from Slack's ceiling)",
+    )
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--timeout", type=float, default=600.0, help="how long the answers may take to drain")
     args = parser.parse_args(argv)
@@ -248,21 +258,20 @@ def main(argv: list[str] | None = None) -> str:
         server = RedisServerProcess(data_dir=workdir / "redis", appendfsync="always").start()
         penny: PennyProcess | None = None
         try:
-            apply_slack_tiers(slack)
+            if not args.no_slack_limits:
+                apply_slack_tiers(slack)
             llm.set_answer(ANY_MODEL, model_answer)
             llm.set_default_speed(args.tokens_per_second)
             llm.set_ttft(ANY_MODEL, args.ttft_s)
             users = [slack.add_user(f"user{i}").id for i in range(args.users)]
             channels = [slack.add_channel(f"load-{i}", members=users).id for i in range(args.channels)]
-            penny = start_penny(
-                slack,
-                llm,
-                server.url,
-                workdir,
-                PENNY_STREAM_MODE=args.mode,
-                PENNY_REDIS_RETRY_S=str(args.redis_retry_s),
-                PENNY_DATA_DIR=str(workdir / "data"),
-            )
+            env = {
+                "PENNY_STREAM_MODE": args.mode,
+                "PENNY_REDIS_RETRY_S": str(args.redis_retry_s),
+                "PENNY_DATA_DIR": str(workdir / "data"),
+                **(UNLIMITED if args.no_slack_limits else {}),
+            }
+            penny = start_penny(slack, llm, server.url, workdir, **env)
             llm.set_chaos(args.fault_rate, seed=args.seed)
             cpu_before, _ = proc_usage(penny.pid)
             began = time.monotonic()
@@ -281,9 +290,8 @@ def main(argv: list[str] | None = None) -> str:
             time.sleep(2.0)  # anything still in flight (a stray retry, a second copy) lands before judging
             drained = time.monotonic() - began
             verdicts = [judge(slack, s) for s in sent]
-            rows = wait_for_ledger(penny, server.url, slack.team_id, len(sent), timeout=60.0)
             spooled = int(metric(penny.port, "penny_ledger_spooled_total"))
-            flushed = int(metric(penny.port, "penny_ledger_flushed_total"))
+            left_in_spool = int(metric(penny.port, "penny_ledger_spool_rows"))
             cpu_after, peak_mib = proc_usage(penny.pid)
             faults = Counter(
                 f"{r.fault.kind.value}{'' if not r.fault.status else ' ' + str(r.fault.status)}"
@@ -296,6 +304,14 @@ def main(argv: list[str] | None = None) -> str:
             shown = {s.index: [r.text for r in slack.bot_replies(s.channel, s.delivery.ts or "")] for s, _ in failed}
             if failed:
                 print(penny.log_text()[-4000:])
+            # The books are read after the run: this process stops (requests still in flight end now, and write
+            # or spool their rows), and a fresh one on the same data directory flushes whatever is spooled.
+            penny.stop()
+            penny = start_penny(slack, llm, server.url, workdir, **env)
+            rows = wait_for_ledger(penny, server.url, slack.team_id, len(sent), timeout=60.0)
+            flushed = int(metric(penny.port, "penny_ledger_flushed_total"))
+            at_shutdown = max(0, flushed - left_in_spool)  # rows the stopping process spooled
+            spooled += at_shutdown
         finally:
             if penny is not None:
                 penny.stop()
@@ -304,6 +320,12 @@ def main(argv: list[str] | None = None) -> str:
     ids = {s.delivery.event_id for s in sent}
     lost = sum(rows.get(event_id or "", 0) != 1 for event_id in ids)
     print(f"   sending {sending:.1f} s, drained at {drained:.1f} s; {model_calls} model requests")
+    if not args.no_slack_limits:
+        finals = SLACK_TIERS["chat.update"] + SLACK_TIERS["chat.stopStream"]
+        print(
+            f"   Slack's ceiling: a final edit or stop per answer, {finals:.0f} a minute per workspace "
+            f"(chat.update + chat.stopStream); arrivals {args.rate * 60:.0f} a minute"
+        )
     print(
         f"   provider faults injected ({sum(faults.values())}): "
         f"{', '.join(f'{k} {v}' for k, v in sorted(faults.items()))}"
@@ -311,7 +333,7 @@ def main(argv: list[str] | None = None) -> str:
     print(f"   Slack 429s: {', '.join(f'{m} {n}' for m, n in sorted(throttled.items())) or 'none'}")
     print(
         f"   ledger: {sum(rows.values())} rows for {len(ids)} requests ({len(set(rows) - ids)} for unknown ids); "
-        f"spooled {spooled}, flushed {flushed}"
+        f"spooled {spooled} ({at_shutdown} at shutdown), {flushed} flushed by the next process"
     )
     print(f"   penny process: {cpu_after - cpu_before:.1f} CPU s, peak RSS {peak_mib} MiB")
     print_phases(sent, verdicts, kill_at, restart_at)
