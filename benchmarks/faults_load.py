@@ -139,6 +139,18 @@ def judge(slack: SlackEmulator, sent: Sent) -> Verdict:
     )
 
 
+def model_calls_for(llm: OpenAIServer, index: int) -> list[str]:
+    """What the model server did with question ``index``'s requests: model, outcome, first token (s)."""
+    marker = f"question {index}:"
+    return [
+        f"{r.model} {r.outcome} {r.status} ttft="
+        + (f"{r.first_content_at - r.arrived_at:.1f}" if r.first_content_at else "-")
+        + f" at {r.arrived_at:.1f}"
+        for r in llm.chat_requests()
+        if any(marker in message_text(m) for m in r.messages if m.get("role") == "user")
+    ]
+
+
 def phase_of(at: float, kill_at: float, restart_at: float) -> str:
     return PHASES[0] if at < kill_at else PHASES[1] if at < restart_at else PHASES[2]
 
@@ -302,6 +314,7 @@ def main(argv: list[str] | None = None) -> str:
             throttled = Counter(c.method for c in slack.calls() if c.status == 429)
             failed = [(s, v) for s, v in zip(sent, verdicts, strict=True) if v.failed or v.replies > 1]
             shown = {s.index: [r.text for r in slack.bot_replies(s.channel, s.delivery.ts or "")] for s, _ in failed}
+            tried = {s.index: model_calls_for(llm, s.index) for s, _ in failed}
             if failed:
                 print(penny.log_text()[-4000:])
             # The books are read after the run: this process stops (requests still in flight end now, and write
@@ -339,6 +352,7 @@ def main(argv: list[str] | None = None) -> str:
     print_phases(sent, verdicts, kill_at, restart_at)
     for s, v in failed[:20]:
         print(f"   not right: question {s.index} in {s.channel} at {s.at:.1f} s: {v}; shows {shown[s.index]!r}")
+        print(f"      its model requests: {tried[s.index]}")
     line = result_line(len(sent), verdicts, lost, spooled)
     print(line)
     return line
