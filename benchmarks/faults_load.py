@@ -311,6 +311,7 @@ def main(argv: list[str] | None = None) -> str:
                 if r.fault is not None
             )
             model_calls = len(llm.chat_requests())
+            by_model = Counter(r.model for r in llm.chat_requests())
             throttled = Counter(c.method for c in slack.calls() if c.status == 429)
             failed = [(s, v) for s, v in zip(sent, verdicts, strict=True) if v.failed or v.replies > 1]
             shown = {s.index: [r.text for r in slack.bot_replies(s.channel, s.delivery.ts or "")] for s, _ in failed}
@@ -332,7 +333,10 @@ def main(argv: list[str] | None = None) -> str:
 
     ids = {s.delivery.event_id for s in sent}
     lost = sum(rows.get(event_id or "", 0) != 1 for event_id in ids)
-    print(f"   sending {sending:.1f} s, drained at {drained:.1f} s; {model_calls} model requests")
+    print(
+        f"   sending {sending:.1f} s, drained at {drained:.1f} s; {model_calls} model requests "
+        f"({', '.join(f'{m} {n}' for m, n in by_model.most_common())})"
+    )
     if not args.no_slack_limits:
         finals = SLACK_TIERS["chat.update"] + SLACK_TIERS["chat.stopStream"]
         print(
