@@ -297,8 +297,10 @@ def main(argv: list[str] | None = None) -> str:
             sent = asyncio.run(drive(slack, channels, users, times, (kill_at, restart_at), server))
             sending = time.monotonic() - began
             deadline = time.monotonic() + args.timeout
-            while time.monotonic() < deadline and any(judge(slack, s).complete_s is None for s in sent):
+            pending = list(sent)  # until its answer is complete, or Penny has said it could not answer
+            while pending and time.monotonic() < deadline:
                 time.sleep(1.0)
+                pending = [s for s in pending if not (v := judge(slack, s)).saw_error and v.complete_s is None]
             time.sleep(2.0)  # anything still in flight (a stray retry, a second copy) lands before judging
             drained = time.monotonic() - began
             verdicts = [judge(slack, s) for s in sent]

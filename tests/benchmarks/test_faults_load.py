@@ -61,6 +61,6 @@ def test_the_result_line_counts_what_it_says() -> None:
         bench.Verdict(None, None, 0, False),  # nothing at all
     ]
     line = bench.result_line(5, verdicts, 1, 2)
-    assert line.startswith("RESULT faults_load events=5 p99_placeholder_ms=399.")
+    assert line.startswith("RESULT faults_load events=5 p99_placeholder_ms=397.0 ")
     assert line.endswith(" duplicates=1 lost_ledger=1 user_failures=3 spooled=2")
     assert RESULT.fullmatch(line)
