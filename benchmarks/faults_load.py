@@ -42,7 +42,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -190,7 +190,8 @@ async def drive(
 def ledger_ids(url: str, team_id: str) -> Counter[str]:
     client = redis.Redis.from_url(url)
     try:
-        return Counter(fields[b"request_id"].decode() for _, fields in client.xrange(ledger_stream_key(team_id)))
+        entries = cast(list[tuple[bytes, dict[bytes, bytes]]], client.xrange(ledger_stream_key(team_id)))
+        return Counter(fields[b"request_id"].decode() for _, fields in entries)
     finally:
         client.close()
 
