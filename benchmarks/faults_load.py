@@ -35,6 +35,7 @@ import argparse
 import asyncio
 import random
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -255,6 +256,7 @@ def main(argv: list[str] | None = None) -> str:
         help="lift the emulator's limits (Penny's own behaviour under faults, apart from Slack's ceiling)",
     )
     parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--keep-log", type=Path, default=None, help="copy Penny's log (both processes) here")
     parser.add_argument("--timeout", type=float, default=600.0, help="how long the answers may take to drain")
     args = parser.parse_args(argv)
     print(machine_line())
@@ -333,6 +335,8 @@ def main(argv: list[str] | None = None) -> str:
             if penny is not None:
                 penny.stop()
             server.stop()
+            if args.keep_log is not None:
+                shutil.copyfile(workdir / "penny.log", args.keep_log)
 
     ids = {s.delivery.event_id for s in sent}
     lost = sum(rows.get(event_id or "", 0) != 1 for event_id in ids)
