@@ -71,7 +71,7 @@ async def test_twenty_replies_finish_together_without_a_single_429(room: Room, r
 
 
 async def test_room_for_a_final_counts_the_window_and_the_places_held(redis_url: str) -> None:
-    redis = aioredis.Redis.from_url(redis_url)
+    redis = plain_client(redis_url)
     budget = UpdateBudget(redis, per_minute={UPDATE: 3})
     assert await budget.has_room("T1", UPDATE)
     await budget.hold("T1", UPDATE, "r1")
@@ -89,7 +89,7 @@ async def test_room_for_a_final_counts_the_window_and_the_places_held(redis_url:
 async def test_past_the_minute_of_finals_a_reply_comes_whole_in_one_message(room: Room, redis_url: str) -> None:
     """Slack allows 3 edits a minute here and 8 replies arrive: the first 3 show a placeholder and are edited, the
     rest post their answer as one message when it is ready (no placeholder whose final would wait a minute)."""
-    redis = aioredis.Redis.from_url(redis_url)
+    redis = plain_client(redis_url)
     room.slack.set_rate_limit("chat.update", per_minute=3)
     budget = UpdateBudget(redis, per_minute={UPDATE: 3})
     streamers = [room.streamer(interval_s=0.1, budget=budget) for _ in range(8)]
