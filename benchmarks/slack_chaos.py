@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -36,12 +34,13 @@ import redis.asyncio as aioredis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.common import machine_line, start_penny
 from bot.ledger import Ledger
 from bot.redis.embedded import RedisServerProcess
 from bot.slack.formatting import to_markdown, to_mrkdwn
 from routing.catalog import load_catalog
 from routing.spend.budget import Budget
-from tests.e2e.conftest import LLM_KEY, LLM_KEY_ENV, catalog_model_ids, write_test_catalog
+from tests.e2e.conftest import LLM_KEY, catalog_model_ids
 from tests.e2e.penny_process import PennyProcess
 from tests.harness.openai_server import OpenAIServer
 from tests.harness.slack_emulator import SlackEmulator
@@ -123,7 +122,7 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--tokens-per-second", type=float, default=60.0)
     parser.add_argument("--timeout", type=float, default=300.0)
     args = parser.parse_args(argv)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, python {platform.python_version()}")
+    print(machine_line())
 
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -139,23 +138,10 @@ def main(argv: list[str] | None = None) -> str:
             llm.set_default_speed(args.tokens_per_second)
             users = [slack.add_user(f"user{i}").id for i in range(10)]
             channels = [slack.add_channel(f"chaos-{i}", members=users).id for i in range(args.channels)]
-            catalog = write_test_catalog(workdir / "catalog.yaml", llm.base_url)
-            penny = PennyProcess(
-                env={
-                    "PENNY_SLACK_BOT_TOKEN": slack.bot_token,
-                    "PENNY_SLACK_SIGNING_SECRET": slack.signing_secret,
-                    "PENNY_SLACK_API_URL": slack.base_url,
-                    "PENNY_REDIS_URL": server.url,
-                    "PENNY_CATALOG": str(catalog),
-                    LLM_KEY_ENV: LLM_KEY,
-                    "PENNY_LOG_LEVEL": "WARNING",
-                    "PENNY_CACHE_ENABLED": "false",
-                    "PENNY_STREAM_MODE": args.mode,
-                    "PENNY_STREAM_UPDATE_INTERVAL_S": "0.5",
-                },
-                log_path=workdir / "penny.log",
-            ).start()
-            slack.events_url = penny.events_url
+            penny = start_penny(
+                slack, llm, server.url, workdir, PENNY_STREAM_MODE=args.mode, PENNY_STREAM_UPDATE_INTERVAL_S="0.5"
+            )
+            catalog = workdir / "catalog.yaml"  # written by start_penny
             slack.set_chaos(args.fault_rate, seed=args.seed, methods=DELIVERY_METHODS)
 
             began = time.monotonic()

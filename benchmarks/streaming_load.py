@@ -22,23 +22,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
-import platform
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.common import apply_slack_tiers, machine_line, pct, proc_usage, start_penny
 from bot.redis.embedded import RedisServerProcess
 from bot.redis.keys import ledger_stream_key
 from bot.slack.formatting import to_markdown, to_mrkdwn
-from tests.e2e.conftest import LLM_KEY, LLM_KEY_ENV, catalog_model_ids, write_test_catalog
+from tests.e2e.conftest import LLM_KEY, catalog_model_ids
 from tests.e2e.penny_process import PennyProcess
 from tests.harness.openai_server import ANY_MODEL, OpenAIServer
 from tests.harness.slack_emulator import SlackEmulator
@@ -88,24 +86,8 @@ def _last_token(llm: OpenAIServer, marker: str) -> float:
     return max(times) if times else float("nan")
 
 
-def _pct(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else float("nan")
-
-
 def _line(name: str, values: list[float]) -> str:
-    return f"   {name:<26} p50 {_pct(values, 50):7.2f} s   p99 {_pct(values, 99):7.2f} s   max {max(values):7.2f} s"
-
-
-def _proc_usage(pid: int) -> tuple[float, int]:
-    """CPU seconds (user + system) and peak resident memory in MiB of a live process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    peak = next(
-        int(line.split()[1])
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-        if line.startswith("VmHWM")
-    )
-    return cpu, peak // 1024
+    return f"   {name:<26} p50 {pct(values, 50):7.2f} s   p99 {pct(values, 99):7.2f} s   max {max(values):7.2f} s"
 
 
 async def _drive(slack: SlackEmulator, channels: list[str], users: list[str], n: int) -> list[Sent]:
@@ -135,7 +117,7 @@ def main(argv: list[str] | None = None) -> str:
     )
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args(argv)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, python {platform.python_version()}")
+    print(machine_line())
 
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -147,32 +129,21 @@ def main(argv: list[str] | None = None) -> str:
         penny: PennyProcess | None = None
         try:
             if not args.no_slack_limits:
-                slack.set_rate_limit("chat.postMessage", per_second=1, per_channel=True)
-                slack.set_rate_limit("chat.update", per_minute=args.updates_per_minute)
-                slack.set_rate_limit("chat.appendStream", per_minute=args.appends_per_minute)
-                slack.set_rate_limit("chat.startStream", per_minute=args.stream_starts_per_minute)
-                slack.set_rate_limit("chat.stopStream", per_minute=args.stream_starts_per_minute)
+                apply_slack_tiers(
+                    slack,
+                    {
+                        "chat.update": args.updates_per_minute,
+                        "chat.appendStream": args.appends_per_minute,
+                        "chat.startStream": args.stream_starts_per_minute,
+                        "chat.stopStream": args.stream_starts_per_minute,
+                    },
+                )
             llm.set_answer(ANY_MODEL, ANSWER)
             llm.set_default_speed(args.tokens_per_second)
             users = [slack.add_user(f"user{i}").id for i in range(20)]
             channels = [slack.add_channel(f"load-{i}", members=users).id for i in range(args.channels)]
-            penny = PennyProcess(
-                env={
-                    "PENNY_SLACK_BOT_TOKEN": slack.bot_token,
-                    "PENNY_SLACK_SIGNING_SECRET": slack.signing_secret,
-                    "PENNY_SLACK_API_URL": slack.base_url,
-                    "PENNY_REDIS_URL": server.url,
-                    "PENNY_CATALOG": str(write_test_catalog(workdir / "catalog.yaml", llm.base_url)),
-                    LLM_KEY_ENV: LLM_KEY,
-                    "PENNY_LOG_LEVEL": "WARNING",
-                    "PENNY_CACHE_ENABLED": "false",
-                    "PENNY_STREAM_MODE": args.mode,
-                    **_budget_env(args),
-                },
-                log_path=workdir / "penny.log",
-            ).start()
-            slack.events_url = penny.events_url
-            cpu_before, _ = _proc_usage(penny.pid)
+            penny = start_penny(slack, llm, server.url, workdir, PENNY_STREAM_MODE=args.mode, **_budget_env(args))
+            cpu_before, _ = proc_usage(penny.pid)
 
             began = time.monotonic()
             sent = asyncio.run(_drive(slack, channels, users, args.conversations))
@@ -198,7 +169,7 @@ def main(argv: list[str] | None = None) -> str:
                 pending = still
                 time.sleep(0.5)
             elapsed = time.monotonic() - began
-            cpu_after, peak_mib = _proc_usage(penny.pid)
+            cpu_after, peak_mib = proc_usage(penny.pid)
             updates = slack.calls("chat.update")
             calls = [c for c in slack.calls() if c.method.startswith("chat.")]
             throttled = [c for c in slack.calls() if c.status == 429]
@@ -243,9 +214,9 @@ def main(argv: list[str] | None = None) -> str:
     )
     print(f"   penny process: {cpu_after - cpu_before:.1f} CPU s for the run, peak RSS {peak_mib} MiB")
     line = (
-        f"RESULT streaming_load n={n} mode={args.mode} ack_p99_s={_pct(acks, 99):.3f} "
-        f"first_words_p50_s={_pct(first_text, 50):.2f} complete_p99_s={_pct(final, 99):.2f} "
-        f"final_after_last_token_p99_s={_pct(after_last_token, 99):.2f} complete={len(final)} "
+        f"RESULT streaming_load n={n} mode={args.mode} ack_p99_s={pct(acks, 99):.3f} "
+        f"first_words_p50_s={pct(first_text, 50):.2f} complete_p99_s={pct(final, 99):.2f} "
+        f"final_after_last_token_p99_s={pct(after_last_token, 99):.2f} complete={len(final)} "
         f"ledger_rows={ledger_rows} http_429={len(throttled)}"
     )
     print(line)

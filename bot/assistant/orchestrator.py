@@ -169,8 +169,8 @@ class Assistant:
             output = draft
         else:
             streamer = self._lifecycle.streamer(request, channel, request.thread_ts)
-            placeholder_ts = await streamer.open(replies.PLACEHOLDER_TEXT, reuse_ts=reuse_ts)
-            if claim is not None and reuse_ts is None:
+            placeholder_ts = await streamer.open(replies.PLACEHOLDER_TEXT, reuse_ts=reuse_ts, defer_when_busy=True)
+            if claim is not None and reuse_ts is None and placeholder_ts:  # "": deferred, the answer posts whole
                 await claim.remember_reply(placeholder_ts)
             if not request.surface.private:
                 await self._parts.threads.join(request.scope.team_id, channel, request.thread_ts, asker=request.user_id)

@@ -126,12 +126,15 @@ def connection_pool(url: str, settings: Settings) -> aioredis.BlockingConnection
 
     redis-py's default async pool raises ``MaxConnectionsError`` past 100 connections: 200 simultaneous mentions
     (benchmarks/streaming_load.py) lost half their events in the dedup middleware that way. A blocking pool
-    queues them for up to ``redis_pool_timeout_s``; Redis answers in well under a millisecond, so the queue drains.
+    queues them for up to ``redis_pool_timeout_s`` (``redis_retry_s`` if longer); Redis answers in well under a
+    millisecond, so the queue drains.
     """
     return aioredis.BlockingConnectionPool.from_url(
         url,
         max_connections=settings.redis_max_connections,
-        timeout=settings.redis_pool_timeout_s,
+        # While Redis is away every connection is busy retrying, and a command queued behind them must wait as long
+        # as they do: with the pool's own 10 s it failed ("No connection available") in a 10 s outage.
+        timeout=max(settings.redis_pool_timeout_s, settings.redis_retry_s),
         decode_responses=False,
         health_check_interval=30,
         retry=DeadlineRetry(settings.redis_retry_s),

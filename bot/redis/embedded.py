@@ -53,6 +53,7 @@ class RedisServerProcess:
     port: int = 0
     binary: str = field(default_factory=find_redis_server)
     extra_args: tuple[str, ...] = ()  # e.g. ``("--cluster-enabled", "yes")`` for a cluster node (tests)
+    appendfsync: str = "everysec"  # "always": every write is on disk before Redis answers (survives a SIGKILL)
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -76,7 +77,7 @@ class RedisServerProcess:
             "--appendonly",
             "yes",
             "--appendfsync",
-            "everysec",
+            self.appendfsync,
             "--maxmemory-policy",
             "noeviction",
             "--daemonize",
@@ -116,6 +117,14 @@ class RedisServerProcess:
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait(timeout=5)
+        self._proc = None
+
+    def kill(self) -> None:
+        """SIGKILL: no fsync, no goodbye (an OOM kill, a lost node); ``start`` replays the AOF on the same port."""
+        if self._proc is None:
+            return
+        self._proc.kill()
+        self._proc.wait(timeout=5)
         self._proc = None
 
     @property

@@ -1,6 +1,9 @@
 """Show one reply while it is generated, whole and within Slack's limits, whatever Slack does meanwhile.
 
-A placeholder is posted before any CPU or model work so the user sees Penny picked the request up. Deltas are
+A placeholder is posted before any CPU or model work so the user sees Penny picked the request up — unless the
+workspace's minute of ``chat.update`` calls has no room left for its final edit (a burst of answers past Slack's
+tier 3; ``open(defer_when_busy=True)``): then the answer is posted whole, as one message, when it is ready, instead
+of a placeholder whose answer would wait up to a minute. Deltas are
 accumulated and shown by one background task at most once per ``interval_s`` per message; text that outgrows one
 message is cut (``formatting/split.py``: never inside a code block, a link or a mention) and continues in a new
 threaded message. Each message is shown one of two ways (``delivery/``): Slack's native stream where Slack accepts
@@ -128,9 +131,11 @@ class MessageStreamer:
         """The final text is visible in Slack (set by ``finish``)."""
         return self._delivered
 
-    async def open(self, placeholder: str, *, reuse_ts: str | None = None) -> str:
+    async def open(self, placeholder: str, *, reuse_ts: str | None = None, defer_when_busy: bool = False) -> str:
         """Post the placeholder (or adopt the message a crashed worker or a cached answer left), start streaming.
 
+        ``defer_when_busy``: when the workspace has no room left for this reply's final edit, post nothing yet
+        (returns "") and show the answer whole when it is ready; for answers that take seconds, not summaries.
         Raises ``SlackApiError`` when no message can be posted at all (not in the channel, archived…).
         """
         message: Message
@@ -140,7 +145,7 @@ class MessageStreamer:
             await adopted.progress(placeholder, cursor=False)
             message = adopted
         else:
-            message = await self._new_message(placeholder, first=True)
+            message = await self._new_message(placeholder, first=True, may_defer=defer_when_busy)
         self._messages.append(message)
         self._flusher = asyncio.create_task(self._flush_forever())
         return message.ts or ""
@@ -194,7 +199,7 @@ class MessageStreamer:
     def _current(self) -> str:
         return self._reopen + self._raw[self._offset :]
 
-    async def _new_message(self, placeholder: str, *, first: bool) -> Message:
+    async def _new_message(self, placeholder: str, *, first: bool, may_defer: bool = False) -> Message:
         if self._native.wanted():
             native = NativeMessage(self._target)
             if await native.start():
@@ -202,6 +207,11 @@ class MessageStreamer:
                 return native
             self._native.refused(native.start_error)
         message = EditMessage(self._target)
+        if may_defer and not await self._target.budget.has_room(message.method):
+            # Past the workspace's minute of edits, a placeholder's final would wait up to a minute: nothing is
+            # posted now, and the final posts the whole answer as one message (chat.postMessage has room).
+            log.info("delivery.placeholder_deferred")
+            return message
         await self._hold(message)
         result = await message.post(placeholder)
         if not result.ok:

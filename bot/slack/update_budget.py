@@ -53,6 +53,19 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(1, tonumber(oldest[2]) + window - now)
 """
 
+# KEYS: the method's call window, its in-flight replies. ARGV: limit, window ms. 1 when a new reply's final call
+# would find a slot now (calls in the window plus places held leave one), else 0. Takes nothing.
+_ROOM = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2]) < tonumber(ARGV[1]) then
+  return 1
+end
+return 0
+"""
+
 UPDATE = "chat.update"
 APPEND = "chat.appendStream"
 START = "chat.startStream"
@@ -79,6 +92,7 @@ class UpdateBudget:
         self._window_ms = int(window_s * 1000)
         self._inflight_ttl_s = inflight_ttl_s
         self._take = redis.register_script(_TAKE)
+        self._room = redis.register_script(_ROOM)
         self._sleep = sleep
         self._clock = clock
         self._wall_clock = wall_clock
@@ -94,6 +108,18 @@ class UpdateBudget:
     async def try_take(self, team_id: str, method: str, *, progress: bool = False) -> bool:
         """A slot now, or False. A ``progress`` call also leaves one slot per in-flight reply free."""
         return await self._attempt(team_id, method, progress=progress) == 0
+
+    async def has_room(self, team_id: str, method: str) -> bool:
+        """Whether a reply opened now would find a slot for its final call at once (nothing is taken).
+
+        Past Slack's minute of finals (``chat.update`` is 50 a minute per workspace), a placeholder posted now would
+        wait up to a minute for the edit that shows its answer; the streamer posts the answer whole instead.
+        """
+        limit = self._limits.get(method)
+        if limit is None:
+            return True
+        keys = [slack_budget_key(team_id, method), slack_inflight_key(team_id, method)]
+        return bool(await self._room(keys=keys, args=[int(limit), self._window_ms]))
 
     async def take(self, team_id: str, method: str, *, max_wait_s: float = 60.0) -> bool:
         """A slot for a call that must happen: wait for one, never longer than ``max_wait_s`` (then the call goes
@@ -140,6 +166,13 @@ class TeamBudget:
             log.warning("slack_budget.unavailable", method=method, exc_info=True)
             return not progress
 
+    async def has_room(self, method: str) -> bool:
+        try:
+            return await self.budget.has_room(self.team_id, method)
+        except Exception:
+            log.warning("slack_budget.unavailable", method=method, exc_info=True)
+            return True  # a placeholder, as without a budget
+
     async def take(self, method: str) -> bool:
         try:
             return await self.budget.take(self.team_id, method)
@@ -164,6 +197,9 @@ class NoBudget:
     """No shared budget (tests, or a deployment that lets Slack's 429s do the pacing): every call may go."""
 
     async def try_take(self, method: str, *, progress: bool = False) -> bool:
+        return True
+
+    async def has_room(self, method: str) -> bool:
         return True
 
     async def take(self, method: str) -> bool:

@@ -102,10 +102,21 @@ class CallResult:
 class DeliveryRetry:
     """How hard a call that must land is tried: attempts, backoff, and the longest ``Retry-After`` honoured."""
 
-    attempts: int = 6
+    attempts: int = 6  # calls per transient failure streak (a 5xx, a time-out, ``internal_error``)
     backoff_base_s: float = 0.5
     backoff_max_s: float = 8.0
     max_retry_after_s: float = 60.0
+    # 429s are Slack saying "later", not failing: a call waits them out up to this long in all. Twenty answers
+    # finishing at once in one channel (one post a second) need about twenty Retry-Afters, not six attempts.
+    rate_limited_s: float = 120.0
+
+
+@dataclass
+class _Tries:
+    """One must-land call's tries so far: transient failures, and seconds waited for rate limits."""
+
+    failures: int = 0
+    rate_limited_s: float = 0.0
 
 
 class SlackCalls:
@@ -168,16 +179,15 @@ class SlackCalls:
         ``before`` runs ahead of every attempt (it takes a budget slot). Transient retries are only for calls that
         are safe to repeat (an edit); an append is not — a post goes through ``post`` instead.
         """
-        result = CallResult(False, error="not_tried")
-        for attempt in range(1, self._retry.attempts + 1):
+        tries = _Tries()
+        while True:
             if before is not None:
                 await before()
             result = await self.once(method, **kwargs)
             if result.ok or (result.failure is Failure.TRANSIENT and not retry_transient):
                 return result
-            if not await self._wait_before_retry(result, attempt):
+            if not await self._wait_before_retry(result, tries):
                 return result
-        return result
 
     async def post(
         self, channel: str, thread_ts: str | None, text: str, *, blocks: list[dict[str, Any]] | None = None
@@ -195,8 +205,8 @@ class SlackCalls:
             kwargs["thread_ts"] = thread_ts
         if blocks is not None:
             kwargs["blocks"] = blocks
-        result = CallResult(False, error="not_tried")
-        for attempt in range(1, self._retry.attempts + 1):
+        tries = _Tries()
+        while True:
             result = await self.once("chat.postMessage", **kwargs)
             if result.ok:
                 return result
@@ -205,9 +215,8 @@ class SlackCalls:
                 if found is not None:
                     log.info("slack.post_found_after_failure", error=result.error)
                     return CallResult(True, {"ok": True, "channel": channel, "ts": found})
-            if not await self._wait_before_retry(result, attempt):
+            if not await self._wait_before_retry(result, tries):
                 return result
-        return result
 
     async def find_own(
         self, channel: str, thread_ts: str | None, since: str, match: Callable[[dict[str, Any]], bool]
@@ -224,17 +233,23 @@ class SlackCalls:
                 return str(message.get("ts"))
         return None
 
-    async def _wait_before_retry(self, result: CallResult, attempt: int) -> bool:
+    async def _wait_before_retry(self, result: CallResult, tries: _Tries) -> bool:
         """Sleep before the next attempt; False when this failure is not worth another one."""
         failure = result.failure
-        if attempt >= self._retry.attempts or failure not in (Failure.RATE_LIMITED, Failure.TRANSIENT):
-            return False
         if failure is Failure.RATE_LIMITED:
             wait = min(result.retry_after_s if result.retry_after_s is not None else 1.0, self._retry.max_retry_after_s)
             wait += self._rng.uniform(0, 0.25)  # never earlier than asked; jitter spreads replies that waited together
-        else:
-            ceiling = min(self._retry.backoff_max_s, self._retry.backoff_base_s * 2 ** (attempt - 1))
+            if tries.rate_limited_s + wait > self._retry.rate_limited_s:
+                return False
+            tries.rate_limited_s += wait
+        elif failure is Failure.TRANSIENT:
+            tries.failures += 1
+            if tries.failures >= self._retry.attempts:
+                return False
+            ceiling = min(self._retry.backoff_max_s, self._retry.backoff_base_s * 2 ** (tries.failures - 1))
             wait = ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+        else:
+            return False
         await self._sleep(wait)
         return True
 

@@ -17,12 +17,13 @@ Standalone: ``python -m tests.harness.openai_server --port 0 --script script.jso
 ``READY http://127.0.0.1:PORT/v1``; control it over HTTP at ``/_harness/{requests,script,reset,release}``.
 """
 
-from .faults import Fault, FaultKind
+from .faults import Chaos, Fault, FaultKind, provider_faults
 from .script import Rule, count_prompt_tokens, default_fallback, last_user_message, split_tokens
 from .server import ANY_MODEL, OpenAIServer, RequestRecord
 
 __all__ = [
     "ANY_MODEL",
+    "Chaos",
     "Fault",
     "FaultKind",
     "OpenAIServer",
@@ -31,5 +32,6 @@ __all__ = [
     "count_prompt_tokens",
     "default_fallback",
     "last_user_message",
+    "provider_faults",
     "split_tokens",
 ]

@@ -9,7 +9,9 @@ Faults are plain data so that a JSON script (standalone mode, admin endpoint) ca
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+import random
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -105,6 +107,13 @@ class Fault:
         )
 
     @classmethod
+    def bad_gateway(cls) -> Fault:
+        """HTTP 502 as OpenAI's edge (Cloudflare) answers it: its error type ``cf_bad_gateway``."""
+        return cls(
+            FaultKind.HTTP_ERROR, status=502, message="Bad gateway.", error_type="cf_bad_gateway", error_code="502"
+        )
+
+    @classmethod
     def unavailable(cls, retry_after: float | None = None) -> Fault:
         """HTTP 503 "overloaded", optionally with Retry-After."""
         return cls(
@@ -191,11 +200,42 @@ class Fault:
         return constructor(**data)
 
 
+def provider_faults() -> list[Fault]:
+    """One of each way a provider fails a request at random under load: the mix ``OpenAIServer.set_chaos`` uses."""
+    return [
+        Fault.rate_limited(retry_after=1),
+        Fault.server_error(500),
+        Fault.bad_gateway(),
+        Fault.unavailable(),
+        Fault.hang(None, phase="after_role"),  # until the client's time-to-first-token timeout gives up
+        Fault.cut_stream(after_chars=40),  # some words shown, then the connection drops
+    ]
+
+
+class Chaos:
+    """A seeded share of chat requests fails with one of ``faults``: random faults a run can reproduce."""
+
+    def __init__(self, rate: float, *, seed: int, faults: Sequence[Fault] | None = None) -> None:
+        if not 0 < rate <= 1:
+            raise ValueError("chaos rate must be in (0, 1]")
+        self.rate = rate
+        self.faults = list(faults) if faults else provider_faults()
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def pick(self) -> Fault | None:
+        with self._lock:
+            if self._rng.random() >= self.rate:
+                return None
+            return self._rng.choice(self.faults)
+
+
 _CONSTRUCTORS: dict[str, Callable[..., Fault]] = {
     "rate_limited": Fault.rate_limited,
     "quota_exceeded": Fault.quota_exceeded,
     "server_error": Fault.server_error,
     "unavailable": Fault.unavailable,
+    "bad_gateway": Fault.bad_gateway,
     "cut_stream": Fault.cut_stream,
     "hang": Fault.hang,
     "stall": Fault.stall,

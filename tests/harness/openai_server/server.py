@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .faults import Fault, FaultKind
+from .faults import Chaos, Fault, FaultKind
 from .prompt_cache import PromptCache
 from .records import RequestRecord
 from .responders import Plan, error_body, http_error_response, send_json, send_stream
@@ -67,6 +67,7 @@ class OpenAIServer:
         self._ttft: dict[str, float] = {}
         self._queued: dict[str, deque[Fault]] = {}
         self._down: dict[str, Fault] = {}
+        self._chaos: Chaos | None = None
         self._records: list[RequestRecord] = []
         self._prompt_cache: PromptCache | None = None
         self._records_changed = threading.Condition(self._lock)
@@ -286,6 +287,13 @@ class OpenAIServer:
         with self._lock:
             self._down[model] = fault or Fault.server_error()
 
+    def set_chaos(self, rate: float, *, seed: int, faults: Sequence[Fault] | None = None) -> None:
+        """From now on a seeded share ``rate`` of chat requests (to any model) fails with one of ``faults``
+        (default: ``provider_faults()``, one of each kind); queued and persistent faults still come first.
+        Rate 0 turns it off. Which requests failed is in the log (``RequestRecord.fault``)."""
+        with self._lock:
+            self._chaos = Chaos(rate, seed=seed, faults=faults) if rate > 0 else None
+
     def clear(self, model: str | None = None) -> None:
         """Remove queued and persistent faults for `model`, or for all models when None."""
         with self._lock:
@@ -329,6 +337,7 @@ class OpenAIServer:
             self._ttft.clear()
             self._queued.clear()
             self._down.clear()
+            self._chaos = None
             self._records.clear()
             self._prompt_cache = None
         self.release_hangs()
@@ -509,7 +518,10 @@ class OpenAIServer:
             queue = self._queued.get(key)
             if queue:
                 return queue.popleft()
-        return self._down.get(model) or self._down.get(ANY_MODEL)
+        down = self._down.get(model) or self._down.get(ANY_MODEL)
+        if down is not None or self._chaos is None:
+            return down
+        return self._chaos.pick()
 
     def _plan(self, record: RequestRecord) -> Plan | None:
         """Decide, under the lock, the fault, text and pacing for one chat request (None: unknown model)."""

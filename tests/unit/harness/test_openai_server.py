@@ -7,6 +7,7 @@ and that each injected fault surfaces as the SDK error a production client would
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
@@ -21,7 +22,15 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
-from tests.harness.openai_server import ANY_MODEL, Fault, OpenAIServer, count_prompt_tokens, split_tokens
+from tests.harness.openai_server import (
+    ANY_MODEL,
+    Fault,
+    FaultKind,
+    OpenAIServer,
+    count_prompt_tokens,
+    provider_faults,
+    split_tokens,
+)
 from tests.harness.openai_server.fixtures import TEST_API_KEY, openai_client, openai_server  # noqa: F401
 
 pytestmark = pytest.mark.timeout(30)
@@ -275,6 +284,40 @@ async def test_unavailable_503_and_quota(client: openai.AsyncOpenAI, server: Ope
         await client.chat.completions.create(model="model-a", messages=USER)
     assert quota.value.code == "insufficient_quota"
     assert "retry-after" not in quota.value.response.headers
+
+
+async def test_bad_gateway_is_openai_edge_502(client: openai.AsyncOpenAI, server: OpenAIServer) -> None:
+    server.inject("model-a", Fault.bad_gateway())
+    with pytest.raises(openai.InternalServerError) as gateway:
+        await client.chat.completions.create(model="model-a", messages=USER)
+    assert gateway.value.status_code == 502
+    assert gateway.value.type == "cf_bad_gateway"
+
+
+async def test_chaos_fails_a_seeded_share_of_requests_the_same_way_each_run(
+    client: openai.AsyncOpenAI, server: OpenAIServer
+) -> None:
+    async def run() -> list[str]:
+        server.clear_requests()
+        server.set_chaos(0.5, seed=7, faults=[Fault.server_error(), Fault.rate_limited(retry_after=1)])
+        for _ in range(20):
+            with contextlib.suppress(openai.APIError):
+                await client.chat.completions.create(model="model-a", messages=USER)
+        return [r.outcome if r.status == 200 else str(r.status) for r in server.chat_requests()]
+
+    first = await run()
+    assert first == await run(), "the same seed fails the same requests"
+    assert 3 <= first.count("500") + first.count("429") <= 17 and first.count("ok") >= 3
+    assert {"500", "429"} <= set(first)
+    server.set_chaos(0, seed=7)
+    completion = await client.chat.completions.create(model="model-a", messages=USER)
+    assert completion.choices[0].message.content == ANSWER
+
+
+def test_the_default_chaos_mix_holds_every_provider_failure() -> None:
+    kinds = {(f.kind, f.status) for f in provider_faults()}
+    assert {(FaultKind.HTTP_ERROR, 429), (FaultKind.HTTP_ERROR, 500), (FaultKind.CUT, 0)} <= kinds
+    assert any(kind is FaultKind.HANG for kind, _ in kinds)
 
 
 async def test_set_down_persists_until_cleared(client: openai.AsyncOpenAI, server: OpenAIServer) -> None:

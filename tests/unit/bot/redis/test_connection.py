@@ -59,3 +59,23 @@ async def test_an_outage_longer_than_the_budget_fails_once_the_budget_is_spent(t
     finally:
         await client.aclose()
         server.stop()
+
+
+async def test_during_an_outage_a_command_waiting_for_a_connection_waits_as_long_as_one_waiting_for_redis(
+    tmp_path: Path,
+) -> None:
+    """Every pooled connection is busy retrying while Redis is away; a command queued behind them gave up after
+    ``redis_pool_timeout_s`` ("No connection available") although Redis came back within ``redis_retry_s``."""
+    server = RedisServerProcess(data_dir=tmp_path / "redis").start()
+    settings = Settings(redis_max_connections=4, redis_pool_timeout_s=0.5, redis_retry_s=30.0)
+    client = aioredis.Redis.from_pool(connection_pool(server.url, settings))
+    try:
+        await client.ping()
+        server.stop()
+        pending = asyncio.gather(*(client.incr("n") for _ in range(12)))
+        await asyncio.sleep(2.0)
+        server.start()
+        assert sorted(await asyncio.wait_for(pending, timeout=30)) == list(range(1, 13))
+    finally:
+        await client.aclose()
+        server.stop()

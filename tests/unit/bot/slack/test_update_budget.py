@@ -68,3 +68,47 @@ async def test_twenty_replies_finish_together_without_a_single_429(room: Room, r
     finals = [r.text for r in room.replies()]
     assert len(finals) == 20 and all(t.endswith("-39") for t in finals)
     await redis.aclose()
+
+
+async def test_room_for_a_final_counts_the_window_and_the_places_held(redis_url: str) -> None:
+    redis = plain_client(redis_url)
+    budget = UpdateBudget(redis, per_minute={UPDATE: 3})
+    assert await budget.has_room("T1", UPDATE)
+    await budget.hold("T1", UPDATE, "r1")
+    assert await budget.try_take("T1", UPDATE)
+    assert await budget.has_room("T1", UPDATE), "one call and one place held of three"
+    await budget.hold("T1", UPDATE, "r2")
+    assert not await budget.has_room("T1", UPDATE), "a new reply's final would wait for the window to move"
+    assert await budget.has_room("T2", UPDATE) and await budget.has_room("T1", APPEND)
+    assert not await budget.has_room("T1", UPDATE), "asking takes nothing"
+    await budget.release("T1", UPDATE, "r2")
+    assert await budget.has_room("T1", UPDATE)
+    await redis.aclose()
+
+
+async def test_past_the_minute_of_finals_a_reply_comes_whole_in_one_message(room: Room, redis_url: str) -> None:
+    """Slack allows 3 edits a minute here and 8 replies arrive: the first 3 show a placeholder and are edited, the
+    rest post their answer as one message when it is ready (no placeholder whose final would wait a minute)."""
+    redis = plain_client(redis_url)
+    room.slack.set_rate_limit("chat.update", per_minute=3)
+    budget = UpdateBudget(redis, per_minute={UPDATE: 3})
+    streamers = [room.streamer(interval_s=0.1, budget=budget) for _ in range(8)]
+    for streamer in streamers:
+        await streamer.open(PLACEHOLDER_TEXT, defer_when_busy=True)
+
+    async def answer(n: int) -> None:
+        for i in range(10):
+            streamers[n].append(f"word{n}-{i} ")
+            await asyncio.sleep(0.02)
+        await streamers[n].finish()
+
+    started = time.monotonic()
+    await asyncio.gather(*(answer(n) for n in range(8)))
+    assert time.monotonic() - started < 5.0, "no final waited for the window"
+    assert all(s.delivered for s in streamers)
+    texts = sorted(r.text for r in room.replies())
+    assert texts == sorted(f"{' '.join(f'word{n}-{i}' for i in range(10))}" for n in range(8)), "8 messages, whole"
+    assert not [c for c in room.slack.calls() if c.status == 429]
+    placeholders = [r for r in room.replies() if room.slack.edit_history(room.channel, r.ts)[0].text != r.text]
+    assert len(placeholders) == 3
+    await redis.aclose()

@@ -74,3 +74,19 @@ async def test_a_transport_failure_is_a_result_not_an_exception(room: Room) -> N
     room.slack.stop()
     result = await api.once("chat.postMessage", channel=room.channel, text="x")
     assert not result.ok and result.failure is Failure.TRANSIENT
+
+
+async def test_rate_limits_are_waited_out_within_a_time_budget_not_a_count_of_attempts(room: Room) -> None:
+    """Twenty answers finishing in one channel at once share Slack's one post a second: the last one waits about
+    twenty Retry-Afters. Six tries (the transient-failure bound) lost it; 429s draw on a time budget instead."""
+    sleeps = Sleeps()
+    api = SlackCalls(room.client(), retry=DeliveryRetry(attempts=3, rate_limited_s=30.0), sleep=sleeps)
+    room.slack.inject("chat.postMessage", SlackFault.ratelimited(1), times=12)
+    result = await api.post(room.channel, room.question_ts, "the answer")
+    assert result.ok and [m.text for m in room.replies()] == ["the answer"]
+    assert len(sleeps.waits) == 12 and all(w >= 1.0 for w in sleeps.waits)
+
+    room.slack.inject("chat.update", SlackFault.ratelimited(10), times=5)
+    edited = await api.must("chat.update", channel=room.channel, ts=result.ts, text="edited")
+    assert not edited.ok and edited.failure is Failure.RATE_LIMITED, "past the budget (30 s of waits) it gives up"
+    assert sum(sleeps.waits[12:]) <= 30.0
