@@ -120,6 +120,8 @@ class HealthPolicy(BaseModel):
     default_ttft_threshold_s: float = Field(default=2.5, gt=0)
     window_s: float = Field(default=60.0, gt=0)
     min_calls: int = Field(default=5, gt=0)
+    # The p99 of a few calls is their slowest one: over the threshold counts only with this many slow calls.
+    min_slow_calls: int = Field(default=3, gt=0)
     max_error_rate: float = Field(default=0.5, gt=0, le=1)
     cooldown_s: float = Field(default=30.0, gt=0)
     probe_lock_s: float = Field(default=60.0, gt=0)

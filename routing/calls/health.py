@@ -1,7 +1,8 @@
 """Model health: rolling error rate and p99 time-to-first-token per model, in Redis so every replica agrees.
 
-A model whose p99 first-token time goes over its own threshold, or that fails ≥ 50% of ≥ 5 calls in the
-window, is taken out of rotation for a cool-down. After that exactly one request — the holder of a Redis lock
+A model whose p99 first-token time goes over its own threshold (with at least ``min_slow_calls`` calls that slow:
+the p99 of a handful of calls is just the slowest one), or that fails ≥ 50% of ≥ 5 calls in the window, is taken
+out of rotation for a cool-down. After that exactly one request — the holder of a Redis lock
 taken with ``SET NX PX`` — probes it; success puts it back, failure starts a new cool-down. Recording a call
 and deciding to trip is one Lua script, so two replicas can never disagree about a half-applied update.
 
@@ -27,7 +28,8 @@ from routing.policy import HealthPolicy
 log = structlog.get_logger(__name__)
 
 # KEYS: calls, cooldown_until, probe lock.
-# ARGV: now, member, window_s, min_calls, max_error_rate, ttft_threshold_ms, cooldown_s, probe_token, ok
+# ARGV: now, member, window_s, min_calls, max_error_rate, ttft_threshold_ms, cooldown_s, probe_token, ok,
+#       min_slow_calls
 _RECORD = """
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[3])
@@ -61,12 +63,17 @@ for _, m in ipairs(members) do
   local t = tonumber(ttft)
   if t and t >= 0 then table.insert(ttfts, t) end
 end
+local threshold = tonumber(ARGV[6])
 local p99 = 0
+local slow = 0
 if #ttfts > 0 then
   table.sort(ttfts)
   p99 = ttfts[math.ceil(0.99 * #ttfts)]
+  for _, t in ipairs(ttfts) do
+    if t > threshold then slow = slow + 1 end
+  end
 end
-if errors / n >= tonumber(ARGV[5]) or p99 > tonumber(ARGV[6]) then
+if errors / n >= tonumber(ARGV[5]) or (p99 > threshold and slow >= tonumber(ARGV[10])) then
   redis.call('SET', KEYS[2], tostring(now + cooldown))
   redis.call('DEL', KEYS[1])
   return 'tripped'
@@ -167,6 +174,7 @@ class Health:
             self._policy.cooldown_s,
             probe_token or "",
             int(ok),
+            self._policy.min_slow_calls,
         ]
         raw = await self._record(keys=keys, args=args)
         verdict = raw.decode() if isinstance(raw, bytes) else str(raw)

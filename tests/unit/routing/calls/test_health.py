@@ -91,3 +91,16 @@ async def test_two_instances_sharing_redis_agree(redis_url, catalog, clock) -> N
     finally:
         await a_client.aclose()
         await b_client.aclose()
+
+
+async def test_one_slow_first_token_does_not_take_a_model_out(redis, catalog, clock) -> None:
+    """The p99 of a handful of calls is their slowest one: a single slow first token (a busy process, a provider
+    at 2 s) took a model out for its cool-down and shortened every chain (found by faults_load). A p99 over the
+    threshold counts only when at least ``min_slow_calls`` calls were that slow."""
+    health = Health(redis, catalog, clock=clock)
+    model = "gpt-4o"  # threshold 2.5 s
+    assert catalog.policy.health.min_slow_calls == 3
+    for ttft in (0.4, 0.5, 3.4, 0.6, 0.5, 0.4, 2.9, 0.5):
+        assert await health.record(model, ok=True, ttft_s=ttft) == "ok"
+        clock.advance(1)
+    assert await health.record(model, ok=True, ttft_s=3.0) == "tripped", "the third slow call of the window"
