@@ -8,11 +8,14 @@ imports when a script is loaded by path.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import sys
+import tempfile
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +23,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e.conftest import LLM_KEY, LLM_KEY_ENV, write_test_catalog
+from bot.redis.embedded import RedisServerProcess
+from tests.e2e.conftest import LLM_KEY, LLM_KEY_ENV, catalog_model_ids, write_test_catalog
 from tests.e2e.penny_process import PennyProcess
 from tests.harness.openai_server import OpenAIServer
 from tests.harness.slack_emulator import SlackEmulator
@@ -38,6 +42,36 @@ def machine_line() -> str:
     return f"machine: {platform.machine()}, {os.cpu_count()} CPUs, python {platform.python_version()}"
 
 
+@dataclass
+class LiveParts:
+    """What a benchmark drives the real process against; ``penny`` is set once it is started (and stopped at exit)."""
+
+    workdir: Path
+    slack: SlackEmulator
+    llm: OpenAIServer
+    redis: RedisServerProcess
+    penny: PennyProcess | None = None
+
+
+@contextlib.contextmanager
+def live_parts(*, ack_timeout: float = 3.0) -> Iterator[LiveParts]:
+    """A scratch directory, the Slack emulator, the model server (every catalog model) and a real redis-server;
+    at exit Penny (if started) and Redis are stopped before the emulator and the model server close."""
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        SlackEmulator(ack_timeout=ack_timeout) as slack,
+        OpenAIServer(models=catalog_model_ids(), api_key=LLM_KEY) as llm,
+    ):
+        workdir = Path(tmp)
+        parts = LiveParts(workdir, slack, llm, RedisServerProcess(data_dir=workdir / "redis").start())
+        try:
+            yield parts
+        finally:
+            if parts.penny is not None:
+                parts.penny.stop()
+            parts.redis.stop()
+
+
 def apply_slack_tiers(slack: SlackEmulator, per_minute: Mapping[str, float] = SLACK_TIERS) -> None:
     """The emulator answers 429 past Slack's limits: 1 post a second per channel, the tiers per workspace."""
     slack.set_rate_limit("chat.postMessage", per_second=1, per_channel=True)
@@ -45,16 +79,19 @@ def apply_slack_tiers(slack: SlackEmulator, per_minute: Mapping[str, float] = SL
         slack.set_rate_limit(method, per_minute=limit)
 
 
-def start_penny(slack: SlackEmulator, llm: OpenAIServer, redis_url: str, workdir: Path, **env: str) -> PennyProcess:
+def start_penny(
+    slack: SlackEmulator, llm: OpenAIServer, redis_url: str, workdir: Path, *, learned: bool = False, **env: str
+) -> PennyProcess:
     """The real ``penny run`` against the emulator, the model server and ``redis_url``; ``env`` adds or overrides
-    ``PENNY_*`` settings. The emulator delivers its events to this process."""
+    ``PENNY_*`` settings, ``learned`` turns learned routing on in the catalog. The emulator delivers its events to
+    this process."""
     penny = PennyProcess(
         env={
             "PENNY_SLACK_BOT_TOKEN": slack.bot_token,
             "PENNY_SLACK_SIGNING_SECRET": slack.signing_secret,
             "PENNY_SLACK_API_URL": slack.base_url,
             "PENNY_REDIS_URL": redis_url,
-            "PENNY_CATALOG": str(write_test_catalog(workdir / "catalog.yaml", llm.base_url)),
+            "PENNY_CATALOG": str(write_test_catalog(workdir / "catalog.yaml", llm.base_url, learned=learned)),
             LLM_KEY_ENV: LLM_KEY,
             "PENNY_LOG_LEVEL": "WARNING",
             "PENNY_CACHE_ENABLED": "false",

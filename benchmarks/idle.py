@@ -20,7 +20,6 @@ import argparse
 import os
 import platform
 import sys
-import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -30,10 +29,9 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.redis.embedded import RedisServerProcess
-from tests.e2e.conftest import LLM_KEY, LLM_KEY_ENV, catalog_model_ids, write_test_catalog
+from benchmarks.common import live_parts, start_penny
 from tests.e2e.penny_process import PennyProcess
-from tests.harness.openai_server import ANY_MODEL, OpenAIServer
+from tests.harness.openai_server import ANY_MODEL
 from tests.harness.slack_emulator import SlackEmulator
 
 QUESTIONS = ("where is the expense policy?", "who approves travel requests?", "when is the next offsite?")
@@ -104,49 +102,26 @@ def _measure(name: str, penny: PennyProcess, client: redis.Redis, seconds: float
 
 
 def _run(name: str, *, seconds: float, settle: float, warm_cache: bool) -> IdleFigures:
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        SlackEmulator(ack_timeout=3.0) as slack,
-        OpenAIServer(models=catalog_model_ids(), api_key=LLM_KEY) as llm,
-    ):
-        workdir = Path(tmp)
-        server = RedisServerProcess(data_dir=workdir / "redis").start()
-        penny: PennyProcess | None = None
-        try:
-            user = slack.add_user("alice").id
-            channel = slack.add_channel("general", members=[user]).id
-            digest = slack.add_channel("costs", members=[user]).id
-            llm.set_fallback(lambda model, messages: "You asked a good question; here is the answer.")
-            llm.set_answer(ANY_MODEL, "You asked a good question; here is the answer.")
-            penny = PennyProcess(
-                env={
-                    "PENNY_SLACK_BOT_TOKEN": slack.bot_token,
-                    "PENNY_SLACK_SIGNING_SECRET": slack.signing_secret,
-                    "PENNY_SLACK_API_URL": slack.base_url,
-                    "PENNY_REDIS_URL": server.url,
-                    "PENNY_CATALOG": str(write_test_catalog(workdir / "catalog.yaml", llm.base_url, learned=True)),
-                    LLM_KEY_ENV: LLM_KEY,
-                    "PENNY_LOG_LEVEL": "WARNING",
-                    "PENNY_CACHE_ENABLED": "true",
-                    "PENNY_DIGEST_CHANNEL": digest,
-                },
-                log_path=workdir / "penny.log",
-            ).start()
-            slack.events_url = penny.events_url
-            _wait_ready(penny)
-            if warm_cache:
-                _ask(slack, channel, user)
-            time.sleep(settle)
-            client = redis.Redis.from_url(server.url)
-            if warm_cache:
-                assert client.scard("penny:{cache}:teams") == 1, "the answers were not cached"
-            figures = _measure(name, penny, client, seconds)
-            client.close()
-            return figures
-        finally:
-            if penny is not None:
-                penny.stop()
-            server.stop()
+    with live_parts() as parts:
+        slack, llm, server, workdir = parts.slack, parts.llm, parts.redis, parts.workdir
+        user = slack.add_user("alice").id
+        channel = slack.add_channel("general", members=[user]).id
+        digest = slack.add_channel("costs", members=[user]).id
+        llm.set_fallback(lambda model, messages: "You asked a good question; here is the answer.")
+        llm.set_answer(ANY_MODEL, "You asked a good question; here is the answer.")
+        penny = parts.penny = start_penny(
+            slack, llm, server.url, workdir, learned=True, PENNY_CACHE_ENABLED="true", PENNY_DIGEST_CHANNEL=digest
+        )
+        _wait_ready(penny)
+        if warm_cache:
+            _ask(slack, channel, user)
+        time.sleep(settle)
+        client = redis.Redis.from_url(server.url)
+        if warm_cache:
+            assert client.scard("penny:{cache}:teams") == 1, "the answers were not cached"
+        figures = _measure(name, penny, client, seconds)
+        client.close()
+        return figures
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -34,15 +33,11 @@ import redis.asyncio as aioredis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import machine_line, start_penny
+from benchmarks.common import live_parts, machine_line, start_penny
 from bot.ledger import Ledger
-from bot.redis.embedded import RedisServerProcess
 from bot.slack.formatting import to_markdown, to_mrkdwn
 from routing.catalog import load_catalog
 from routing.spend.budget import Budget
-from tests.e2e.conftest import LLM_KEY, catalog_model_ids
-from tests.e2e.penny_process import PennyProcess
-from tests.harness.openai_server import OpenAIServer
 from tests.harness.slack_emulator import SlackEmulator
 from tests.harness.slack_emulator.models import Delivery
 
@@ -124,52 +119,39 @@ def main(argv: list[str] | None = None) -> str:
     args = parser.parse_args(argv)
     print(machine_line())
 
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        SlackEmulator(ack_timeout=3.0) as slack,
-        OpenAIServer(models=catalog_model_ids(), api_key=LLM_KEY) as llm,
-    ):
-        workdir = Path(tmp)
-        server = RedisServerProcess(data_dir=workdir / "redis").start()
-        penny: PennyProcess | None = None
-        try:
-            for i in range(args.answers):
-                llm.add_rule(f"question {i}:", answer_for(i))
-            llm.set_default_speed(args.tokens_per_second)
-            users = [slack.add_user(f"user{i}").id for i in range(10)]
-            channels = [slack.add_channel(f"chaos-{i}", members=users).id for i in range(args.channels)]
-            penny = start_penny(
-                slack, llm, server.url, workdir, PENNY_STREAM_MODE=args.mode, PENNY_STREAM_UPDATE_INTERVAL_S="0.5"
-            )
-            catalog = workdir / "catalog.yaml"  # written by start_penny
-            slack.set_chaos(args.fault_rate, seed=args.seed, methods=DELIVERY_METHODS)
+    with live_parts() as parts:
+        slack, llm, server, workdir = parts.slack, parts.llm, parts.redis, parts.workdir
+        for i in range(args.answers):
+            llm.add_rule(f"question {i}:", answer_for(i))
+        llm.set_default_speed(args.tokens_per_second)
+        users = [slack.add_user(f"user{i}").id for i in range(10)]
+        channels = [slack.add_channel(f"chaos-{i}", members=users).id for i in range(args.channels)]
+        penny = parts.penny = start_penny(
+            slack, llm, server.url, workdir, PENNY_STREAM_MODE=args.mode, PENNY_STREAM_UPDATE_INTERVAL_S="0.5"
+        )
+        catalog = workdir / "catalog.yaml"  # written by start_penny
+        slack.set_chaos(args.fault_rate, seed=args.seed, methods=DELIVERY_METHODS)
 
-            began = time.monotonic()
-            asked = asyncio.run(ask_all(slack, channels, users, args.answers))
-            deadline = began + args.timeout
-            rows = 0
-            while time.monotonic() < deadline:
-                rows, _, _ = asyncio.run(ledger_totals(server.url, slack.team_id, catalog))
-                if rows >= args.answers and all(judge(slack, a).complete for a in asked):
-                    break
-                time.sleep(1.0)
-            time.sleep(2.0)  # let anything still in flight (a stop, a stray retry) land before judging
-            elapsed = time.monotonic() - began
-            verdicts = [judge(slack, a) for a in asked]
-            rows, ledger_cost, budget_cost = asyncio.run(ledger_totals(server.url, slack.team_id, catalog))
-            injected = Counter(f"{i.method} {i.fault.label}" for i in slack.injected())
-            calls = Counter(c.method for c in slack.calls() if c.method in DELIVERY_METHODS)
-            streamed = sum(
-                slack.is_streamed(a.channel, m.ts)
-                for a in asked
-                for m in slack.bot_replies(a.channel, a.delivery.ts or "")
-            )
-            if penny is not None and any(not v.exact for v in verdicts):
-                print(penny.log_text()[-5000:])
-        finally:
-            if penny is not None:
-                penny.stop()
-            server.stop()
+        began = time.monotonic()
+        asked = asyncio.run(ask_all(slack, channels, users, args.answers))
+        deadline = began + args.timeout
+        rows = 0
+        while time.monotonic() < deadline:
+            rows, _, _ = asyncio.run(ledger_totals(server.url, slack.team_id, catalog))
+            if rows >= args.answers and all(judge(slack, a).complete for a in asked):
+                break
+            time.sleep(1.0)
+        time.sleep(2.0)  # let anything still in flight (a stop, a stray retry) land before judging
+        elapsed = time.monotonic() - began
+        verdicts = [judge(slack, a) for a in asked]
+        rows, ledger_cost, budget_cost = asyncio.run(ledger_totals(server.url, slack.team_id, catalog))
+        injected = Counter(f"{i.method} {i.fault.label}" for i in slack.injected())
+        calls = Counter(c.method for c in slack.calls() if c.method in DELIVERY_METHODS)
+        streamed = sum(
+            slack.is_streamed(a.channel, m.ts) for a in asked for m in slack.bot_replies(a.channel, a.delivery.ts or "")
+        )
+        if penny is not None and any(not v.exact for v in verdicts):
+            print(penny.log_text()[-5000:])
 
     n = args.answers
     print(

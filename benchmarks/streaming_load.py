@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import itertools
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +31,9 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import apply_slack_tiers, machine_line, pct, proc_usage, start_penny
-from bot.redis.embedded import RedisServerProcess
+from benchmarks.common import apply_slack_tiers, live_parts, machine_line, pct, proc_usage, start_penny
 from bot.redis.keys import ledger_stream_key
 from bot.slack.formatting import to_markdown, to_mrkdwn
-from tests.e2e.conftest import LLM_KEY, catalog_model_ids
-from tests.e2e.penny_process import PennyProcess
 from tests.harness.openai_server import ANY_MODEL, OpenAIServer
 from tests.harness.slack_emulator import SlackEmulator
 from tests.harness.slack_emulator.models import Delivery
@@ -119,69 +115,60 @@ def main(argv: list[str] | None = None) -> str:
     args = parser.parse_args(argv)
     print(machine_line())
 
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        SlackEmulator(ack_timeout=3.0) as slack,
-        OpenAIServer(models=catalog_model_ids(), api_key=LLM_KEY) as llm,
-    ):
-        workdir = Path(tmp)
-        server = RedisServerProcess(data_dir=workdir / "redis").start()
-        penny: PennyProcess | None = None
-        try:
-            if not args.no_slack_limits:
-                apply_slack_tiers(
-                    slack,
-                    {
-                        "chat.update": args.updates_per_minute,
-                        "chat.appendStream": args.appends_per_minute,
-                        "chat.startStream": args.stream_starts_per_minute,
-                        "chat.stopStream": args.stream_starts_per_minute,
-                    },
-                )
-            llm.set_answer(ANY_MODEL, ANSWER)
-            llm.set_default_speed(args.tokens_per_second)
-            users = [slack.add_user(f"user{i}").id for i in range(20)]
-            channels = [slack.add_channel(f"load-{i}", members=users).id for i in range(args.channels)]
-            penny = start_penny(slack, llm, server.url, workdir, PENNY_STREAM_MODE=args.mode, **_budget_env(args))
-            cpu_before, _ = proc_usage(penny.pid)
+    with live_parts() as parts:
+        slack, llm, server, workdir = parts.slack, parts.llm, parts.redis, parts.workdir
+        if not args.no_slack_limits:
+            apply_slack_tiers(
+                slack,
+                {
+                    "chat.update": args.updates_per_minute,
+                    "chat.appendStream": args.appends_per_minute,
+                    "chat.startStream": args.stream_starts_per_minute,
+                    "chat.stopStream": args.stream_starts_per_minute,
+                },
+            )
+        llm.set_answer(ANY_MODEL, ANSWER)
+        llm.set_default_speed(args.tokens_per_second)
+        users = [slack.add_user(f"user{i}").id for i in range(20)]
+        channels = [slack.add_channel(f"load-{i}", members=users).id for i in range(args.channels)]
+        penny = parts.penny = start_penny(
+            slack, llm, server.url, workdir, PENNY_STREAM_MODE=args.mode, **_budget_env(args)
+        )
+        cpu_before, _ = proc_usage(penny.pid)
 
-            began = time.monotonic()
-            sent = asyncio.run(_drive(slack, channels, users, args.conversations))
-            acks = [s.delivery.final.elapsed for s in sent]
-            placeholder, first_text, final, after_last_token = [], [], [], []
-            native = 0
-            deadline = time.monotonic() + args.timeout
-            pending = list(sent)
-            while pending and time.monotonic() < deadline:
-                still = []
-                for item in pending:
-                    replies = slack.bot_replies(item.channel, item.delivery.ts or "")
-                    if len(replies) == 1 and replies[0].text in EXPECTED:
-                        history = slack.edit_history(item.channel, replies[0].ts)
-                        shown = next(r for r in history if r.text in EXPECTED).monotonic
-                        placeholder.append(history[0].monotonic - item.started)
-                        first_text.append(next(r for r in history if FIRST_WORDS in r.text).monotonic - item.started)
-                        final.append(shown - item.started)
-                        after_last_token.append(shown - _last_token(llm, item.marker))
-                        native += slack.is_streamed(item.channel, replies[0].ts)
-                    else:
-                        still.append(item)
-                pending = still
-                time.sleep(0.5)
-            elapsed = time.monotonic() - began
-            cpu_after, peak_mib = proc_usage(penny.pid)
-            updates = slack.calls("chat.update")
-            calls = [c for c in slack.calls() if c.method.startswith("chat.")]
-            throttled = [c for c in slack.calls() if c.status == 429]
-            gaps = []
-            for message in slack.bot_messages():
-                revisions = slack.edit_history(message.channel, message.ts)
-                gaps.extend(b.monotonic - a.monotonic for a, b in itertools.pairwise(revisions))
-            ledger_rows = redis.Redis.from_url(server.url).xlen(ledger_stream_key(slack.team_id))
-        finally:
-            if penny is not None:
-                penny.stop()
-            server.stop()
+        began = time.monotonic()
+        sent = asyncio.run(_drive(slack, channels, users, args.conversations))
+        acks = [s.delivery.final.elapsed for s in sent]
+        placeholder, first_text, final, after_last_token = [], [], [], []
+        native = 0
+        deadline = time.monotonic() + args.timeout
+        pending = list(sent)
+        while pending and time.monotonic() < deadline:
+            still = []
+            for item in pending:
+                replies = slack.bot_replies(item.channel, item.delivery.ts or "")
+                if len(replies) == 1 and replies[0].text in EXPECTED:
+                    history = slack.edit_history(item.channel, replies[0].ts)
+                    shown = next(r for r in history if r.text in EXPECTED).monotonic
+                    placeholder.append(history[0].monotonic - item.started)
+                    first_text.append(next(r for r in history if FIRST_WORDS in r.text).monotonic - item.started)
+                    final.append(shown - item.started)
+                    after_last_token.append(shown - _last_token(llm, item.marker))
+                    native += slack.is_streamed(item.channel, replies[0].ts)
+                else:
+                    still.append(item)
+            pending = still
+            time.sleep(0.5)
+        elapsed = time.monotonic() - began
+        cpu_after, peak_mib = proc_usage(penny.pid)
+        updates = slack.calls("chat.update")
+        calls = [c for c in slack.calls() if c.method.startswith("chat.")]
+        throttled = [c for c in slack.calls() if c.status == 429]
+        gaps = []
+        for message in slack.bot_messages():
+            revisions = slack.edit_history(message.channel, message.ts)
+            gaps.extend(b.monotonic - a.monotonic for a, b in itertools.pairwise(revisions))
+        ledger_rows = redis.Redis.from_url(server.url).xlen(ledger_stream_key(slack.team_id))
 
     n = args.conversations
     limits = (
