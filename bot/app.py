@@ -187,6 +187,7 @@ def build_cache(
         CacheSettings(
             ttl_seconds=settings.cache_ttl_days * 86400,
             max_entries_per_scope=settings.cache_max_entries_per_channel,
+            index_memory_mb=settings.cache_index_memory_mb or None,
             share_public_workspace_wide=settings.cache_share_public,
             # Longer than any replica keeps conversations.info: none can write a stale "public" back.
             visibility_quarantine_s=2 * settings.channel_info_ttl_s + 60,
