@@ -37,7 +37,7 @@ from bot.feedback.votes import Feedback
 from bot.home.publisher import HomePublisher
 from bot.ledger import Ledger
 from bot.lifecycle import Lifecycle
-from bot.observability import observe_budget
+from bot.observability import observe_budget, watch_cache_indexes
 from bot.pane.service import PaneService
 from bot.pins.board import PinBoard
 from bot.pins.selection import PinSelector, PinSettings, PinVectors
@@ -246,6 +246,7 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     answers: AnswerCache = NoCachedAnswers()
     if cache is not None:
         answers = CachedAnswers(cache, channels)
+        watch_cache_indexes(cache.index_stats)
 
         async def on_visibility_change(team_id: str, channel_id: str, visibility: Visibility) -> None:
             await cache.on_visibility_change(team_id, channel_id, visibility)
