@@ -103,8 +103,9 @@ class Penny:
     services: list[asyncio.Task[None]] = field(default_factory=list)  # run until close, unlike ``background``
 
     async def start(self) -> None:
-        """Rebuild cache indexes and warm the embedding model after the server is up (``/readyz`` waits); keep
-        the ledger (flush what a previous run left in the spool, trim past the retention age)."""
+        """Start following the cache's change streams (indexes load per scope on use) and warm the embedding model
+        after the server is up (``/readyz`` waits); keep the ledger (flush what a previous run left in the spool,
+        trim past the retention age)."""
         if self.keeper is not None:
             self.services.append(asyncio.create_task(self.keeper.run(), name="penny-ledger-keeper"))
         if self.cache is not None:
