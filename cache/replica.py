@@ -114,9 +114,7 @@ class IndexReplica:
             rows = await self._store.scope_vectors(team_id, channel_id)
             index = self._indexes.new_index()
             if rows:
-                ids = np.fromiter((vector_id for vector_id, _ in rows), dtype=np.int64, count=len(rows))
-                vectors = np.frombuffer(b"".join(vector for _, vector in rows), dtype=np.float32)
-                await asyncio.to_thread(index.add_many, ids, vectors)
+                await asyncio.to_thread(_fill, index, rows)  # megabytes of copying for a big scope: off the loop
         except BaseException:
             self._indexes.abort_load(key, journal)
             raise
@@ -195,3 +193,8 @@ class IndexReplica:
                 task = asyncio.create_task(asyncio.to_thread(index.build_ann))
                 self._ann_builds.add(task)
                 task.add_done_callback(self._ann_builds.discard)
+
+
+def _fill(index: ScopeIndex, rows: list[tuple[int, bytes]]) -> None:
+    ids = np.fromiter((vector_id for vector_id, _ in rows), dtype=np.int64, count=len(rows))
+    index.add_many(ids, np.frombuffer(b"".join(vector for _, vector in rows), dtype=np.float32))
