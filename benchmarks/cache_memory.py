@@ -10,9 +10,13 @@
   its paraphrase (with the paraphrase's embedding), so the hits show the reloaded indexes still answer; other
   channels are asked a random vector (a search, then a miss).
 - Peak RSS is the process' high-water mark (``resource.getrusage``), embedding model included, as a replica has it;
-  the RSS before the cache work is printed too, and the index memory the budget would be without a bound.
+  the RSS before the cache work is printed too, and the index memory every scope would take without a bound.
+- ``--compare-unbounded`` then repeats the lookups on the same Redis with no bound and every scope loaded first (what
+  every replica did at start before the bound); its peak RSS is printed after the bounded run's, which the RESULT
+  line reports.
 
     python benchmarks/cache_memory.py [--channels 2000] [--entries 500] [--budget-mb 64] [--lookups 1000]
+                                      [--compare-unbounded]
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -156,26 +161,43 @@ async def fill(
     await pipe.execute()
 
 
+@dataclass
+class Measured:
+    cold: list[float] = field(default_factory=list)  # ms, lookups whose scope was not held
+    warm: list[float] = field(default_factory=list)
+    hits: int = 0  # real questions served their stored answer
+    asked: int = 0
+    evictions: int = 0
+    held: int = 0  # scopes held at the end
+    index_mib: float = 0.0  # the cache's own estimate of the indexes held at the end
+    preload_s: float = 0.0
+    peak_rss_mb: float = 0.0
+
+
 async def measure(
     url: str,
-    channels: int,
-    entries: int,
-    budget_mb: float,
-    lookups: int,
+    args: argparse.Namespace,
     real: Sequence[tuple[str, str, NDArray[np.float32], NDArray[np.float32]]],
-    seed: int,
-) -> tuple[list[float], list[float], int, int, int]:
-    """Cold and warm lookup times (ms), real-question hits and asks, and the evictions."""
+    *,
+    budget_mb: float,
+    preload: bool = False,
+) -> Measured:
+    """Each of ``args.lookups`` random channels looked up twice; ``preload`` first loads every scope, as every
+    replica did at start before indexes were bounded."""
     client = aioredis.Redis.from_url(url)
-    settings = CacheSettings(index_memory_mb=budget_mb or None, max_entries_per_scope=entries + 1)
+    settings = CacheSettings(index_memory_mb=budget_mb or None, max_entries_per_scope=args.entries + 1)
     cache = SemanticCache(client, embedder=_NoEmbedder(), settings=settings)
     await cache.start(background_sweep=False)
-    rng = random.Random(seed)
-    vec_rng = np.random.default_rng(seed)
-    cold, warm = [], []
-    hits = asked = 0
-    for _ in range(lookups):
-        n = rng.randrange(channels)
+    result = Measured()
+    if preload:
+        started = time.perf_counter()
+        for n in range(args.channels):
+            await cache._replica.indexes_for([index_key(TEAM, channel_id(n))])
+        result.preload_s = time.perf_counter() - started
+    rng = random.Random(args.seed)
+    vec_rng = np.random.default_rng(args.seed)
+    for _ in range(args.lookups):
+        n = rng.randrange(args.channels)
         scope = CacheScope(TEAM, channel_id(n), Visibility.PUBLIC)
         if n < len(real):
             text, vector = real[n][1], real[n][3]
@@ -188,14 +210,16 @@ async def measure(
             is_cold = cache._indexes.get(index_key(TEAM, scope.channel_id)) is None
             started = time.perf_counter()
             hit = await cache.lookup(query)
-            (cold if is_cold else warm).append((time.perf_counter() - started) * 1000)
+            (result.cold if is_cold else result.warm).append((time.perf_counter() - started) * 1000)
             if n < len(real) and attempt == 0:
-                asked += 1
-                hits += hit is not None and hit.entry_id == f"{TEAM}:{n * entries + 1}"  # fill's numbering
-    evictions = cache.index_stats().evictions
+                result.asked += 1
+                result.hits += hit is not None and hit.entry_id == f"{TEAM}:{n * args.entries + 1}"  # fill's ids
+    stats = cache.index_stats()
+    result.evictions, result.held, result.index_mib = stats.evictions, stats.loaded_scopes, stats.memory_bytes / 2**20
+    result.peak_rss_mb = rss_mb()
     await cache.close()
     await client.aclose()
-    return cold, warm, hits, asked, evictions
+    return result
 
 
 class _NoEmbedder:
@@ -203,6 +227,21 @@ class _NoEmbedder:
 
     async def aembed(self, text: str) -> NDArray[np.float32]:
         raise AssertionError("the benchmark passes vectors")
+
+
+def report(label: str, m: Measured) -> None:
+    def pct(values: list[float], q: float) -> float:
+        return float(np.percentile(values, q)) if values else 0.0
+
+    print(
+        f"{label}: peak RSS {m.peak_rss_mb:.0f} MiB; {m.held} scopes held at the end (~{m.index_mib:.0f} MiB "
+        f"of indexes), {m.evictions} dropped"
+        + (f"; every scope loaded first in {m.preload_s:.1f}s" if m.preload_s else "")
+    )
+    print(f"  {len(m.cold)} cold lookups (scope read from Redis first): p50={pct(m.cold, 50):.2f} ms", end="")
+    print(f" p99={p99(m.cold):.2f} ms")
+    print(f"  {len(m.warm)} warm lookups: p50={pct(m.warm, 50):.2f} ms p99={p99(m.warm):.2f} ms")
+    print(f"  real questions asked {m.asked}, served the stored answer {m.hits}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -213,53 +252,57 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--lookups", type=int, default=1000, help="channels looked up (each twice: cold, warm)")
     parser.add_argument("--real", type=int, default=50, help="channels holding a real question (MiniLM)")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--compare-unbounded",
+        action="store_true",
+        help="afterwards, on the same Redis: no bound and every scope loaded first (the behaviour before the bound)",
+    )
     parser.add_argument("--redis-url", help="an empty Redis to use (it is flushed); default: a temporary server")
     args = parser.parse_args(argv)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(30))
 
     embedder = Embedder()
     real = real_questions(min(args.real, args.channels), embedder)
+    embedder.close()
     rss_before = current_rss_mb()
     per_scope = PER_INDEX_OVERHEAD_BYTES + args.entries * (EMBEDDING_DIM * 4 + PER_ENTRY_OVERHEAD_BYTES)
     print(
         f"cache memory: {args.channels} channels x {args.entries} entries, budget {args.budget_mb:g} MB "
         f"(0 = no bound); every index held would be ~{args.channels * per_scope / 2**20:.0f} MiB "
-        f"({per_scope / 2**20:.2f} MiB per channel)"
+        f"({per_scope / 2**20:.2f} MiB per channel); RSS before the cache work {rss_before:.0f} MiB "
+        f"(embedding model loaded)"
     )
 
-    async def run(url: str) -> tuple[list[float], list[float], int, int, int]:
+    async def run(url: str, flush_after: bool) -> tuple[Measured, Measured | None]:
         client = aioredis.Redis.from_url(url)
         await client.flushall()
         started = time.perf_counter()
         await fill(client, args.channels, args.entries, real, time.time())
         print(f"filled Redis in {time.perf_counter() - started:.1f}s")
+        bounded = await measure(url, args, real, budget_mb=args.budget_mb)
+        report(f"budget {args.budget_mb:g} MB", bounded)
+        unbounded = None
+        if args.compare_unbounded:
+            unbounded = await measure(url, args, real, budget_mb=0, preload=True)
+            report("no bound, every scope held (as before)", unbounded)
+        if flush_after:
+            await client.flushall(asynchronous=True)
         await client.aclose()
-        try:
-            return await measure(url, args.channels, args.entries, args.budget_mb, args.lookups, real, args.seed)
-        finally:
-            client = aioredis.Redis.from_url(url)
-            await client.flushall()
-            await client.aclose()
+        return bounded, unbounded
 
     if args.redis_url:
-        cold, warm, hits, asked, evictions = asyncio.run(run(args.redis_url))
+        bounded, _unbounded = asyncio.run(run(args.redis_url, flush_after=True))
     else:
         with tempfile.TemporaryDirectory(prefix="penny-bench-redis-") as tmp:
             server = RedisServerProcess(data_dir=Path(tmp)).start()
             try:
-                cold, warm, hits, asked, evictions = asyncio.run(run(server.url))
+                bounded, _unbounded = asyncio.run(run(server.url, flush_after=False))
             finally:
                 server.stop()
-    embedder.close()
-    peak = rss_mb()
-    print(f"RSS before the cache work {rss_before:.0f} MiB (embedding model loaded); peak {peak:.0f} MiB")
-    print(f"lookups: {len(cold)} cold (scope loaded from Redis first), {len(warm)} warm; {evictions} scopes dropped")
-    print(f"cold p50={np.percentile(cold, 50) if cold else 0:.2f} ms p99={p99(cold):.2f} ms")
-    print(f"warm p50={np.percentile(warm, 50) if warm else 0:.2f} ms p99={p99(warm):.2f} ms")
-    print(f"real questions asked {asked}, served the stored answer {hits}")
     print(
         f"RESULT cache_memory channels={args.channels} entries_per_channel={args.entries} "
-        f"budget_mb={args.budget_mb:.1f} peak_rss_mb={peak:.1f} cold_p99_ms={p99(cold):.2f} warm_p99_ms={p99(warm):.2f}"
+        f"budget_mb={args.budget_mb:.1f} peak_rss_mb={bounded.peak_rss_mb:.1f} cold_p99_ms={p99(bounded.cold):.2f} "
+        f"warm_p99_ms={p99(bounded.warm):.2f}"
     )
     return 0
 
