@@ -48,11 +48,6 @@ def entry_key(team_id: str, vector_id: int) -> str:
     return f"{PREFIX}{{{team_id}}}:cache:entry:{vector_id}"
 
 
-def entry_pattern() -> str:
-    """Every team's entry keys, for the rebuild scan."""
-    return f"{PREFIX}{{*}}:cache:entry:*"
-
-
 def exact_key(team_id: str, digest: str) -> str:
     return f"{PREFIX}{{{team_id}}}:cache:exact:{digest}"
 
@@ -342,25 +337,6 @@ class EntryStore:
         for vector_id in vector_ids:
             pipe.hmget(entry_key(team_id, vector_id), *fields)
         return list(await pipe.execute())
-
-    async def scan_entries(self, batch: int = 500) -> list[Entry]:
-        """Every semantic entry of every team, for a rebuild. Reads only the fields the index needs."""
-        entries: list[Entry] = []
-        keys: list[bytes] = []
-        async for key in self._redis.scan_iter(match=entry_pattern(), count=batch):
-            keys.append(key)
-            if len(keys) >= batch:
-                entries.extend(await self._load(keys))
-                keys = []
-        if keys:
-            entries.extend(await self._load(keys))
-        return [e for e in entries if e.semantic]
-
-    async def _load(self, keys: list[bytes]) -> list[Entry]:
-        pipe = self._redis.pipeline(transaction=False)
-        for key in keys:
-            pipe.hgetall(key)
-        return [Entry.from_mapping(raw) for raw in await pipe.execute() if raw]
 
 
 # XADD numbered by the team's change counter, in one step so the number and the record cannot diverge.
