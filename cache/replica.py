@@ -193,6 +193,7 @@ class IndexReplica:
                 task = asyncio.create_task(asyncio.to_thread(index.build_ann))
                 self._ann_builds.add(task)
                 task.add_done_callback(self._ann_builds.discard)
+                task.add_done_callback(lambda _done: self._indexes.resized())  # the IVF centroids count too
 
 
 def _fill(index: ScopeIndex, rows: list[tuple[int, bytes]]) -> None:

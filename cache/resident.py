@@ -61,6 +61,7 @@ class IndexSet:
         self._loading: dict[str, Journal] = {}
         self._pinned: Counter[str] = Counter()
         self._evictions = 0
+        self._total: int | None = None  # the held indexes' estimate, recomputed after a change (None)
 
     # ---------------------------------------------------------------- reads
 
@@ -85,7 +86,9 @@ class IndexSet:
         return IndexStats(len(self._indexes), self.memory_bytes(), self.budget_bytes, self._evictions)
 
     def memory_bytes(self) -> int:
-        return sum(index.memory_bytes() for index in self._indexes.values())
+        if self._total is None:
+            self._total = sum(index.memory_bytes() for index in self._indexes.values())
+        return self._total
 
     # ---------------------------------------------------------------- changes
 
@@ -95,6 +98,7 @@ class IndexSet:
             index = self._indexes.get(key)
             if index is not None:
                 index.add(vector_id, vector)
+                self._total = None
             elif (journal := self._loading.get(key)) is not None:
                 journal.ops.append(("add", vector_id, vector))
 
@@ -103,6 +107,7 @@ class IndexSet:
             index = self._indexes.get(key)
             if index is not None:
                 index.remove(vector_id)
+                self._total = None
             elif (journal := self._loading.get(key)) is not None:
                 journal.ops.append(("remove", vector_id, None))
 
@@ -132,6 +137,7 @@ class IndexSet:
             del self._loading[key]
             self._indexes[key] = index
             self._indexes.move_to_end(key)
+            self._total = None
         return index
 
     def abort_load(self, key: str, journal: Journal) -> None:
@@ -142,6 +148,7 @@ class IndexSet:
         """Forget every held index and every load in progress (a stream gap: nothing held can be trusted)."""
         self._indexes.clear()
         self._loading.clear()
+        self._total = None
 
     # ---------------------------------------------------------------- budget
 
@@ -149,8 +156,14 @@ class IndexSet:
         self._pinned.update(keys)
 
     def unpin(self, keys: Iterable[str]) -> None:
-        self._pinned.subtract(keys)
-        self._pinned = +self._pinned  # drop the zeros
+        for key in keys:
+            self._pinned[key] -= 1
+            if self._pinned[key] <= 0:
+                del self._pinned[key]
+
+    def resized(self) -> None:
+        """An index changed shape outside this set (an IVF switch): recompute the estimate next time."""
+        self._total = None
 
     def enforce_budget(self) -> list[str]:
         """Drop least recently used indexes, never a pinned one, until the estimate is within the budget."""
@@ -165,6 +178,7 @@ class IndexSet:
                 continue
             total -= self._indexes.pop(key).memory_bytes()
             dropped.append(key)
+        self._total = total
         if dropped:
             self._evictions += len(dropped)
             log.debug("cache.indexes_dropped", count=len(dropped), memory_bytes=total)

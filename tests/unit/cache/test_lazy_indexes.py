@@ -204,3 +204,14 @@ def test_memory_estimate_counts_vectors_and_bookkeeping() -> None:
     index.add_many(np.arange(10, dtype=np.int64), np.vstack([random_unit(i) for i in range(10)]))
     assert len(index) == 10
     assert index.memory_bytes() - empty == 10 * PER_ENTRY
+
+
+async def test_the_memory_total_follows_changes_to_held_indexes(make_cache: CacheFactory) -> None:
+    cache = await make_cache(CacheSettings(index_memory_mb=1.0))
+    await hold(cache)
+    before = cache.index_stats().memory_bytes
+    entry_id = await cache.store(query(STORED, vector=random_unit(3)), "A.", model="m", tier=Tier.ECONOMY)
+    assert entry_id is not None
+    assert cache.index_stats().memory_bytes == before + PER_ENTRY
+    await cache.evict(entry_id)
+    assert cache.index_stats().memory_bytes == before
