@@ -167,9 +167,9 @@ class IndexSet:
 
     def enforce_budget(self) -> list[str]:
         """Drop least recently used indexes, never a pinned one, until the estimate is within the budget."""
-        if self.budget_bytes is None:
-            return []
         total = self.memory_bytes()
+        if self.budget_bytes is None or total <= self.budget_bytes:
+            return []
         dropped: list[str] = []
         for key in list(self._indexes):
             if total <= self.budget_bytes:
