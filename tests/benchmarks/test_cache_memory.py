@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
+import structlog
 
 from tests.benchmarks.test_cache_benchmarks import load
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def _keep_logging() -> Iterator[None]:
+    """main() quiets structlog for its own run; later tests in this process capture info events again."""
+    config = structlog.get_config()
+    yield
+    structlog.configure(**config)
 
 
 def test_cold_and_warm_lookups_under_a_budget_still_serve_the_stored_answers(
