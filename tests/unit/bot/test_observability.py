@@ -222,7 +222,7 @@ async def test_the_spool_depth_follows_rows_in_and_out(scrape: Any, redis_url: s
 
 
 async def test_the_cache_index_gauges_follow_what_is_held(scrape: Any, redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+    client = plain_client(redis_url)
     cache = SemanticCache(client, HashEmbedder(), CacheSettings(index_memory_mb=1.0))
     await cache.start(background_sweep=False)
     try:
