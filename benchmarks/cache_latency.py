@@ -218,6 +218,7 @@ async def fill_scope(
     the end (``store`` would start it at the switch size and carry on adding, which only costs this script time).
     """
     store, replica = cache._store, cache._replica
+    await replica.indexes_for([index_key(scope.team_id, scope.channel_id)])  # held, so the adds below apply
     padding = random_units(max(0, count - len(questions)), seed=count)
     batch: list[Entry] = []
     for i in range(count):

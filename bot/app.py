@@ -37,7 +37,7 @@ from bot.feedback.votes import Feedback
 from bot.home.publisher import HomePublisher
 from bot.ledger import Ledger
 from bot.lifecycle import Lifecycle
-from bot.observability import observe_budget
+from bot.observability import observe_budget, watch_cache_indexes
 from bot.pane.service import PaneService
 from bot.pins.board import PinBoard
 from bot.pins.selection import PinSelector, PinSettings, PinVectors
@@ -103,8 +103,9 @@ class Penny:
     services: list[asyncio.Task[None]] = field(default_factory=list)  # run until close, unlike ``background``
 
     async def start(self) -> None:
-        """Rebuild cache indexes and warm the embedding model after the server is up (``/readyz`` waits); keep
-        the ledger (flush what a previous run left in the spool, trim past the retention age)."""
+        """Start following the cache's change streams (indexes load per scope on use) and warm the embedding model
+        after the server is up (``/readyz`` waits); keep the ledger (flush what a previous run left in the spool,
+        trim past the retention age)."""
         if self.keeper is not None:
             self.services.append(asyncio.create_task(self.keeper.run(), name="penny-ledger-keeper"))
         if self.cache is not None:
@@ -187,6 +188,7 @@ def build_cache(
         CacheSettings(
             ttl_seconds=settings.cache_ttl_days * 86400,
             max_entries_per_scope=settings.cache_max_entries_per_channel,
+            index_memory_mb=settings.cache_index_memory_mb or None,
             share_public_workspace_wide=settings.cache_share_public,
             # Longer than any replica keeps conversations.info: none can write a stale "public" back.
             visibility_quarantine_s=2 * settings.channel_info_ttl_s + 60,
@@ -245,6 +247,7 @@ async def build_penny(settings: Settings, catalog: Catalog, redis: RedisHandle) 
     answers: AnswerCache = NoCachedAnswers()
     if cache is not None:
         answers = CachedAnswers(cache, channels)
+        watch_cache_indexes(cache.index_stats)
 
         async def on_visibility_change(team_id: str, channel_id: str, visibility: Visibility) -> None:
             await cache.on_visibility_change(team_id, channel_id, visibility)

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     cache_share_public: bool = Field(default=False, description="share public-channel answers workspace-wide")
     cache_ttl_days: float = Field(default=7.0, gt=0)
     cache_max_entries_per_channel: int = Field(default=5000, gt=0)
+    cache_index_memory_mb: float = Field(
+        default=512.0,
+        ge=0,
+        description="FAISS index memory per process; least recently used channels past it are "
+        "dropped and reloaded from Redis on their next lookup; 0: no bound",
+    )
     channel_info_ttl_s: float = Field(default=300.0, ge=0)
     cache_share_check_ttl_s: float = Field(
         default=30.0, ge=0, description="how old a channel's visibility may be when a shared answer from it is served"

@@ -7,7 +7,8 @@ slack_sdk logs request bodies at DEBUG.
 The metrics are what a cost dashboard needs, each counted where the fact is final: money per tier and model when
 the request's ledger row closes (``observe_row``), every model call's time to first token and duration when its
 generation ends (``observe_generation``), cache hits and misses at the lookup, Slack's 429s in the Web API
-client's retry handler, budget usage whenever the router reads it, the ledger spool's depth as it changes. All
+client's retry handler, budget usage whenever the router reads it, the ledger spool's depth as it changes, the
+cache's FAISS indexes (scopes held, estimated memory) whenever they are scraped. All
 are in prometheus_client's default registry, served at ``/metrics``.
 """
 
@@ -15,12 +16,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Protocol
 
 import structlog
 from prometheus_client import Counter, Gauge, Histogram
 
+from cache.resident import IndexStats
 from routing.calls.generate import BUDGET as NOT_CALLED
 from routing.calls.generation import Generation
 from routing.policy import Budgets
@@ -38,6 +41,9 @@ SAVED_USD = Counter(
     "penny_saved_usd_total", "Baseline cost minus what was paid, USD (cache hits save it all)", ["tier", "model"]
 )
 CACHE_LOOKUPS = Counter("penny_cache_lookups_total", "Answer cache lookups, by result", ["result"])
+CACHE_INDEX_SCOPES = Gauge("penny_cache_index_scopes", "Scopes (channels, shared indexes) whose FAISS index is held")
+CACHE_INDEX_BYTES = Gauge("penny_cache_index_memory_bytes", "Estimated memory of the FAISS indexes held")
+CACHE_INDEX_BUDGET = Gauge("penny_cache_index_budget_bytes", "PENNY_CACHE_INDEX_MEMORY_MB in bytes (0: no bound)")
 
 _CALL_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 30.0, 60.0, 120.0)
 LLM_TTFT_SECONDS = Histogram(
@@ -122,6 +128,13 @@ def observe_generation(generation: Generation) -> None:
 def observe_cache_lookup(kind: str | None) -> None:
     """``kind`` is the hit's kind (``exact``, ``semantic``), None for a miss."""
     CACHE_LOOKUPS.labels(result=kind or "miss").inc()
+
+
+def watch_cache_indexes(stats: Callable[[], IndexStats]) -> None:
+    """Read the held indexes' figures at every scrape (they change with every lookup; nothing to push)."""
+    CACHE_INDEX_SCOPES.set_function(lambda: stats().loaded_scopes)
+    CACHE_INDEX_BYTES.set_function(lambda: stats().memory_bytes)
+    CACHE_INDEX_BUDGET.set_function(lambda: stats().budget_bytes or 0)
 
 
 def observe_budget(team_id: str, state: BudgetState, budgets: Budgets) -> None:

@@ -21,6 +21,12 @@ def index_key(team_id: str, channel_id: str) -> str:
     return f"{team_id}/{channel_id}"
 
 
+def parse_index_key(key: str) -> tuple[str, str]:
+    """(team_id, channel_id) of an index key; the channel may be ``SHARED_CHANNEL``."""
+    team_id, _, channel_id = key.partition("/")
+    return team_id, channel_id
+
+
 def make_entry_id(team_id: str, vector_id: int) -> str:
     return f"{team_id}:{vector_id}"
 

@@ -7,6 +7,7 @@ direct map it can also ``reconstruct``. Training the IVF quantiser takes seconds
 snapshot off the event loop while the flat index keeps serving; operations that land meanwhile are replayed.
 
 Indexes hold no truth: Redis does. A search result is only a candidate until re-checked against its entry.
+Which scopes are held in memory at all, within the memory budget, is resident.py's business.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 faiss: Any = _faiss  # the SWIG stubs mistype remove_ids and miss DirectMap
+
+# What one vector costs besides its floats: the int64 id (FAISS), the id map's reverse-map node, and the int in
+# the Python id set. Measured by RSS growth: 1,677 bytes per entry in all at 100k entries (141 over the vectors),
+# 811 KiB for a 500-entry scope; so the estimate is a little high for small scopes, never low.
+PER_ENTRY_OVERHEAD_BYTES = 144
+PER_INDEX_OVERHEAD_BYTES = 4096  # an empty index and its bookkeeping: so even empty scopes count towards the budget
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,25 @@ class ScopeIndex:
     @property
     def approximate(self) -> bool:
         return isinstance(self._index, faiss.IndexIVFFlat)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add_many(self, vector_ids: NDArray[np.int64], vectors: NDArray[np.float32]) -> None:
+        """Bulk add for a load from Redis (ids not yet present). Blocking for big scopes: run it off the loop."""
+        if not len(vector_ids):
+            return
+        with self._lock:
+            self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim), vector_ids)
+            self._ids.update(int(i) for i in vector_ids)
+
+    def memory_bytes(self) -> int:
+        """An estimate of what this index holds in memory: its vectors, per-entry bookkeeping, IVF centroids."""
+        with self._lock:
+            size = PER_INDEX_OVERHEAD_BYTES + len(self._ids) * (self.dim * 4 + PER_ENTRY_OVERHEAD_BYTES)
+            if self.approximate:
+                size += self._index.nlist * self.dim * 4
+            return size
 
     def add(self, vector_id: int, vector: NDArray[np.float32]) -> bool:
         """Add (idempotent: replicas see their own writes again on the change stream). True if it was new."""
@@ -134,34 +160,3 @@ def _train_ivf(vectors: NDArray[np.float32], dim: int, nprobe: int) -> Any:
     ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
     ivf.nprobe = nprobe
     return ivf
-
-
-class IndexSet:
-    """All scopes' indexes in this process, keyed by the index key from ``cache.entry``."""
-
-    def __init__(self, *, ann_switch_size: int = 20_000, nprobe: int = 64) -> None:
-        self._ann_switch_size = ann_switch_size
-        self._nprobe = nprobe
-        self._indexes: dict[str, ScopeIndex] = {}
-
-    def get(self, key: str) -> ScopeIndex | None:
-        return self._indexes.get(key)
-
-    def ensure(self, key: str) -> ScopeIndex:
-        index = self._indexes.get(key)
-        if index is None:
-            index = ScopeIndex(ann_switch_size=self._ann_switch_size, nprobe=self._nprobe)
-            self._indexes[key] = index
-        return index
-
-    def remove_everywhere(self, vector_id: int, keys: list[str]) -> None:
-        for key in keys:
-            index = self._indexes.get(key)
-            if index is not None:
-                index.remove(vector_id)
-
-    def clear(self) -> None:
-        self._indexes.clear()
-
-    def items(self) -> list[tuple[str, ScopeIndex]]:
-        return list(self._indexes.items())

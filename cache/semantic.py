@@ -29,8 +29,8 @@ import structlog
 
 from cache import policy
 from cache.entry import SHARED_CHANNEL, Entry, index_key, parse_entry_id
-from cache.index import IndexSet
 from cache.replica import IndexReplica
+from cache.resident import IndexSet, IndexStats
 from cache.store import EntryStore
 from cache.values import CacheHit, CacheQuery, CacheSettings, HitKind
 from cache.verification.verifier import Verifier
@@ -71,7 +71,12 @@ class SemanticCache:
         self._store = EntryStore(redis, stream_maxlen=self.settings.stream_maxlen)
         self._embedder = embedder
         self._clock = clock
-        self._indexes = IndexSet(ann_switch_size=self.settings.ann_switch_size, nprobe=self.settings.ann_nprobe)
+        budget = self.settings.index_memory_mb
+        self._indexes = IndexSet(
+            ann_switch_size=self.settings.ann_switch_size,
+            nprobe=self.settings.ann_nprobe,
+            budget_bytes=None if budget is None else int(budget * 1024 * 1024),
+        )
         self._replica = IndexReplica(self._store, self._indexes, tail_block_seconds=self.settings.tail_block_seconds)
         self.verifier = Verifier(threshold=self.settings.verifier_threshold)
         self._sweep_task: asyncio.Task[None] | None = None
@@ -95,6 +100,10 @@ class SemanticCache:
         if tasks:
             await asyncio.wait(tasks, timeout=2.0)
         self._sweep_task = None
+
+    def index_stats(self) -> IndexStats:
+        """How many scopes' indexes this process holds and their estimated memory (the Prometheus gauges)."""
+        return self._indexes.stats()
 
     # ---------------------------------------------------------------- lookup
 
@@ -135,10 +144,7 @@ class SemanticCache:
         found: dict[int, float] = {}
         # A candidate below the scorer's minimum cosine would be refused after its Redis round trip: skip it here.
         floor = max(self.settings.similarity_threshold, self.verifier.min_cosine)
-        for key in keys:
-            index = self._indexes.get(key)
-            if index is None:
-                continue
+        for index in await self._replica.indexes_for(keys):  # loads a scope not held (replica.py)
             for cand in index.search(vector, self.settings.candidates):
                 if cand.similarity >= floor:
                     found[cand.vector_id] = max(found.get(cand.vector_id, -1.0), cand.similarity)
@@ -231,6 +237,7 @@ class SemanticCache:
             await self._remove(replaced)  # the Fresh answer button replaces the entry
         await self._enforce_cap(team, channel)
         self._replica.schedule_ann_builds()
+        self._indexes.enforce_budget()
         log.info(
             "cache.stored", entry_id=entry.entry_id, task=query.task, semantic=plan.semantic, shared=plan.shareable
         )

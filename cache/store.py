@@ -48,11 +48,6 @@ def entry_key(team_id: str, vector_id: int) -> str:
     return f"{PREFIX}{{{team_id}}}:cache:entry:{vector_id}"
 
 
-def entry_pattern() -> str:
-    """Every team's entry keys, for the rebuild scan."""
-    return f"{PREFIX}{{*}}:cache:entry:*"
-
-
 def exact_key(team_id: str, digest: str) -> str:
     return f"{PREFIX}{{{team_id}}}:cache:exact:{digest}"
 
@@ -306,24 +301,42 @@ class EntryStore:
             pipe.xread(group, count=count)
         return [stream for answer in await pipe.execute() for stream in answer or []]
 
-    async def scan_entries(self, batch: int = 500) -> list[Entry]:
-        """Every semantic entry of every team, for a rebuild. Reads only the fields the index needs."""
-        entries: list[Entry] = []
-        keys: list[bytes] = []
-        async for key in self._redis.scan_iter(match=entry_pattern(), count=batch):
-            keys.append(key)
-            if len(keys) >= batch:
-                entries.extend(await self._load(keys))
-                keys = []
-        if keys:
-            entries.extend(await self._load(keys))
-        return [e for e in entries if e.semantic]
+    async def scope_vectors(self, team_id: str, channel_id: str, batch: int = 500) -> list[tuple[int, bytes]]:
+        """Every vector of one index (a channel's, or the team's shared one), for a lazy load, in id order.
 
-    async def _load(self, keys: list[bytes]) -> list[Entry]:
+        A channel's entries come from its entry set; the shared index's from the team's expiry set, reading only
+        the flags first, so the vectors of entries that are not shared are never fetched. Pipelined in batches,
+        so a big scope is many short round trips and never one long reply that holds the event loop.
+        """
+        shared = channel_id == SHARED_CHANNEL
+        if shared:
+            members = await self._redis.zrange(expiry_key(team_id), 0, -1)
+        else:
+            members = await self._redis.smembers(channel_entries_key(team_id, channel_id))
+        ids = sorted(int(m) for m in members)
+        found: list[tuple[int, bytes]] = []
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
+            if shared:
+                flags = await self._hmget_many(team_id, chunk, ("semantic", "shared"))
+                chunk = [
+                    i for i, (semantic, is_shared) in zip(chunk, flags, strict=True) if semantic == is_shared == b"1"
+                ]
+                rows = [(b"1", b"1", vector) for (vector,) in await self._hmget_many(team_id, chunk, ("vector",))]
+            else:
+                rows = await self._hmget_many(team_id, chunk, ("semantic", "shared", "vector"))
+            for vector_id, (semantic, _shared, vector) in zip(chunk, rows, strict=True):
+                if semantic == b"1" and vector:
+                    found.append((vector_id, vector))
+        return found
+
+    async def _hmget_many(self, team_id: str, vector_ids: Sequence[int], fields: Sequence[str]) -> list[Any]:
+        if not vector_ids:
+            return []
         pipe = self._redis.pipeline(transaction=False)
-        for key in keys:
-            pipe.hgetall(key)
-        return [Entry.from_mapping(raw) for raw in await pipe.execute() if raw]
+        for vector_id in vector_ids:
+            pipe.hmget(entry_key(team_id, vector_id), *fields)
+        return list(await pipe.execute())
 
 
 # XADD numbered by the team's change counter, in one step so the number and the record cannot diverge.

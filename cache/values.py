@@ -65,6 +65,9 @@ class CacheSettings:
     ttl_seconds: float = 7 * 24 * 3600
     max_entries_per_scope: int = 5_000
     share_public_workspace_wide: bool = False
+    # Estimated memory for this process's FAISS indexes; past it the least recently used scopes are dropped
+    # (loaded again from Redis on their next lookup). None: no bound.
+    index_memory_mb: float | None = None
     ann_switch_size: int = 20_000
     ann_nprobe: int = 64  # recall@10 0.98 on real embeddings, 0.97 at 100k (benchmarks/cache_latency.py)
     candidates: int = 5

@@ -17,16 +17,19 @@ from bot.assistant.cached_answers import CachedAnswers
 from bot.bookkeeping.keeper import LedgerKeeper
 from bot.bookkeeping.spool import FileSpool
 from bot.ledger import Ledger, LedgerEntry
-from bot.observability import observe_budget, observe_generation
+from bot.observability import observe_budget, observe_generation, watch_cache_indexes
 from bot.redis.connection import plain_client
 from bot.slack.http_server import build_web_app
 from bot.slack.rate_limits import CountingRateLimitHandler
-from cache.values import CacheHit, CacheQuery, CacheScope
+from cache.semantic import SemanticCache
+from cache.values import CacheHit, CacheQuery, CacheScope, CacheSettings
 from routing.calls.generation import Attempt, Generation
 from routing.policy import BudgetLimit, Budgets, Complexity
 from routing.spend.budget import Budget
 from routing.spend.cost import Usage
 from tests.harness.slack_emulator import SlackEmulator
+from tests.unit.cache.conftest import HashEmbedder
+from tests.unit.cache.conftest import query as cache_query
 from vocabulary import RequestOutcome, TaskKind, Tier, Visibility
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -216,3 +219,21 @@ async def test_the_spool_depth_follows_rows_in_and_out(scrape: Any, redis_url: s
     await client.aclose()
     assert value(after, "penny_ledger_spool_rows") == 0
     assert value(after, "penny_ledger_flushed_total") - value(before, "penny_ledger_flushed_total") == 2
+
+
+async def test_the_cache_index_gauges_follow_what_is_held(scrape: Any, redis_url: str) -> None:
+    client = plain_client(redis_url)
+    cache = SemanticCache(client, HashEmbedder(), CacheSettings(index_memory_mb=1.0))
+    await cache.start(background_sweep=False)
+    try:
+        watch_cache_indexes(cache.index_stats)
+        assert value(await scrape(), "penny_cache_index_scopes") == 0
+        assert await cache.store(cache_query("Where is the VPN guide?"), "Wiki.", model="m", tier=Tier.ECONOMY)
+        await cache.lookup(cache_query("Where's the VPN guide?", channel="C2"))
+        after = await scrape()
+        assert value(after, "penny_cache_index_scopes") == 1, "C2 was loaded by its lookup; C1 never asked"
+        assert value(after, "penny_cache_index_memory_bytes") == cache.index_stats().memory_bytes > 0
+        assert value(after, "penny_cache_index_budget_bytes") == 1024 * 1024
+    finally:
+        await cache.close()
+        await client.aclose()

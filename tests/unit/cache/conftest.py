@@ -111,6 +111,11 @@ def indexed(cache: SemanticCache, entry_id: str) -> bool:
     return any(vector_id in index._ids for _key, index in cache._indexes.items())
 
 
+async def hold(cache: SemanticCache, team_id: str = "T1", *channels: str) -> None:
+    """Load scopes' indexes (by default T1's C1) as a first lookup would, so the change stream keeps them current."""
+    await cache._replica.indexes_for([index_key(team_id, c) for c in channels or ("C1",)])
+
+
 def index_size(cache: SemanticCache, team_id: str, channel_id: str) -> int:
     index = cache._indexes.get(index_key(team_id, channel_id))
     return 0 if index is None else len(index._ids)

@@ -12,7 +12,7 @@ from redis.crc import key_slot
 
 from cache.store import EntryStore, stream_key
 from tests.harness.redis_cluster import LocalRedisCluster, slot_ranges
-from tests.unit.cache.conftest import CacheFactory, indexed, query, random_unit
+from tests.unit.cache.conftest import CacheFactory, hold, indexed, query, random_unit
 from tests.unit.cache.test_cache_redis import (  # re-run on the cluster (``redis_url`` is overridden below)
     test_evict_for_feedback,
     test_exact_hit_then_semantic_hit,
@@ -22,6 +22,11 @@ from tests.unit.cache.test_cache_redis import (  # re-run on the cluster (``redi
     test_source_message_deletion_evicts,
     test_ttl_expiry_removes_entry_and_vector_everywhere,
     test_two_instances_share_entries_within_one_second,
+)
+from tests.unit.cache.test_lazy_indexes import (
+    test_changes_during_a_load_are_replayed_and_concurrent_lookups_share_one_load,
+    test_least_recently_used_scopes_are_dropped_past_the_budget,
+    test_the_shared_index_loads_only_shared_entries,
 )
 from tests.unit.cache.test_privacy_under_change import (
     test_a_shared_answer_is_served_only_after_its_source_channel_is_asked_again,
@@ -33,12 +38,15 @@ __all__ = [
     "test_a_shared_answer_is_served_only_after_its_source_channel_is_asked_again",
     "test_a_stale_replica_cannot_share_a_channel_again_that_turned_private",
     "test_an_archived_or_deleted_channel_takes_its_answers_along_on_every_replica",
+    "test_changes_during_a_load_are_replayed_and_concurrent_lookups_share_one_load",
     "test_evict_for_feedback",
     "test_exact_hit_then_semantic_hit",
+    "test_least_recently_used_scopes_are_dropped_past_the_budget",
     "test_lru_cap_evicts_least_recently_used",
     "test_shared_entry_refused_when_visibility_changed_but_not_yet_synced",
     "test_shared_public_entry_and_visibility_change",
     "test_source_message_deletion_evicts",
+    "test_the_shared_index_loads_only_shared_entries",
     "test_ttl_expiry_removes_entry_and_vector_everywhere",
     "test_two_instances_share_entries_within_one_second",
 ]
@@ -65,6 +73,8 @@ async def test_a_replica_follows_workspaces_on_every_node(
     writer, replica = await make_cache(), await make_cache()
     assert not replica._store.blocking_reads, "a cluster's streams span slots: the tail reads per slot"
     teams = _teams_on_every_node(len(redis_cluster.nodes))
+    for team in teams:
+        await hold(replica, team)  # held, so the change stream keeps each workspace's index current
     stored: list[str] = []
     for n, team in enumerate(teams):
         entry_id = await writer.store(
@@ -86,7 +96,9 @@ async def test_a_replica_follows_workspaces_on_every_node(
     while time.monotonic() < deadline and indexed(replica, stored[-1]):
         await asyncio.sleep(0.05)
     assert not indexed(replica, stored[-1]), "the removal reached the replica"
-    fresh = await make_cache()  # a replica started now rebuilds from a scan of every node
+    fresh = await make_cache()  # a replica started now loads each workspace's scope from its own node
+    for team in teams:
+        await hold(fresh, team)
     assert all(indexed(fresh, e) for e in stored[:-1]) and not indexed(fresh, stored[-1])
     near = random_unit(10) + 0.05 * random_unit(99)
     hit = await fresh.lookup(query("Where is office 0?", team=teams[0], vector=near / np.linalg.norm(near)), now=NOW)

@@ -8,11 +8,12 @@ import time
 import numpy as np
 
 from bot.redis.connection import plain_client
-from cache.entry import parse_entry_id
+from cache.entry import SHARED_CHANNEL, parse_entry_id
 from cache.store import entry_key
 from cache.values import CacheSettings, context_fingerprint
 from tests.unit.cache.conftest import (
     CacheFactory,
+    hold,
     index_is_approximate,
     index_size,
     indexed,
@@ -80,6 +81,8 @@ async def test_entries_survive_redis_restart(make_cache: CacheFactory, redis_ser
     redis_server.stop()  # the same port and data directory: the AOF is replayed
     redis_server.start()
     fresh = await make_cache()
+    assert not indexed(fresh, entry_id), "loaded on first use, not at start"
+    await hold(fresh)
     assert indexed(fresh, entry_id)
     hit = await fresh.lookup(query("Where is the expense policy?", vector=vec), now=NOW)
     assert hit is not None and hit.entry_id == entry_id
@@ -88,6 +91,7 @@ async def test_entries_survive_redis_restart(make_cache: CacheFactory, redis_ser
 async def test_ttl_expiry_removes_entry_and_vector_everywhere(make_cache: CacheFactory) -> None:
     settings = CacheSettings(ttl_seconds=7 * DAY)
     cache, replica = await make_cache(settings), await make_cache(settings)
+    await hold(replica)
     vec = random_unit(4)
     entry_id = await cache.store(
         query("Which office has parking?", vector=vec), "Leeds.", model="m", tier="economy", now=NOW
@@ -109,6 +113,7 @@ async def _true(value: bool) -> bool:
 
 async def test_lru_cap_evicts_least_recently_used(make_cache: CacheFactory) -> None:
     cache = await make_cache(CacheSettings(max_entries_per_scope=3))
+    await hold(cache)
     ids = []
     for i in range(3):
         ids.append(
@@ -155,6 +160,7 @@ async def test_source_message_deletion_evicts(make_cache: CacheFactory) -> None:
 
 async def test_evict_for_feedback(make_cache: CacheFactory) -> None:
     cache = await make_cache()
+    await hold(cache)
     entry_id = await cache.store(
         query("Who owns the billing service?", vector=random_unit(21)),
         "Team Ledger.",
@@ -170,6 +176,7 @@ async def test_evict_for_feedback(make_cache: CacheFactory) -> None:
 
 async def test_fresh_answer_replaces_the_entry(make_cache: CacheFactory) -> None:
     cache = await make_cache()
+    await hold(cache)
     q = query("Who owns the billing service?", vector=random_unit(22))
     old = await cache.store(q, "Team Ledger.", model="m", tier="economy", now=NOW)
     new = await cache.store(q, "Team Payments.", model="m2", tier="premium", now=NOW + 5)
@@ -182,6 +189,8 @@ async def test_fresh_answer_replaces_the_entry(make_cache: CacheFactory) -> None
 async def test_approximate_index_path_removes_vectors(make_cache: CacheFactory) -> None:
     settings = CacheSettings(ann_switch_size=60, ttl_seconds=7 * DAY)
     cache, replica = await make_cache(settings), await make_cache(settings)
+    await hold(cache)
+    await hold(replica)
     ids: list[str] = []
     for i in range(100):
         entry_id = await cache.store(
@@ -216,6 +225,7 @@ async def test_approximate_index_path_removes_vectors(make_cache: CacheFactory) 
 
 async def test_ghost_vector_is_never_served(make_cache: CacheFactory, redis_url: str) -> None:
     cache = await make_cache()
+    await hold(cache)
     vec = random_unit(30)
     entry_id = await cache.store(
         query("Where do I file a laptop request?", vector=vec), "In ServiceNow.", model="m", tier="economy", now=NOW
@@ -268,6 +278,7 @@ async def test_public_entries_are_not_shared_unless_enabled(make_cache: CacheFac
 async def test_shared_public_entry_and_visibility_change(make_cache: CacheFactory) -> None:
     settings = CacheSettings(share_public_workspace_wide=True)
     cache, replica = await make_cache(settings), await make_cache(settings)
+    await hold(replica, "T1", "C1", SHARED_CHANNEL)
     vec = random_unit(42)
     q = "How do I book a meeting room?"
     entry_id = await cache.store(query(q, channel="C1", vector=vec), "Use Robin.", model="m", tier="economy", now=NOW)
@@ -400,6 +411,7 @@ async def test_replica_that_missed_trimmed_changes_rebuilds(make_cache: CacheFac
     """A capped stream can drop changes a stalled replica never read: the sequence gap forces a rebuild."""
     settings = CacheSettings(stream_maxlen=3)
     writer, stalled = await make_cache(settings), await make_cache(settings)
+    await hold(stalled)
     first = await writer.store(
         query("first question about gaps", vector=random_unit(80)), "a", model="m", tier=Tier.ECONOMY, now=NOW
     )
@@ -421,6 +433,8 @@ async def test_replica_that_missed_trimmed_changes_rebuilds(make_cache: CacheFac
     stalled._replica._closing = False
     stalled._replica._tail_task = asyncio.create_task(stalled._replica._tail())
     assert await _eventually(lambda: _true(not indexed(stalled, first)), timeout=3.0)
+    await hold(stalled)  # the gap dropped every index: the next use reads Redis afresh
+    assert not indexed(stalled, first)
     assert all(indexed(stalled, e) for e in later if e is not None)
 
 

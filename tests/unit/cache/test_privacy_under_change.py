@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 
 from bot.redis.connection import plain_client
-from cache.entry import parse_entry_id
+from cache.entry import SHARED_CHANNEL, parse_entry_id
 from cache.store import entry_key, visibility_key
 from cache.values import CacheSettings
-from tests.unit.cache.conftest import CacheFactory, indexed, query, random_unit
+from tests.unit.cache.conftest import CacheFactory, hold, indexed, query, random_unit
 from vocabulary import Visibility
 
 NOW = 1_000_000.0
@@ -74,6 +74,7 @@ async def test_a_shared_answer_is_served_only_after_its_source_channel_is_asked_
 
     cache = await make_cache(SHARE, source_visibility=source_visibility)
     replica = await make_cache(SHARE)
+    await hold(replica, "T1", "C1", SHARED_CHANNEL)
     vec = random_unit(5)
     entry_id = await cache.store(query("Where is the VPN guide?", vector=vec), "Wiki.", model="m", tier="economy")
     assert entry_id is not None
@@ -93,6 +94,7 @@ async def test_an_archived_or_deleted_channel_takes_its_answers_along_on_every_r
     make_cache: CacheFactory,
 ) -> None:
     cache, replica = await make_cache(SHARE), await make_cache(SHARE)
+    await hold(replica)
     ids = [
         await cache.store(query(f"Question {n}?", vector=random_unit(10 + n)), "A.", model="m", tier="economy")
         for n in range(3)

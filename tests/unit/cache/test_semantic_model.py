@@ -8,7 +8,7 @@ import pytest
 
 from cache.embedder import Embedder
 from cache.values import CacheSettings
-from tests.unit.cache.conftest import CacheFactory, index_size, query
+from tests.unit.cache.conftest import CacheFactory, hold, index_size, query
 from vocabulary import Tier
 
 pytestmark = pytest.mark.slow
@@ -25,6 +25,7 @@ def embedder() -> Iterator[Embedder]:
 
 async def test_near_repeat_hits_and_traps_miss(make_cache: CacheFactory, embedder: Embedder) -> None:
     cache = await make_cache(CacheSettings(), embedder)
+    await hold(cache)
     stored = {
         "How do I change the email address on my account?": "Settings → Profile.",
         "Is the clinic open on Sundays?": "Yes, 10 to 4.",

@@ -33,5 +33,5 @@ async def test_touching_a_removed_entry_writes_nothing(redis_url: str) -> None:
     await store.touch(entry, now=2.0)
     assert not await client.exists(entry_key("T1", entry.vector_id))
     assert await client.zscore(lru_key("T1", "C1"), str(entry.vector_id)) is None
-    assert await store.scan_entries() == []  # a rebuild still reads every entry
+    assert await store.scope_vectors("T1", "C1") == []  # nor does the next load of the scope read it
     await client.aclose()
