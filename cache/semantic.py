@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 
+DELETED_SOURCE_TTL_S = 3600  # longer than any answer takes to generate and deliver
+
+
 class EmbedderLike(Protocol):
     async def aembed(self, text: str) -> NDArray[np.float32]: ...
 
@@ -238,6 +241,10 @@ class SemanticCache:
         await self._enforce_cap(team, channel)
         self._replica.schedule_ann_builds()
         self._indexes.enforce_budget()
+        if await self._store.any_deleted(team, channel, entry.sources):
+            await self._remove(entry)  # a source went while the answer was being written: its deletion found nothing
+            log.info("cache.store_dropped_deleted_source", entry_id=entry.entry_id)
+            return None
         log.info(
             "cache.stored", entry_id=entry.entry_id, task=query.task, semantic=plan.semantic, shared=plan.shareable
         )
@@ -251,7 +258,10 @@ class SemanticCache:
             await self._remove(entry)
 
     async def evict_by_source(self, team_id: str, channel_id: str, ts: str) -> int:
-        """A source message was deleted: every answer built from it goes."""
+        """A source message was deleted: every answer built from it goes, including one stored in the next
+        ``DELETED_SOURCE_TTL_S`` (its generation was under way; the mark is set before the eviction, and the store
+        checks it after writing, so either order ends with the entry gone)."""
+        await self._store.mark_deleted(team_id, channel_id, ts, DELETED_SOURCE_TTL_S)
         removed = 0
         for vector_id in await self._store.by_source(team_id, channel_id, ts):
             entry = await self._store.get(team_id, vector_id)

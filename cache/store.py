@@ -64,6 +64,11 @@ def source_key(team_id: str, channel_id: str, ts: str) -> str:
     return f"{PREFIX}{{{team_id}}}:cache:source:{channel_id}:{ts}"
 
 
+def deleted_source_key(team_id: str, channel_id: str, ts: str) -> str:
+    """A message deleted lately: an answer built from it that is stored after the deletion is not kept."""
+    return f"{PREFIX}{{{team_id}}}:cache:deleted:{channel_id}:{ts}"
+
+
 def channel_entries_key(team_id: str, channel_id: str) -> str:
     return f"{PREFIX}{{{team_id}}}:cache:channel:{channel_id}"
 
@@ -199,6 +204,15 @@ class EntryStore:
     async def expired(self, team_id: str, now: float, limit: int = 500) -> list[int]:
         members = await self._redis.zrangebyscore(expiry_key(team_id), "-inf", now, start=0, num=limit)
         return [int(m) for m in members]
+
+    async def mark_deleted(self, team_id: str, channel_id: str, ts: str, ttl_s: int) -> None:
+        await self._redis.set(deleted_source_key(team_id, channel_id, ts), "1", ex=ttl_s)
+
+    async def any_deleted(self, team_id: str, channel_id: str, sources: Sequence[str]) -> bool:
+        """Whether any of these messages was deleted lately (one command: the keys share the team's slot)."""
+        if not sources:
+            return False
+        return bool(await self._redis.exists(*(deleted_source_key(team_id, channel_id, ts) for ts in sources)))
 
     async def by_source(self, team_id: str, channel_id: str, ts: str) -> list[int]:
         members = await self._redis.smembers(source_key(team_id, channel_id, ts))

@@ -23,7 +23,7 @@ SECOND = "Updated: 27 days a year since the October policy change."
 def _wait_final(slack: SlackEmulator, channel: str, thread_ts: str, contains: str, timeout: float = 60.0) -> Any:
     def done() -> Any:
         replies = slack.bot_replies(channel, thread_ts)
-        return replies[0] if replies and contains in replies[0].text and "▍" not in replies[0].text else None
+        return replies[0] if replies and contains in replies[0].text and slack.is_finished(replies[0]) else None
 
     return slack.wait_for(done, timeout=timeout, what=f"reply containing {contains!r}")
 

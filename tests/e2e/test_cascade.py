@@ -43,7 +43,7 @@ def _ask(slack: SlackEmulator, marker: str) -> tuple[str, str, list[str]]:
 
     def done() -> str | None:
         replies = slack.bot_replies(channel, delivery.ts or "")
-        return replies[0].text if replies and marker in replies[0].text and "▍" not in replies[0].text else None
+        return replies[0].text if replies and marker in replies[0].text and slack.is_finished(replies[0]) else None
 
     text = slack.wait_for(done, timeout=30, what=f"a reply containing {marker!r}")
     shown = [rev.text for msg in slack.bot_messages(channel) for rev in slack.edit_history(channel, msg.ts)]

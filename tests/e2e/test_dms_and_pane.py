@@ -23,7 +23,7 @@ SUMMARY = "Gist: the launch moved to Thursday."
 def _final(slack: SlackEmulator, channel: str, thread: str, contains: str, timeout: float = 30.0) -> str:
     def done() -> str | None:
         return next(
-            (m.text for m in slack.bot_replies(channel, thread) if contains in m.text and "▍" not in m.text), None
+            (m.text for m in slack.bot_replies(channel, thread) if contains in m.text and slack.is_finished(m)), None
         )
 
     return slack.wait_for(done, timeout=timeout, what=f"reply containing {contains!r}")

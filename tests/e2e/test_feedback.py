@@ -33,7 +33,7 @@ def _counters(client: redis.Redis, team: str) -> dict[str, int]:
 def _final_reply(slack: SlackEmulator, channel: str, thread_ts: str, contains: str) -> str:
     def done() -> str | None:
         replies = slack.bot_replies(channel, thread_ts)
-        final = replies[0] if replies and contains in replies[0].text and "▍" not in replies[0].text else None
+        final = replies[0] if replies and contains in replies[0].text and slack.is_finished(replies[0]) else None
         return final.ts if final is not None else None
 
     return str(slack.wait_for(done, timeout=60.0, what=f"reply containing {contains!r}"))

@@ -22,7 +22,7 @@ def _channel(slack: SlackEmulator) -> tuple[str, str]:
 def _final_text(slack: SlackEmulator, channel: str, thread_ts: str, marker: str) -> str:
     def done() -> str | None:
         replies = slack.bot_replies(channel, thread_ts)
-        return replies[0].text if replies and marker in replies[0].text and "▍" not in replies[0].text else None
+        return replies[0].text if replies and marker in replies[0].text and slack.is_finished(replies[0]) else None
 
     return slack.wait_for(done, timeout=20, what=f"a reply containing {marker!r}")
 

@@ -60,7 +60,7 @@ def test_a_re_sent_claim_settle_record_and_vote_each_apply_once(
     question = slack.mention(general.id, alice.id, "where is the on-call rota?")
     slack.wait_for(
         lambda: any(
-            "ops handbook" in r.text and "▍" not in r.text for r in slack.bot_replies(general.id, question.ts or "")
+            "ops handbook" in r.text and slack.is_finished(r) for r in slack.bot_replies(general.id, question.ts or "")
         ),
         timeout=60,
         what="the answer (a claim that answered 'busy' to its own owner would drop the mention)",

@@ -34,7 +34,7 @@ def test_a_fallback_answer_shows_its_spend_savings_timings_429s_and_budget(
     delivery = slack.mention(general.id, alice.id, "who approves expenses?")
     slack.wait_for(
         lambda: any(
-            "five days" in r.text and "▍" not in r.text for r in slack.bot_replies(general.id, delivery.ts or "")
+            "five days" in r.text and slack.is_finished(r) for r in slack.bot_replies(general.id, delivery.ts or "")
         ),
         timeout=60,
         what="the answer",

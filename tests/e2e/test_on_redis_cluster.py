@@ -45,7 +45,7 @@ def test_penny_runs_on_the_cluster_client_and_records_its_row(
     question = slack.mention(general.id, alice.id, "when is the launch?")
     slack.wait_for(
         lambda: any(
-            "Thursday" in m.text and "▍" not in m.text for m in slack.bot_replies(general.id, question.ts or "")
+            "Thursday" in m.text and slack.is_finished(m) for m in slack.bot_replies(general.id, question.ts or "")
         ),
         timeout=30,
         what="the answer",

@@ -447,3 +447,25 @@ async def test_lookup_reporting_a_now_private_channel_stops_sharing(make_cache: 
     assert await cache.lookup(query(q, channel="C2", vector=vec), now=NOW) is not None
     assert await cache.lookup(query(q, channel="C1", visibility="private", vector=vec), now=NOW) is not None
     assert await cache.lookup(query(q, channel="C2", vector=vec), now=NOW) is None
+
+
+async def test_an_answer_stored_after_its_source_was_deleted_is_not_kept(make_cache: CacheFactory) -> None:
+    """The store runs after the reply is shown; a deletion arriving in between found nothing to evict and the
+    answer from a deleted message stayed cached (found as a flaky e2e test). The deletion is remembered."""
+    cache = await make_cache()
+    vec = random_unit(21)
+    assert await cache.evict_by_source("T1", "C1", "1700000000.000300") == 0  # nothing stored yet
+    stored = await cache.store(
+        query("When is the release freeze?", vector=vec),
+        "Thursday.",
+        model="m",
+        tier="economy",
+        source_ts=["1700000000.000300"],
+        now=NOW,
+    )
+    assert stored is None
+    assert await cache.lookup(query("When is the release freeze?", vector=vec), now=NOW) is None
+    other = await cache.store(
+        query("When is the release freeze?", vector=vec), "Thursday.", model="m", tier="economy", now=NOW
+    )
+    assert other is not None, "answers built from other messages are still cached"
