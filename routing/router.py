@@ -119,6 +119,11 @@ class Router:
             return self._refuse(request, Refusal(RefusalReason.TOO_LONG, classification))
 
         chain, probes = await self._take_probes(order_chain(tier, fitting, ceiling=ceiling), states)
+        # Shedding moves traffic away from a cooling model; it must not leave a request with a one-model chain
+        # when that model fails (faults_load: 10% provider faults cooled most models at once, and two requests
+        # failed after two attempts on the one model left). Cooling models come last, in chain order.
+        resting = [m for m in allowed if m not in chain and fits(m, prompt_tokens, answer_tokens)]
+        chain = chain + order_chain(tier, resting, ceiling=ceiling)
         estimate = call_cost(chain[0], Usage(math.ceil(prompt_tokens * RESERVE_PROMPT_MARGIN), answer_tokens))
         reservation = await self._budget.reserve(request.team_id, estimate)
         if reservation is None:

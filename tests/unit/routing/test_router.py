@@ -131,12 +131,26 @@ async def test_cooling_model_is_skipped_and_probe_goes_to_one_plan(redis, clock)
     for _ in range(5):
         await routing.health.record("glm-4-plus", ok=False, ttft_s=None)
     plan = await plan_of(routing, request())
-    assert "glm-4-plus" not in [m.id for m in plan.chain]
+    assert plan.chain[-1].id == "glm-4-plus", "skipped while others can answer: only a last resort"
+    assert plan.chain[0].id != "glm-4-plus"
     clock.advance(30)
     probing = await plan_of(routing, request())
     other = await plan_of(routing, request())
     assert probing.chain[0].id == "glm-4-plus" and "glm-4-plus" in probing.probes
-    assert "glm-4-plus" not in [m.id for m in other.chain]
+    assert other.chain[-1].id == "glm-4-plus" and "glm-4-plus" not in other.probes
+
+
+async def test_cooling_models_stay_at_the_end_of_the_chain_as_a_last_resort(redis, clock) -> None:
+    """Every model but one cooling: the chain still holds them all, the healthy one first."""
+    catalog = make_catalog()
+    routing = routing_for(redis, clock, catalog)
+    everyone = [m.id for m in catalog.models]
+    for model in everyone[1:]:
+        for _ in range(5):
+            await routing.health.record(model, ok=False, ttft_s=None)
+    plan = await plan_of(routing, request())
+    assert plan.chain[0].id == everyone[0]
+    assert sorted(m.id for m in plan.chain) == sorted(everyone)
 
 
 async def test_context_window_skips_small_models(redis, clock) -> None:
