@@ -5,12 +5,7 @@ multi-key command whose keys spanned slots would fail here (the cluster client r
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-import redis.asyncio as aioredis
-
-from bot.redis.connection import plain_client
+from tests.cluster_fixtures import redis, redis_url
 from tests.unit.bot.assistant.test_joined_threads import test_a_joined_thread_is_remembered_and_expires
 from tests.unit.bot.assistant.test_thread_state import (
     test_a_long_non_english_question_round_trips_through_the_fresh_answer_button,
@@ -55,6 +50,8 @@ from tests.unit.bot.test_ledger import (
 
 __all__ = [
     "catalog",
+    "redis",
+    "redis_url",
     "test_a_claim_re_sent_after_a_lost_reply_is_still_won_by_its_owner",
     "test_a_held_place_expires_when_its_worker_died",
     "test_a_joined_thread_is_remembered_and_expires",
@@ -78,18 +75,3 @@ __all__ = [
     "test_votes_count_net_per_model_and_tier",
     "test_workspaces_are_found_by_one_scan_then_by_their_set",
 ]
-
-
-@pytest.fixture
-def redis_url(cluster_url: str) -> str:
-    return cluster_url
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = plain_client(redis_url)
-    await (
-        client.ping()
-    )  # loads the slot map (redis-py 8.1 fails a MULTI sent as a fresh cluster client's first command)
-    yield client
-    await client.aclose()

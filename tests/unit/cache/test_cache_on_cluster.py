@@ -7,10 +7,10 @@ import asyncio
 import time
 
 import numpy as np
-import pytest
 from redis.crc import key_slot
 
 from cache.store import EntryStore, stream_key
+from tests.cluster_fixtures import redis_url
 from tests.harness.redis_cluster import LocalRedisCluster, slot_ranges
 from tests.unit.cache.conftest import CacheFactory, hold, indexed, query, random_unit
 from tests.unit.cache.test_cache_redis import (  # re-run on the cluster (``redis_url`` is overridden below)
@@ -35,6 +35,7 @@ from tests.unit.cache.test_privacy_under_change import (
 )
 
 __all__ = [
+    "redis_url",
     "test_a_shared_answer_is_served_only_after_its_source_channel_is_asked_again",
     "test_a_stale_replica_cannot_share_a_channel_again_that_turned_private",
     "test_an_archived_or_deleted_channel_takes_its_answers_along_on_every_replica",
@@ -52,11 +53,6 @@ __all__ = [
 ]
 
 NOW = 1_000_000.0
-
-
-@pytest.fixture
-def redis_url(cluster_url: str) -> str:
-    return cluster_url
 
 
 def _teams_on_every_node(nodes: int) -> list[str]:

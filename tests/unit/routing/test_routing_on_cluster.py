@@ -4,13 +4,10 @@ would fail here (the cluster client refuses it before Redis would)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 import redis.asyncio as aioredis
 
-from bot.redis.connection import plain_client
 from routing.calls.health import Health
+from tests.cluster_fixtures import redis, redis_url
 from tests.unit.routing.calls.test_health import (
     test_error_rate_needs_five_calls_in_the_window,
     test_failed_probe_starts_a_new_cooldown,
@@ -35,6 +32,8 @@ from tests.unit.routing.spend.test_budget import (
 )
 
 __all__ = [
+    "redis",
+    "redis_url",
     "test_a_re_sent_reserve_extend_and_settle_each_apply_once",
     "test_a_re_sent_vote_change_gets_the_same_answer_and_applies_once",
     "test_a_vote_counts_once_however_often_it_arrives",
@@ -52,21 +51,6 @@ __all__ = [
     "test_two_instances_sharing_redis_agree",
     "test_votes_expire_with_their_answer_and_old_votes_can_still_be_taken_back",
 ]
-
-
-@pytest.fixture
-def redis_url(cluster_url: str) -> str:
-    return cluster_url
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = plain_client(redis_url)
-    await (
-        client.ping()
-    )  # loads the slot map (redis-py 8.1 fails a MULTI sent as a fresh cluster client's first command)
-    yield client
-    await client.aclose()
 
 
 async def test_model_states_are_read_across_the_models_slots(redis: aioredis.Redis, catalog, clock) -> None:
