@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 
 from cache.embedder import Embedder
-
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from tests.benchmarks.loading import load_benchmark
 
 pytestmark = pytest.mark.slow
-
-
-def load(name: str) -> ModuleType:
-    sys.path.insert(0, str(BENCHMARKS))
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(name, module)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +24,7 @@ def embedder() -> Iterator[Embedder]:
 async def test_quality_counts_hits_from_the_production_cache(
     embedder: Embedder, redis_url: str, eval_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    bench = load("cache_quality")
+    bench = load_benchmark("cache_quality")
     pairs = [
         bench.Pair("p1", "How do I reset my VPN password?", "How can I reset my VPN password?", True, "paraphrase"),
         bench.Pair("n1", "Is the office open on Sundays?", "Is the office closed on Sundays?", False, "negation"),
@@ -57,7 +43,7 @@ async def test_quality_counts_hits_from_the_production_cache(
 
 
 async def test_latency_times_torch_encode_and_the_full_lookup_in_one_run(embedder: Embedder, redis_url: str) -> None:
-    bench = load("cache_latency")
+    bench = load_benchmark("cache_latency")
     stored = ["How do I reset my VPN password?", "Who approves holiday requests?", "What is the VPN server address?"]
     queries = ["How can I reset my VPN password?", "What's the VPN server address?"]
     torch_ms, lookup_ms, hits = await bench.full_lookup_vs_torch(

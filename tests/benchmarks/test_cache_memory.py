@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from tests.benchmarks.test_cache_benchmarks import load
+from tests.benchmarks.loading import load_benchmark
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,7 @@ def _keep_logging() -> Iterator[None]:
 def test_cold_and_warm_lookups_under_a_budget_still_serve_the_stored_answers(
     redis_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    bench = load("cache_memory")
+    bench = load_benchmark("cache_memory")
     argv = ["--channels", "30", "--entries", "40", "--budget-mb", "0.2", "--lookups", "60", "--real", "6"]
     argv.append("--compare-unbounded")
     assert bench.main([*argv, "--redis-url", redis_url]) == 0

@@ -3,34 +3,22 @@ still one whole answer per mention, one ledger row per request, no second messag
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import re
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "faults_load.py"
+from tests.benchmarks.loading import load_benchmark
+
 RESULT = re.compile(
     r"RESULT faults_load events=(\d+) p99_placeholder_ms=([\d.]+) duplicates=(\d+) lost_ledger=(\d+) "
     r"user_failures=(\d+) spooled=(\d+)"
 )
 
 
-def load_benchmark() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("faults_load", BENCHMARK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("faults_load", module)  # dataclasses resolve their annotations through it
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.e2e
 def test_a_small_run_through_faults_and_a_redis_kill_loses_nothing_and_repeats_nothing() -> None:
-    bench = load_benchmark()
+    bench = load_benchmark("faults_load")
     args = ["--rate", "3", "--duration", "5", "--channels", "4", "--users", "10", "--fault-rate", "0.25"]
     line = bench.main([*args, "--redis-kill-at", "1.5", "--redis-down-s", "4", "--seed", "4", "--timeout", "90"])
     found = RESULT.fullmatch(line)
@@ -43,7 +31,7 @@ def test_a_small_run_through_faults_and_a_redis_kill_loses_nothing_and_repeats_n
 
 
 def test_arrivals_are_poisson_at_the_rate_and_the_same_for_a_seed() -> None:
-    bench = load_benchmark()
+    bench = load_benchmark("faults_load")
     times = bench.arrivals(20, 60, 9)
     assert times == bench.arrivals(20, 60, 9) != bench.arrivals(20, 60, 10)
     assert 1100 < len(times) < 1300 and times == sorted(times) and times[0] > 0 and times[-1] < 60
@@ -52,7 +40,7 @@ def test_arrivals_are_poisson_at_the_rate_and_the_same_for_a_seed() -> None:
 
 
 def test_the_result_line_counts_what_it_says() -> None:
-    bench = load_benchmark()
+    bench = load_benchmark("faults_load")
     verdicts = [
         bench.Verdict(0.1, 3.0, 1, False),  # fine
         bench.Verdict(0.2, 3.0, 2, False),  # a second message in the thread

@@ -7,31 +7,18 @@ the cache has something it must serve.
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import re
-import sys
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from cache.embedder import Embedder
 from routing.catalog import load_catalog
 from routing.spend.cost import call_cost
-
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "replay_cost.py"
-
-
-def load_benchmark() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("replay_cost", BENCHMARK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("replay_cost", module)  # dataclasses resolve their annotations through it
-    spec.loader.exec_module(module)
-    return module
+from tests.benchmarks.loading import load_benchmark
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +30,7 @@ def embedder():
 
 @pytest.mark.slow
 async def test_tiny_replay_accounts_for_every_dollar(eval_dir: Path, redis_url: str, embedder: Embedder) -> None:
-    bench = load_benchmark()
+    bench = load_benchmark("replay_cost")
     workload = bench.build_workload(eval_dir, limit=3)
     first_qa = next(a for a in workload.asks if a.kind == bench.QA_FOW)
     asks = [*workload.asks, replace(first_qa)]  # the same question again, same channel and person
@@ -86,7 +73,7 @@ async def test_tiny_replay_accounts_for_every_dollar(eval_dir: Path, redis_url: 
 
 def test_repeats_follow_their_originals_in_one_channel(eval_dir: Path) -> None:
     """Every question after the first of its group comes after one of its pair partners, in the same channel."""
-    bench = load_benchmark()
+    bench = load_benchmark("replay_cost")
     workload = bench.build_workload(eval_dir, limit=40)
     position = {a.text: i for i, a in enumerate(workload.asks) if a.command is None}
     channel = {a.text: a.channel for a in workload.asks}
@@ -108,7 +95,7 @@ async def test_the_growing_workload_reuses_parts_and_never_costs_more_than_the_b
 ) -> None:
     """A small slice (100 dialogues over 10 days, 10 threads): summaries of busy channels reuse earlier parts, a
     repeated one pays less than the first of the day, and every request stays below the all-baseline bill."""
-    bench = load_benchmark()
+    bench = load_benchmark("replay_cost")
     growth = bench.growth
     grow = growth.build_growth(eval_dir, seed=7, limit=100, days=10, threads=10)
     catalog = bench.relaxed_catalog(load_catalog(None))

@@ -6,30 +6,17 @@ so the RESULT line's guarantees are checked by the suite, not only when someone 
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "slack_chaos.py"
-
-
-def load_benchmark() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("slack_chaos", BENCHMARK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("slack_chaos", module)  # dataclasses resolve their annotations through it
-    spec.loader.exec_module(module)
-    return module
+from tests.benchmarks.loading import load_benchmark
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("mode", ["auto", "edit"])
 def test_a_small_chaos_run_delivers_every_answer_exactly_once(mode: str) -> None:
-    line = load_benchmark().main(
+    line = load_benchmark("slack_chaos").main(
         ["--answers", "8", "--channels", "4", "--fault-rate", "0.3", "--seed", "3", "--mode", mode, "--timeout", "120"]
     )
     assert line == (
@@ -38,7 +25,7 @@ def test_a_small_chaos_run_delivers_every_answer_exactly_once(mode: str) -> None
 
 
 def test_the_result_line_counts_what_it_says() -> None:
-    bench = load_benchmark()
+    bench = load_benchmark("slack_chaos")
     verdicts = [bench.Verdict(True, True, 0), bench.Verdict(True, False, 1), bench.Verdict(False, False, 0)]
     line = bench.result_line(3, verdicts, 3, False)
     assert line == (

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
@@ -15,26 +12,16 @@ import pytest
 from cache.embedder import Embedder
 from cache.values import CacheSettings
 from cache.verification.scorer import PairScorer
+from tests.benchmarks.loading import load_benchmark
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 MODEL_FILE = Path(__file__).resolve().parents[2] / "cache" / "verification" / "verifier_model.json"
 
 pytestmark = pytest.mark.slow
 
 
-def load(name: str) -> ModuleType:
-    sys.path.insert(0, str(BENCHMARKS))
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(name, module)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def dev(eval_dir: Path) -> tuple[object, object, dict[str, str]]:
-    bench = load("train_verifier")
+    bench = load_benchmark("train_verifier")
     embedder = Embedder()
     yield bench.load_dev(embedder, CacheSettings().similarity_threshold)
     embedder.close()
@@ -49,7 +36,7 @@ def test_the_model_names_the_data_it_was_trained_on(eval_dir: Path) -> None:
 
 
 def test_refitting_on_the_named_data_reproduces_the_shipped_weights(dev: tuple[object, object, object]) -> None:
-    bench = load("train_verifier")
+    bench = load_benchmark("train_verifier")
     qqp, fow, _provenance = dev
     refit = bench.fit(*bench.training_rows((qqp, qqp.region), (fow, fow.region)))
     shipped = PairScorer.packaged()
@@ -58,7 +45,7 @@ def test_refitting_on_the_named_data_reproduces_the_shipped_weights(dev: tuple[o
 
 
 def test_cross_validation_never_scores_a_pair_with_a_model_that_saw_it(dev: tuple[object, object, object]) -> None:
-    bench = load("train_verifier")
+    bench = load_benchmark("train_verifier")
     qqp, fow, _provenance = dev
     held = [set(map(int, fold)) for fold, _scorer in bench.fold_scorers(qqp, fow, 5, seed=0)]
     assert sum(len(f) for f in held) == len(qqp.pairs) and set.union(*held) == set(range(len(qqp.pairs)))
@@ -66,7 +53,7 @@ def test_cross_validation_never_scores_a_pair_with_a_model_that_saw_it(dev: tupl
 
 
 def test_the_script_runs_end_to_end_without_writing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    bench = load("train_verifier")
+    bench = load_benchmark("train_verifier")
     out = tmp_path / "model.json"
     assert bench.main(["--folds", "2", "--repeats", "1", "--out", str(out), "--dry-run"]) == 0
     assert not out.exists()
