@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.observability import DUPLICATE_EVENTS
 from bot.slack.event_claims import ClaimStatus, EventClaims
-from bot.slack.rate_limits import CountingRateLimitHandler
+from bot.slack.rate_limits import CountingRateLimitHandler, RateLimitCounter
 
 log = structlog.get_logger(__name__)
 
@@ -32,11 +32,14 @@ def build_slack_client(settings: Settings) -> AsyncWebClient:
 
 
 def build_delivery_client(settings: Settings) -> AsyncWebClient:
-    """The client replies are shown with: no retry handlers, because ``delivery/calls.py`` owns every wait (a
-    progress edit is skipped at once on a 429, a final edit waits it out, a post is looked up before a retry)."""
+    """The client replies are shown with: it retries nothing, because ``delivery/calls.py`` owns every wait (a
+    progress edit is skipped at once on a 429, a final edit waits it out, a post is looked up before a retry); its
+    one handler only counts 429s."""
     assert settings.slack_bot_token is not None
     return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, retry_handlers=[]
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        retry_handlers=[RateLimitCounter()],
     )
 
 

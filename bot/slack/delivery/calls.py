@@ -7,8 +7,8 @@ message instead), or ``REJECTED`` (Slack will not take this call as it is). A tr
 Slack may have done what was asked before it failed — so a post is tagged with a delivery id in its message
 metadata and looked up before it is retried: a reply is never posted twice.
 
-The client passed in must have no retry handlers of its own: this module owns waiting, so a progress edit can be
-skipped at once while a final edit waits ``Retry-After`` out.
+The client passed in must not retry on its own (``build_delivery_client`` gives it only a 429 counter): this
+module owns waiting, so a progress edit can be skipped at once while a final edit waits ``Retry-After`` out.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ import aiohttp
 import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.observability import SLACK_RATE_LIMITED
 
 log = structlog.get_logger(__name__)
 
@@ -148,8 +146,6 @@ class SlackCalls:
             status = int(exc.response.status_code or 0)
             error = str(data.get("error") or (f"http_{status}" if status != 200 else "http_error"))
             retry_after = _retry_after(exc.response.headers)
-            if status == 429:  # this client has no counting retry handler: the dashboard's 429s are counted here
-                SLACK_RATE_LIMITED.labels(method=method).inc()
             log.info("slack.call_failed", method=method, error=error, status=status, retry_after_s=retry_after)
             return CallResult(False, dict(data), error, status, retry_after, exc)
         except TimeoutError:
