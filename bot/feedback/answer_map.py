@@ -73,17 +73,19 @@ class AnswerMap:
             pipe.expire(key, PARKED_TTL_S)
             await pipe.execute()
 
-    async def take_parked(self, team_id: str, channel_id: str, message_ts: str) -> list[Reaction]:
-        """The thumbs parked on this message, in the order they came, handed out once (read and deleted at once)."""
-        key = parked_reactions_key(team_id, channel_id, message_ts)
+    async def take_parked(self, team_id: str, channel_id: str, message_ts: Sequence[str]) -> list[Reaction]:
+        """The thumbs parked on these messages, in the order they came, handed out once (read and deleted in one
+        transaction, one round trip for all of a reply's messages)."""
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.lrange(key, 0, -1)
-            pipe.delete(key)
-            raw, _ = await pipe.execute()
-        parked = [json.loads(item) for item in raw]
+            for ts in message_ts:
+                key = parked_reactions_key(team_id, channel_id, ts)
+                pipe.lrange(key, 0, -1)
+                pipe.delete(key)
+            results = await pipe.execute()
         return [
-            Reaction(team_id, channel_id, message_ts, str(p["user"]), bool(p["good"]), bool(p["added"]), True)
-            for p in parked
+            Reaction(team_id, channel_id, ts, str(p["user"]), bool(p["good"]), bool(p["added"]), True)
+            for ts, raw in zip(message_ts, results[::2], strict=True)
+            for p in map(json.loads, raw)
         ]
 
     async def lookup(self, team_id: str, channel_id: str, message_ts: str) -> AnsweredMessage | None:

@@ -81,8 +81,7 @@ class Feedback:
             answer = replace(answer, signature=self._signature(vector, question))
         try:
             await self._answers.remember(answer, message_ts)
-            for ts in message_ts:
-                await self._count_parked(answer, ts)
+            await self._count_parked(answer, message_ts)
         except RedisError:
             log.warning("feedback.remember_failed", request_id=answer.request_id)
 
@@ -111,12 +110,12 @@ class Feedback:
         await self._answers.park(reaction)
         answer = await self._answers.lookup(reaction.team_id, reaction.channel_id, reaction.message_ts)
         if answer is not None:
-            await self._count_parked(answer, reaction.message_ts)
+            await self._count_parked(answer, [reaction.message_ts])
         else:
             log.info("feedback.vote_parked", team_id=reaction.team_id, channel_id=reaction.channel_id)
         return True
 
-    async def _count_parked(self, answer: AnsweredMessage, message_ts: str) -> None:
+    async def _count_parked(self, answer: AnsweredMessage, message_ts: Sequence[str]) -> None:
         for parked in await self._answers.take_parked(answer.team_id, answer.channel_id, message_ts):
             await self._count(parked, answer)
 
