@@ -48,9 +48,7 @@ class EditMessage:
 
     async def status(self, source: str) -> bool:
         """A progress line in place of the placeholder: waits for its turn (statuses are few and in order)."""
-        wait = self._last_change + self._target.interval_s - self._target.clock()
-        if wait > 0:
-            await self._target.sleep(wait)
+        await self._target.wait_turn(self._last_change)
         return await self.progress(source, cursor=False)
 
     async def progress(self, source: str, *, cursor: bool = True) -> bool:
@@ -88,9 +86,7 @@ class EditMessage:
             return True
         target = self._target
         if self.ts is not None and not self._gone:
-            wait = self._last_change + target.interval_s - target.clock()
-            if wait > 0:
-                await target.sleep(wait)
+            await target.wait_turn(self._last_change)
             result = await target.calls.must(
                 "chat.update",
                 before=lambda: target.budget.take(UPDATE),

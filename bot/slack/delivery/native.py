@@ -111,9 +111,7 @@ class NativeMessage:
             return await self._takeover.final(source, note)
         while addition:
             chunk = addition[:APPEND_LIMIT]
-            wait = self._last_change + target.interval_s - target.clock()
-            if wait > 0:
-                await target.sleep(wait)
+            await target.wait_turn(self._last_change)
             result = await target.calls.must(
                 "chat.appendStream",
                 before=lambda: target.budget.take(APPEND),

@@ -39,3 +39,9 @@ class Target:
     interval_s: float = 1.0  # shortest time between two changes of one message
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[object]] = field(default=asyncio.sleep)
+
+    async def wait_turn(self, last_change: float) -> None:
+        """Sleep until one message may change again (``interval_s`` after its ``last_change``, on ``clock``)."""
+        wait = last_change + self.interval_s - self.clock()
+        if wait > 0:
+            await self.sleep(wait)
